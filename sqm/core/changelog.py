@@ -1,0 +1,103 @@
+"""A change-log row for every create, update and delete of a ChangeLoggedModel."""
+
+from __future__ import annotations
+
+import datetime
+import decimal
+import uuid
+from collections.abc import Iterable
+
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+
+from sqm.core import context
+from sqm.core.fields import EncryptedTextField, KeyIdField, LookupHashField
+from sqm.core.masking import MASKERS
+
+_SKIPPED = (LookupHashField, KeyIdField)
+_SKIPPED_NAMES = {"created", "last_updated"}
+
+
+def _plain(value):
+    if isinstance(value, datetime.datetime | datetime.date | datetime.time):
+        return value.isoformat()
+    if isinstance(value, decimal.Decimal | uuid.UUID):
+        return str(value)
+    return value
+
+
+def snapshot(instance: models.Model, values: dict | None = None) -> dict:
+    """The object's fields as JSON, personal data masked (plaintext never reaches the log).
+
+    VALUES, when given, are the field values as loaded from the database (from_db).
+    """
+    data = {}
+    for field in instance._meta.concrete_fields:
+        if isinstance(field, _SKIPPED) or field.name in _SKIPPED_NAMES:
+            continue
+        if values is not None:
+            if field.attname not in values:
+                continue
+            value = values[field.attname]
+        else:
+            value = getattr(instance, field.attname)
+        if isinstance(field, EncryptedTextField):
+            value = MASKERS[field.mask](value)
+        data[field.name] = _plain(value)
+    return data
+
+
+def _entry(instance, action: str, before: dict | None, after: dict | None, ct=None):
+    from sqm.core.models import ChangeLogEntry
+
+    actor = context.current()
+    user = actor.user if getattr(actor.user, "pk", None) else None
+    return ChangeLogEntry(
+        user=user,
+        actor=actor.label[:150],
+        request_id=actor.request_id,
+        content_type=ct or ContentType.objects.get_for_model(instance),
+        object_id=str(instance.pk),
+        object_repr=str(instance)[:200],
+        action=action,
+        before=before,
+        after=after,
+    )
+
+
+def record_save(sender, instance, created, raw=False, **kwargs) -> None:
+    if raw:
+        return
+    after = snapshot(instance)
+    if created:
+        _entry(instance, "create", None, after).save()
+        return
+    loaded = getattr(instance, "_loaded_values", None)
+    before = snapshot(instance, loaded) if loaded is not None else None
+    if before == after:
+        return
+    _entry(instance, "update", before, after).save()
+    instance._loaded_values = {
+        f.attname: getattr(instance, f.attname) for f in instance._meta.concrete_fields
+    }
+
+
+def record_delete(sender, instance, **kwargs) -> None:
+    _entry(instance, "delete", snapshot(instance), None).save()
+
+
+def record_bulk(instances: Iterable[models.Model], action: str, befores: dict | None = None) -> int:
+    """Change-log rows for objects written with bulk_create / bulk_update (imports)."""
+    from sqm.core.models import ChangeLogEntry
+
+    rows = []
+    ct = None
+    for instance in instances:
+        ct = ct or ContentType.objects.get_for_model(instance)
+        before = (befores or {}).get(instance.pk)
+        after = snapshot(instance)
+        if action == "update" and before == after:
+            continue
+        rows.append(_entry(instance, action, before, after, ct=ct))
+    ChangeLogEntry.objects.bulk_create(rows, batch_size=2000)
+    return len(rows)

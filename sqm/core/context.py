@@ -1,0 +1,42 @@
+"""Who is acting and under which request id: set by middleware, CLI commands and tasks."""
+
+from __future__ import annotations
+
+import contextvars
+import uuid
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Actor:
+    user: object | None = None
+    label: str = ""
+    request_id: str = ""
+    ip: str | None = None
+
+
+_current: contextvars.ContextVar[Actor] = contextvars.ContextVar(
+    "sqm_actor",
+    default=Actor(),  # noqa: B039 - a frozen dataclass
+)
+
+
+def current() -> Actor:
+    return _current.get()
+
+
+@contextmanager
+def acting_as(user=None, label: str = "", request_id: str | None = None, ip: str | None = None):
+    """Attribute every change and audit entry in the block to USER (or LABEL, e.g. `cli`)."""
+    actor = Actor(
+        user=user,
+        label=label or (getattr(user, "username", "") if user else ""),
+        request_id=request_id or uuid.uuid4().hex,
+        ip=ip,
+    )
+    token = _current.set(actor)
+    try:
+        yield actor
+    finally:
+        _current.reset(token)

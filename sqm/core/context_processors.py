@@ -1,0 +1,20 @@
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+
+
+def navigation(request) -> dict:
+    """The parts of the platform the user may open, for the top bar and the home page."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {"nav": []}
+    items = [
+        ("customers:customers", _("Customers"), "customers.view_customer"),
+        ("customers:accounts", _("Accounts"), "customers.view_account"),
+        ("network:olts", _("Topology"), "network.view_olt"),
+        ("core:imports", _("Imports"), "core.add_importjob"),
+        ("core:audit", _("Audit log"), "core.view_auditentry"),
+        ("core:changelog", _("Change log"), "core.view_changelogentry"),
+        ("core:calendar", _("Business calendar"), "core.view_calendarday"),
+    ]
+    return {"nav": [(url, label) for url, label, perm in items if user.has_perm(perm)]}

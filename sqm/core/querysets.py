@@ -1,0 +1,30 @@
+"""Row-level scoping: every query a user makes is limited to their cities inside the SQL."""
+
+from __future__ import annotations
+
+from django.db import models
+
+
+class RestrictedQuerySet(models.QuerySet):
+    def restrict(self, user, action: str = "view") -> RestrictedQuerySet:
+        """Rows USER may ACTION (view, add, change, delete, or a custom codename).
+
+        No permission → nothing. Users bound to cities see only rows whose city path
+        (the model's `city_path`) is one of theirs; the filter becomes a subquery in the
+        same SQL statement, never a Python-side filter.
+        """
+        if user is None or not user.is_authenticated or not user.is_active:
+            return self.none()
+        meta = self.model._meta
+        codename = action if "_" in action else f"{action}_{meta.model_name}"
+        if not user.has_perm(f"{meta.app_label}.{codename}"):
+            return self.none()
+        if user.is_superuser or getattr(user, "all_cities", False):
+            return self
+        city_path = getattr(self.model, "city_path", None)
+        if city_path is None:
+            return self
+        return self.filter(**{f"{city_path}__in": user.cities.values("pk")})
+
+
+RestrictedManager = models.Manager.from_queryset(RestrictedQuerySet)

@@ -1,0 +1,116 @@
+"""Roles (岗位) as groups with permissions, kept in step after every migrate."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.utils.translation import gettext_lazy as _
+
+VIEW_CUSTOMERS = ["customers.view_customer", "customers.view_account"]
+VIEW_TOPOLOGY = [
+    "network.view_olt",
+    "network.view_board",
+    "network.view_ponport",
+    "network.view_onu",
+]
+EDIT_TOPOLOGY = [
+    f"network.{verb}_{model}"
+    for verb in ("add", "change", "delete")
+    for model in ("olt", "board", "ponport", "onu")
+]
+EDIT_CUSTOMERS = [
+    f"customers.{verb}_{model}"
+    for verb in ("add", "change", "delete")
+    for model in ("customer", "account")
+]
+
+
+@dataclass(frozen=True)
+class Role:
+    code: str
+    label: object
+    permissions: tuple[str, ...]
+    staff: bool = False
+    superuser: bool = False
+
+
+ROLES: tuple[Role, ...] = (
+    Role(
+        "hotline_agent",
+        _("hotline agent"),
+        (*VIEW_CUSTOMERS, *VIEW_TOPOLOGY, "customers.reveal_customer"),
+    ),
+    Role("first_line", _("first-line support"), (*VIEW_CUSTOMERS, *VIEW_TOPOLOGY)),
+    Role(
+        "second_line",
+        _("second-line support"),
+        (*VIEW_CUSTOMERS, *VIEW_TOPOLOGY, "customers.reveal_customer"),
+    ),
+    Role(
+        "team_lead", _("team lead"), (*VIEW_CUSTOMERS, *VIEW_TOPOLOGY, "customers.reveal_customer")
+    ),
+    Role(
+        "quality_manager",
+        _("quality manager"),
+        (
+            *VIEW_CUSTOMERS,
+            *VIEW_TOPOLOGY,
+            *EDIT_CUSTOMERS,
+            "customers.export_pii",
+            "core.add_importjob",
+            "core.view_importjob",
+        ),
+    ),
+    Role(
+        "network_ops",
+        _("network operations"),
+        (
+            "customers.view_account",
+            *VIEW_TOPOLOGY,
+            *EDIT_TOPOLOGY,
+            "core.add_importjob",
+            "core.view_importjob",
+        ),
+    ),
+    Role(
+        "auditor",
+        _("auditor"),
+        (
+            "core.view_auditentry",
+            "core.view_changelogentry",
+            "core.view_alert",
+            "core.change_alert",
+        ),
+    ),
+    Role("administrator", _("administrator"), (), staff=True, superuser=True),
+)
+ROLE_BY_CODE = {role.code: role for role in ROLES}
+
+
+def group_name(role: Role) -> str:
+    """Groups are named by code so renaming a label never orphans a group."""
+    return role.code
+
+
+def sync_roles(**kwargs) -> None:
+    """Create the role groups and set their permissions exactly (post_migrate)."""
+    from django.contrib.auth.models import Group, Permission
+
+    for role in ROLES:
+        group, _created = Group.objects.get_or_create(name=group_name(role))
+        wanted = []
+        for dotted in role.permissions:
+            app_label, codename = dotted.split(".")
+            perm = Permission.objects.filter(
+                content_type__app_label=app_label, codename=codename
+            ).first()
+            if perm is not None:
+                wanted.append(perm)
+        if role.superuser:
+            wanted = list(Permission.objects.all())
+        group.permissions.set(wanted)
+
+
+def roles_of(user) -> list[Role]:
+    names = set(user.groups.values_list("name", flat=True))
+    return [role for role in ROLES if group_name(role) in names]

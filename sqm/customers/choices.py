@@ -1,0 +1,29 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class CustomerType(models.TextChoices):
+    PUBLIC = "public", _("public customer")
+    GROUP = "group", _("group customer")
+
+
+class Tier(models.TextChoices):
+    NORMAL = "normal", _("normal")
+    SILVER = "silver", _("silver")
+    GOLD = "gold", _("gold")
+    DIAMOND = "diamond", _("diamond")
+
+
+class Service(models.TextChoices):
+    BROADBAND = "broadband", _("broadband")
+    MOBILE = "mobile", _("mobile")
+    DEDICATED_VOICE = "dedicated_voice", _("dedicated voice")
+    DEDICATED_DATA = "dedicated_data", _("dedicated data")
+    DEDICATED_INTERNET = "dedicated_internet", _("dedicated internet")
+    IPTV = "iptv", _("IPTV")
+
+
+class AccountStatus(models.TextChoices):
+    ACTIVE = "active", _("active")
+    SUSPENDED = "suspended", _("suspended")
+    CLOSED = "closed", _("closed")

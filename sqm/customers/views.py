@@ -1,0 +1,74 @@
+from __future__ import annotations
+
+from django.contrib.auth.decorators import permission_required
+from django.core.exceptions import ValidationError
+from django.shortcuts import get_object_or_404, render
+
+from sqm.core.views import paginate
+from sqm.customers import services
+from sqm.customers.forms import RevealForm
+from sqm.customers.models import Account, Customer
+
+
+@permission_required("customers.view_customer", raise_exception=True)
+def customer_list(request):
+    query = request.GET.get("q", "")
+    customers = services.search_customers(request.user, query)
+    return render(
+        request,
+        "customers/customer_list.html",
+        {
+            "page": paginate(request, customers),
+            "q": query,
+        },
+    )
+
+
+@permission_required("customers.view_customer", raise_exception=True)
+def customer_detail(request, pk: int):
+    customer = get_object_or_404(
+        Customer.objects.restrict(request.user).select_related("city"), pk=pk
+    )
+    form = RevealForm(request.POST or None)
+    revealed = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            revealed = services.reveal_customer(request.user, customer, form.cleaned_data["reason"])
+        except ValidationError as exc:
+            form.add_error("reason", exc)
+    template = "customers/_pii.html" if request.htmx else "customers/customer_detail.html"
+    return render(
+        request,
+        template,
+        {
+            "customer": customer,
+            "accounts": services.accounts_of(request.user, customer),
+            "form": form,
+            "revealed": revealed,
+            "can_reveal": request.user.has_perm("customers.reveal_customer"),
+        },
+    )
+
+
+@permission_required("customers.view_account", raise_exception=True)
+def account_list(request):
+    accounts = Account.objects.restrict(request.user).select_related("customer", "onu")
+    service = request.GET.get("service")
+    if service:
+        accounts = accounts.filter(service=service)
+    return render(
+        request,
+        "customers/account_list.html",
+        {
+            "page": paginate(request, accounts),
+            "service": service,
+        },
+    )
+
+
+@permission_required("customers.view_account", raise_exception=True)
+def account_detail(request, pk: int):
+    account = get_object_or_404(
+        Account.objects.restrict(request.user).select_related("customer", "onu__pon_port"), pk=pk
+    )
+    return render(request, "customers/account_detail.html", {"account": account})

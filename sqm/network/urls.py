@@ -1,0 +1,10 @@
+from django.urls import path
+
+from sqm.network import views
+
+app_name = "network"
+urlpatterns = [
+    path("olts/", views.olt_list, name="olts"),
+    path("olts/<int:pk>/", views.olt_detail, name="olt"),
+    path("ports/<int:pk>/", views.port_detail, name="port"),
+]

@@ -1,0 +1,19 @@
+from django.conf import settings
+from django.conf.urls.static import static
+from django.contrib import admin
+from django.urls import include, path
+
+from sqm.core import views as core_views
+
+urlpatterns = [
+    path("", core_views.home, name="home"),
+    path("accounts/", include("sqm.core.auth_urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("core/", include("sqm.core.urls")),
+    path("customers/", include("sqm.customers.urls")),
+    path("network/", include("sqm.network.urls")),
+    path("api/v1/", include("sqm.api.urls")),
+    path("admin/", admin.site.urls),
+]
+if settings.DEBUG:
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

@@ -1,0 +1,38 @@
+"""Shared fixtures: the people of a Healthchecks-style base case.
+
+- `agent`: a hotline agent in Nanjing (the owner of Nanjing's data);
+- `colleague`: another Nanjing hotline agent;
+- `outsider`: a hotline agent in Suzhou, who must see none of Nanjing;
+- `auditor`, `admin`: the auditor and the administrator (all cities).
+"""
+
+import pytest
+
+from tests.factories import UserFactory
+
+
+@pytest.fixture
+def agent(db):
+    return UserFactory(username="agent", roles=["hotline_agent"], city_codes=["NJ"])
+
+
+@pytest.fixture
+def colleague(db):
+    return UserFactory(username="colleague", roles=["hotline_agent"], city_codes=["NJ"])
+
+
+@pytest.fixture
+def outsider(db):
+    return UserFactory(username="outsider", roles=["hotline_agent"], city_codes=["SZ"])
+
+
+@pytest.fixture
+def auditor(db):
+    return UserFactory(username="auditor", roles=["auditor"], all_cities=True)
+
+
+@pytest.fixture
+def admin(db):
+    return UserFactory(
+        username="admin", roles=["administrator"], is_superuser=True, is_staff=True, all_cities=True
+    )
