@@ -170,6 +170,7 @@ class AuditHead(models.Model):
 
 class AlertKind(models.TextChoices):
     REVEAL_RATE = "reveal_rate", _("many personal-data reveals")
+    AUDIT_CHAIN = "audit_chain", _("audit log tampered with")
 
 
 class Alert(models.Model):
@@ -252,6 +253,7 @@ class ImportJob(models.Model):
     file = models.FileField(_("file"), upload_to="imports/%Y/%m/")
     original_name = models.CharField(_("file name"), max_length=255)
     dry_run = models.BooleanField(_("dry run"), default=False)
+    encoding = models.CharField(_("encoding"), max_length=16, blank=True)
     status = models.CharField(
         _("status"), max_length=8, choices=ImportStatus.choices, default=ImportStatus.QUEUED
     )

@@ -7,5 +7,6 @@ urlpatterns = [
     path("audit/", views.audit_log, name="audit"),
     path("changelog/", views.change_log, name="changelog"),
     path("imports/", views.imports, name="imports"),
+    path("imports/<int:pk>/", views.import_detail, name="import"),
     path("calendar/", views.calendar, name="calendar"),
 ]

@@ -2,9 +2,11 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.paginator import Paginator
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, redirect, render
 
-from sqm.core.models import Alert, AuditEntry, ChangeLogEntry, ImportJob
+from sqm.core.forms import ImportForm
+from sqm.core.importing import jobs
+from sqm.core.models import Alert, AuditEntry, ChangeLogEntry, ImportJob, ImportStatus
 
 
 @login_required
@@ -42,8 +44,37 @@ def change_log(request):
 
 @permission_required("core.add_importjob", raise_exception=True)
 def imports(request):
-    jobs = ImportJob.objects.filter(created_by=request.user)
-    return render(request, "core/imports.html", {"page": paginate(request, jobs)})
+    form = ImportForm(request.POST or None, request.FILES or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        job = jobs.start_job(
+            request.user,
+            form.cleaned_data["kind"],
+            form.cleaned_data["file"],
+            form.cleaned_data["dry_run"],
+            form.cleaned_data["encoding"],
+        )
+        return redirect("core:import", pk=job.pk)
+    mine = ImportJob.objects.filter(created_by=request.user)
+    return render(request, "core/imports.html", {"form": form, "page": paginate(request, mine)})
+
+
+@permission_required("core.add_importjob", raise_exception=True)
+def import_detail(request, pk: int):
+    job = get_object_or_404(ImportJob, pk=pk, created_by=request.user)
+    progress = jobs.read_progress(job.pk)
+    running = job.status in {ImportStatus.QUEUED, ImportStatus.RUNNING}
+    percent = round((progress.get("fraction") or 0) * 100) if running else 100
+    template = "core/_import_status.html" if request.htmx else "core/import_detail.html"
+    return render(
+        request,
+        template,
+        {
+            "job": job,
+            "progress": progress,
+            "running": running,
+            "percent": percent,
+        },
+    )
 
 
 @permission_required("core.view_calendarday", raise_exception=True)

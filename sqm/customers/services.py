@@ -7,6 +7,7 @@ import re
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from sqm.core import audit, crypto
 from sqm.customers.models import Account, Customer
@@ -46,3 +47,44 @@ def reveal_customer(user, customer: Customer, reason: str) -> dict[str, str]:
 
 def accounts_of(user, customer: Customer) -> QuerySet[Account]:
     return Account.objects.restrict(user).filter(customer=customer).select_related("onu")
+
+
+def customer_columns(with_personal_data: bool) -> list:
+    """Columns of the customer list export; personal data masked unless WITH_PERSONAL_DATA."""
+
+    def pii(field: str):
+        return (
+            (lambda c: getattr(c, field))
+            if with_personal_data
+            else (lambda c: getattr(c, f"masked_{field}"))
+        )
+
+    return [
+        (gettext_lazy("customer ID"), lambda c: c.customer_id),
+        (gettext_lazy("name"), pii("name")),
+        (gettext_lazy("mobile number"), pii("mobile")),
+        (gettext_lazy("ID number"), pii("id_number")),
+        (gettext_lazy("address"), pii("address")),
+        (gettext_lazy("customer type"), lambda c: c.get_customer_type_display()),
+        (gettext_lazy("tier"), lambda c: c.get_tier_display()),
+        (gettext_lazy("city"), lambda c: c.city.name),
+        (gettext_lazy("district"), lambda c: c.district),
+        (gettext_lazy("consents to marketing SMS"), lambda c: int(c.marketing_consent)),
+        (gettext_lazy("opted out of service SMS"), lambda c: int(c.service_sms_opt_out)),
+    ]
+
+
+def account_columns(with_personal_data: bool) -> list:
+    return [
+        (gettext_lazy("account number"), lambda a: a.account_id),
+        (gettext_lazy("customer ID"), lambda a: a.customer.customer_id),
+        (gettext_lazy("service"), lambda a: a.get_service_display()),
+        (gettext_lazy("status"), lambda a: a.get_status_display()),
+        (
+            gettext_lazy("installation address"),
+            (lambda a: a.address) if with_personal_data else (lambda a: a.masked_address),
+        ),
+        (gettext_lazy("bandwidth (Mbit/s)"), lambda a: a.bandwidth_mbps),
+        (gettext_lazy("opened at"), lambda a: a.opened_at),
+        (gettext_lazy("ONU"), lambda a: a.onu.onu_id if a.onu else ""),
+    ]

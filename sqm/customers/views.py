@@ -3,7 +3,9 @@ from __future__ import annotations
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, render
+from django.utils.translation import gettext as _
 
+from sqm.core.exporting import xlsx_response
 from sqm.core.views import paginate
 from sqm.customers import services
 from sqm.customers.forms import RevealForm
@@ -72,3 +74,43 @@ def account_detail(request, pk: int):
         Account.objects.restrict(request.user).select_related("customer", "onu__pon_port"), pk=pk
     )
     return render(request, "customers/account_detail.html", {"account": account})
+
+
+def _wants_pii(request) -> bool:
+    return request.GET.get("pii") == "1" and request.user.has_perm("customers.export_pii")
+
+
+@permission_required("customers.view_customer", raise_exception=True)
+def customer_export(request):
+    query = request.GET.get("q", "")
+    pii = _wants_pii(request)
+    customers = services.search_customers(request.user, query).iterator(chunk_size=2000)
+    return xlsx_response(
+        customers,
+        services.customer_columns(pii),
+        filename="customers",
+        sheet_title=str(_("Customers")),
+        user=request.user,
+        target="list:customers",
+        with_personal_data=pii,
+        filters={"q": query},
+    )
+
+
+@permission_required("customers.view_account", raise_exception=True)
+def account_export(request):
+    service = request.GET.get("service", "")
+    pii = _wants_pii(request)
+    accounts = Account.objects.restrict(request.user).select_related("customer", "onu")
+    if service:
+        accounts = accounts.filter(service=service)
+    return xlsx_response(
+        accounts.iterator(chunk_size=2000),
+        services.account_columns(pii),
+        filename="accounts",
+        sheet_title=str(_("Accounts")),
+        user=request.user,
+        target="list:accounts",
+        with_personal_data=pii,
+        filters={"service": service},
+    )

@@ -1,0 +1,42 @@
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+# Which permission lets a user import which kind of file.
+IMPORT_KINDS = {
+    "customers": (_("customers"), "customers.add_customer"),
+    "accounts": (_("accounts"), "customers.add_account"),
+    "topology": (_("topology"), "network.add_onu"),
+}
+MAX_UPLOAD_MB = 512
+
+
+class ImportForm(forms.Form):
+    kind = forms.ChoiceField(label=_("Kind"))
+    file = forms.FileField(label=_("File"), help_text=_(".csv (UTF-8 or GBK) or .xlsx"))
+    encoding = forms.ChoiceField(
+        label=_("Encoding"),
+        required=False,
+        choices=[("", _("UTF-8")), ("gbk", _("GBK"))],
+    )
+    dry_run = forms.BooleanField(label=_("Check only (dry run)"), required=False)
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].choices = [
+            (kind, label)
+            for kind, (label, perm) in IMPORT_KINDS.items()
+            if user is not None and user.has_perm(perm)
+        ]
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        name = upload.name.lower()
+        if not name.endswith((".csv", ".xlsx")):
+            raise forms.ValidationError(_("Upload a .csv or .xlsx file."))
+        if upload.size > MAX_UPLOAD_MB * 1024 * 1024:
+            raise forms.ValidationError(
+                _("The file is larger than %(n)d MB.") % {"n": MAX_UPLOAD_MB}
+            )
+        return upload

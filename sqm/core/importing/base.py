@@ -1,0 +1,191 @@
+"""The import driver: stream, validate, write in batches, all or nothing."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import nullcontext
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from sqm.core import audit, context
+from sqm.core.importing.reader import UnreadableFile, open_table
+from sqm.core.models import AuditAction
+
+MAX_REPORTED_ERRORS = 10_000
+BATCH_SIZE = 2_000
+
+
+@dataclass(frozen=True)
+class RowError:
+    line: int
+    column: str
+    reason: str
+
+    def format(self, filename: str) -> str:
+        return f"{filename}:{self.line}: {self.column}: {self.reason}"
+
+
+@dataclass
+class ImportResult:
+    kind: str
+    filename: str
+    rows: int = 0
+    created: int = 0
+    updated: int = 0
+    errors: list[RowError] = field(default_factory=list)
+    error_count: int = 0
+    dry_run: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return self.error_count == 0
+
+    def error_lines(self) -> list[str]:
+        return [e.format(self.filename) for e in self.errors]
+
+
+class ImportAborted(Exception):
+    """Raised inside the transaction to roll the whole import back."""
+
+
+class RowInvalid(Exception):
+    def __init__(self, column: str, reason: str):
+        super().__init__(f"{column}: {reason}")
+        self.column = column
+        self.reason = reason
+
+
+class Importer:
+    """One kind of exchange file. Subclasses say which columns and how to write a batch.
+
+    `clean_row` turns a raw row into a value (or raises RowInvalid / returns errors);
+    `write` receives a batch of (line, value) and returns (created, updated) and may add
+    errors for rows that only the database can judge (unknown references).
+    """
+
+    kind: str = ""
+    required: tuple[str, ...] = ()
+    optional: tuple[str, ...] = ()
+
+    def __init__(self) -> None:
+        self.errors: list[RowError] = []
+        self.error_count = 0
+
+    def error(self, line: int, column: str, reason: str) -> None:
+        self.error_count += 1
+        if len(self.errors) < MAX_REPORTED_ERRORS:
+            self.errors.append(RowError(line, column, reason))
+
+    def clean_row(self, line: int, row: dict[str, str]):
+        raise NotImplementedError
+
+    def write(self, batch: list[tuple[int, object]], *, log_changes: bool) -> tuple[int, int]:
+        raise NotImplementedError
+
+    def finish(self) -> None:
+        """Checks that need the whole file (after the last batch)."""
+
+
+registry: dict[str, type[Importer]] = {}
+
+
+def register(cls: type[Importer]) -> type[Importer]:
+    registry[cls.kind] = cls
+    return cls
+
+
+ProgressCallback = Callable[[int, float | None], None]
+
+
+def run_import(
+    kind: str,
+    path: Path,
+    *,
+    encoding: str | None = None,
+    dry_run: bool = False,
+    user=None,
+    progress: ProgressCallback | None = None,
+    display_name: str | None = None,
+    log_changes: bool = True,
+) -> ImportResult:
+    """Import PATH as KIND. Nothing is written unless every row is valid (and not dry_run)."""
+    importer = registry[kind]()
+    filename = display_name or str(path)
+    result = ImportResult(kind=kind, filename=filename, dry_run=dry_run)
+    try:
+        table = open_table(path, encoding)
+    except UnreadableFile as exc:
+        result.errors.append(RowError(1, "-", str(exc)))
+        result.error_count = 1
+        return result
+
+    missing = [c for c in importer.required if c not in table.header]
+    if missing:
+        for column in missing:
+            importer.error(1, column, _("required column is missing from the header row"))
+        result.errors, result.error_count = importer.errors, importer.error_count
+        return result
+
+    def report() -> None:
+        if progress is None:
+            return
+        if table.total_rows:
+            progress(result.rows, min(1.0, table.position() / table.total_rows))
+        elif table.total_bytes:
+            progress(result.rows, min(1.0, table.position() / table.total_bytes))
+        else:
+            progress(result.rows, None)
+
+    try:
+        actor = context.acting_as(user, label=f"import:{kind}") if user else nullcontext()
+        with actor:
+            with transaction.atomic():
+                batch: list[tuple[int, object]] = []
+                try:
+                    for line, row in table.rows:
+                        result.rows += 1
+                        if "__extra__" in row:
+                            importer.error(line, "-", _("more values than header columns"))
+                            continue
+                        try:
+                            value = importer.clean_row(line, row)
+                        except RowInvalid as exc:
+                            importer.error(line, exc.column, exc.reason)
+                            continue
+                        if value is None:
+                            continue
+                        batch.append((line, value))
+                        if len(batch) >= BATCH_SIZE:
+                            created, updated = importer.write(batch, log_changes=log_changes)
+                            result.created += created
+                            result.updated += updated
+                            batch = []
+                            report()
+                    if batch:
+                        created, updated = importer.write(batch, log_changes=log_changes)
+                        result.created += created
+                        result.updated += updated
+                    importer.finish()
+                except UnreadableFile as exc:
+                    importer.error(result.rows + 1, "-", str(exc))
+                report()
+                if importer.error_count or dry_run:
+                    raise ImportAborted
+                audit.record(
+                    AuditAction.IMPORT,
+                    user=user,
+                    target=f"import:{kind}",
+                    details={
+                        "file": filename,
+                        "rows": result.rows,
+                        "created": result.created,
+                        "updated": result.updated,
+                    },
+                )
+    except ImportAborted:
+        pass
+    result.errors, result.error_count = importer.errors, importer.error_count
+    return result

@@ -1,0 +1,90 @@
+"""Imports started from the upload page: a job row, a worker task, a progress file.
+
+The import runs in one transaction, so its progress cannot be written to the database
+(other connections would not see it until the end, and SQLite would block them). Progress
+goes to a small JSON file under SQM_HOME/progress/ that the page polls instead.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from django.conf import settings
+from django.utils import timezone
+
+from sqm.core.importing import run_import
+from sqm.core.models import ImportJob, ImportStatus
+
+MAX_STORED_ERRORS = 1000
+
+
+def progress_path(job_id: int) -> Path:
+    folder = Path(settings.SQM_HOME) / "progress"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / f"import-{job_id}.json"
+
+
+def write_progress(job_id: int, rows: int, fraction: float | None) -> None:
+    path = progress_path(job_id)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps({"rows": rows, "fraction": fraction}), encoding="utf-8")
+    os.replace(tmp, path)  # atomic: the page never reads half a file
+
+
+def read_progress(job_id: int) -> dict:
+    try:
+        return json.loads(progress_path(job_id).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {"rows": 0, "fraction": None}
+
+
+def start_job(user, kind: str, upload, dry_run: bool, encoding: str | None = None) -> ImportJob:
+    from sqm.core.tasks import run_import_job
+
+    job = ImportJob.objects.create(
+        kind=kind,
+        file=upload,
+        original_name=upload.name,
+        dry_run=dry_run,
+        created_by=user,
+        encoding=encoding or "",
+    )
+    run_import_job(job.pk)
+    return job
+
+
+def run_job(job_id: int) -> ImportJob:
+    import sqm.customers.importers  # noqa: F401 - registers the importers
+    import sqm.network.importers  # noqa: F401
+
+    job = ImportJob.objects.get(pk=job_id)
+    updated = ImportJob.objects.filter(pk=job_id, status=ImportStatus.QUEUED).update(
+        status=ImportStatus.RUNNING
+    )
+    if not updated:
+        return job  # another worker took it
+    result = run_import(
+        job.kind,
+        Path(job.file.path),
+        encoding=job.encoding or None,
+        dry_run=job.dry_run,
+        user=job.created_by,
+        display_name=job.original_name,
+        progress=lambda rows, fraction: write_progress(job_id, rows, fraction),
+    )
+    job.rows_done = result.rows
+    job.rows_total = result.rows
+    job.created_count = result.created
+    job.updated_count = result.updated
+    job.error_count = result.error_count
+    job.errors = [
+        {"line": e.line, "column": e.column, "reason": e.reason}
+        for e in result.errors[:MAX_STORED_ERRORS]
+    ]
+    job.status = ImportStatus.DONE if result.ok else ImportStatus.FAILED
+    job.finished = timezone.now()
+    job.save()
+    write_progress(job_id, result.rows, 1.0)
+    return job

@@ -1,0 +1,43 @@
+"""`sqm audit verify`: prove the audit log has not been altered, reordered or cut."""
+
+from __future__ import annotations
+
+import json
+
+from django.core.management.base import BaseCommand, CommandError
+
+from sqm.core import audit
+
+
+class Command(BaseCommand):
+    help = (
+        "Audit log tools. `verify` recomputes the hash chain and exits 1 naming the "
+        "first entry that does not fit."
+    )
+
+    def add_arguments(self, parser) -> None:
+        sub = parser.add_subparsers(dest="action", required=True)
+        verify = sub.add_parser("verify", help="check the hash chain")
+        verify.add_argument("--json", action="store_true", help="one JSON object")
+
+    def handle(self, *args, action: str, **options) -> None:
+        result = audit.verify()
+        if options.get("json"):
+            self.stdout.write(
+                json.dumps(
+                    {
+                        "ok": result.ok,
+                        "checked": result.checked,
+                        "broken_at": result.broken_at,
+                        "problem": result.problem,
+                    },
+                    ensure_ascii=False,
+                )
+            )
+        if not result.ok:
+            raise CommandError(
+                f"audit log broken at entry {result.broken_at}: {result.problem} "
+                f"({result.checked} entries verified before it)"
+            )
+        if not options.get("json"):
+            self.stdout.write(f"audit log intact: {result.checked} entries verified")

@@ -1,0 +1,30 @@
+"""Background and periodic jobs of the core (Huey)."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext as _
+from huey import crontab
+from huey.contrib.djhuey import db_periodic_task, db_task
+
+from sqm.core import audit
+from sqm.core.models import Alert, AlertKind
+
+
+@db_periodic_task(crontab(minute="17", hour="2"))
+def verify_audit_chain() -> bool:
+    """Nightly: check the audit log's hash chain; a break becomes an alert for auditors."""
+    result = audit.verify()
+    if not result.ok:
+        Alert.objects.create(
+            kind=AlertKind.AUDIT_CHAIN,
+            message=_("The audit log does not verify at entry %(n)s: %(problem)s")
+            % {"n": result.broken_at, "problem": result.problem},
+        )
+    return result.ok
+
+
+@db_task()
+def run_import_job(job_id: int) -> None:
+    from sqm.core.importing.jobs import run_job
+
+    run_job(job_id)

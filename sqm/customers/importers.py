@@ -1,0 +1,215 @@
+"""Importers for customers.csv and accounts.csv (docs/formats.md)."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext as _
+
+from sqm.core import changelog
+from sqm.core.fields import refresh_personal_fields
+from sqm.core.importing import Importer, register
+from sqm.core.importing import fields as f
+from sqm.core.importing.base import RowInvalid
+from sqm.core.validators import is_id_number, is_mobile
+from sqm.customers.choices import AccountStatus, CustomerType, Service, Tier
+from sqm.customers.models import Account, Customer
+from sqm.network.models import Onu
+
+CUSTOMER_FIELDS = [
+    "name",
+    "mobile",
+    "id_number",
+    "address",
+    "customer_type",
+    "tier",
+    "city_id",
+    "district",
+    "marketing_consent",
+    "service_sms_opt_out",
+]
+ACCOUNT_FIELDS = [
+    "customer_id",
+    "service",
+    "status",
+    "address",
+    "bandwidth_mbps",
+    "opened_at",
+    "onu_id",
+]
+
+
+def _upsert(
+    model, key: str, batch: list[tuple[int, dict]], fields: list[str], log_changes: bool
+) -> tuple[int, int]:
+    """Create new rows and update existing ones (by business KEY) for one batch."""
+    keys = [values[key] for _line, values in batch]
+    existing = {getattr(obj, key): obj for obj in model.objects.filter(**{f"{key}__in": keys})}
+    befores = {}
+    to_create, to_update = [], []
+    for _line, values in batch:
+        obj = existing.get(values[key])
+        if obj is None:
+            to_create.append(model(**values))
+            continue
+        if log_changes:
+            befores[obj.pk] = changelog.snapshot(obj, obj._loaded_values)
+        for name in fields:
+            setattr(obj, name, values[name])
+        refresh_personal_fields(obj)
+        to_update.append(obj)
+    if to_create:
+        model.objects.bulk_create(to_create, batch_size=len(to_create))
+    if to_update:
+        model.objects.bulk_update(
+            to_update,
+            [*fields, "mobile_hash", "id_number_hash", "pii_key_id"]
+            if model is Customer
+            else [*fields, "pii_key_id"],
+            batch_size=500,
+        )
+    if log_changes:
+        changelog.record_bulk(to_create, "create")
+        changelog.record_bulk(to_update, "update", befores)
+    return len(to_create), len(to_update)
+
+
+@register
+class CustomerImporter(Importer):
+    kind = "customers"
+    required = (
+        "customer_id",
+        "name",
+        "mobile",
+        "id_number",
+        "customer_type",
+        "tier",
+        "city",
+        "district",
+        "marketing_consent",
+        "service_sms_opt_out",
+    )
+    optional = ("address",)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.city = f.CityLookup()
+        self.seen: dict[str, int] = {}
+
+    def clean_row(self, line: int, row: dict[str, str]) -> dict | None:
+        customer_id = f.required(row, "customer_id", 32)
+        if customer_id in self.seen:
+            raise RowInvalid(
+                "customer_id",
+                _("%(id)s appears again (first on line %(line)d)")
+                % {"id": customer_id, "line": self.seen[customer_id]},
+            )
+        self.seen[customer_id] = line
+        mobile = f.required(row, "mobile")
+        if not is_mobile(mobile):
+            raise RowInvalid(
+                "mobile",
+                _("%(value)r is not an 11-digit mainland mobile number") % {"value": mobile},
+            )
+        id_number = f.required(row, "id_number").upper()
+        if not is_id_number(id_number):
+            raise RowInvalid(
+                "id_number", _("not an 18-character ID number with a valid check digit")
+            )
+        return {
+            "customer_id": customer_id,
+            "name": f.required(row, "name", 64),
+            "mobile": mobile,
+            "id_number": id_number,
+            "address": f.optional(row, "address", 200),
+            "customer_type": f.choice(row, "customer_type", CustomerType),
+            "tier": f.choice(row, "tier", Tier),
+            "city_id": self.city(row),
+            "district": f.optional(row, "district", 32),
+            "marketing_consent": f.flag(row, "marketing_consent"),
+            "service_sms_opt_out": f.flag(row, "service_sms_opt_out"),
+        }
+
+    def write(self, batch, *, log_changes: bool) -> tuple[int, int]:
+        if self.error_count:
+            return 0, 0  # the import will be rolled back; keep validating, stop writing
+        return _upsert(Customer, "customer_id", batch, CUSTOMER_FIELDS, log_changes)
+
+
+@register
+class AccountImporter(Importer):
+    kind = "accounts"
+    required = (
+        "account_id",
+        "customer_id",
+        "service",
+        "status",
+        "address",
+        "bandwidth_mbps",
+        "opened_at",
+        "onu_id",
+    )
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.seen: dict[str, int] = {}
+
+    def clean_row(self, line: int, row: dict[str, str]) -> dict | None:
+        account_id = f.required(row, "account_id", 32)
+        if account_id in self.seen:
+            raise RowInvalid(
+                "account_id",
+                _("%(id)s appears again (first on line %(line)d)")
+                % {"id": account_id, "line": self.seen[account_id]},
+            )
+        self.seen[account_id] = line
+        service = f.choice(row, "service", Service)
+        onu_id = f.optional(row, "onu_id", 64)
+        if service == Service.BROADBAND and not onu_id:
+            raise RowInvalid("onu_id", _("a broadband account needs the ONU it hangs on"))
+        if service != Service.BROADBAND and onu_id:
+            raise RowInvalid("onu_id", _("only broadband accounts hang on an ONU"))
+        return {
+            "account_id": account_id,
+            "customer_id": f.required(row, "customer_id", 32),
+            "service": service,
+            "status": f.choice(row, "status", AccountStatus),
+            "address": f.optional(row, "address", 200),
+            "bandwidth_mbps": f.integer(
+                row, "bandwidth_mbps", low=0, high=1_000_000, allow_empty=True
+            ),
+            "opened_at": f.timestamp(row, "opened_at"),
+            "onu_id": onu_id or None,
+        }
+
+    def write(self, batch, *, log_changes: bool) -> tuple[int, int]:
+        # Resolve business keys to primary keys for the whole batch in two queries.
+        customer_ids = {v["customer_id"] for _l, v in batch}
+        onu_ids = {v["onu_id"] for _l, v in batch if v["onu_id"]}
+        customers = dict(
+            Customer.objects.filter(customer_id__in=customer_ids).values_list("customer_id", "pk")
+        )
+        onus = dict(Onu.objects.filter(onu_id__in=onu_ids).values_list("onu_id", "pk"))
+        valid = []
+        for line, values in batch:
+            customer_pk = customers.get(values["customer_id"])
+            if customer_pk is None:
+                self.error(
+                    line,
+                    "customer_id",
+                    _("no customer %(id)s (import customers first)")
+                    % {"id": values["customer_id"]},
+                )
+                continue
+            onu_pk = None
+            if values["onu_id"]:
+                onu_pk = onus.get(values["onu_id"])
+                if onu_pk is None:
+                    self.error(
+                        line,
+                        "onu_id",
+                        _("no ONU %(id)s (import the topology first)") % {"id": values["onu_id"]},
+                    )
+                    continue
+            valid.append((line, {**values, "customer_id": customer_pk, "onu_id": onu_pk}))
+        if self.error_count:
+            return 0, 0  # the import will be rolled back; stop writing, keep validating
+        return _upsert(Account, "account_id", valid, ACCOUNT_FIELDS, log_changes)

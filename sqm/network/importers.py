@@ -1,0 +1,142 @@
+"""Importer for topology.csv: one row per ONU; OLTs, boards and PON ports follow from it."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext as _
+
+from sqm.core import changelog
+from sqm.core.importing import Importer, register
+from sqm.core.importing import fields as f
+from sqm.core.importing.base import RowInvalid
+from sqm.network.models import Board, Olt, Onu, PonPort
+
+OLT_COLUMNS = ("olt_name", "olt_ip", "vendor", "city", "district")
+
+
+@register
+class TopologyImporter(Importer):
+    kind = "topology"
+    required = (
+        "olt_id",
+        "olt_name",
+        "olt_ip",
+        "vendor",
+        "city",
+        "district",
+        "frame",
+        "slot",
+        "port",
+        "onu_id",
+    )
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.city = f.CityLookup()
+        self.olt_rows: dict[str, tuple[int, dict]] = {}  # olt_id -> (first line, attributes)
+        self.olts: dict[str, Olt] = {o.olt_id: o for o in Olt.objects.all()}
+        self.boards: dict[tuple[int, int, int], int] = {
+            (b["olt_id"], b["frame"], b["slot"]): b["pk"]
+            for b in Board.objects.values("pk", "olt_id", "frame", "slot")
+        }
+        self.ports: dict[tuple[int, int, int, int], int] = {
+            (p["olt_id"], p["frame"], p["slot"], p["port"]): p["pk"]
+            for p in PonPort.objects.values("pk", "olt_id", "frame", "slot", "port")
+        }
+        self.seen: dict[str, int] = {}
+
+    def clean_row(self, line: int, row: dict[str, str]) -> dict | None:
+        onu_id = f.required(row, "onu_id", 64)
+        if onu_id in self.seen:
+            raise RowInvalid(
+                "onu_id",
+                _("%(id)s appears again (first on line %(line)d)")
+                % {"id": onu_id, "line": self.seen[onu_id]},
+            )
+        self.seen[onu_id] = line
+        olt_id = f.required(row, "olt_id", 64)
+        olt = {
+            "name": f.required(row, "olt_name", 128),
+            "ip": f.ip_address(row, "olt_ip"),
+            "vendor": f.optional(row, "vendor", 32),
+            "city_id": self.city(row),
+            "district": f.optional(row, "district", 32),
+        }
+        first = self.olt_rows.get(olt_id)
+        if first is None:
+            self.olt_rows[olt_id] = (line, olt)
+        elif first[1] != olt:
+            differing = next(k for k in olt if olt[k] != first[1][k])
+            column = {"name": "olt_name", "ip": "olt_ip", "city_id": "city"}.get(
+                differing, differing
+            )
+            raise RowInvalid(
+                column,
+                _("differs from line %(line)d for the same OLT %(olt)s")
+                % {"line": first[0], "olt": olt_id},
+            )
+        return {
+            "olt_id": olt_id,
+            "frame": f.integer(row, "frame", low=0, high=63),
+            "slot": f.integer(row, "slot", low=0, high=63),
+            "port": f.integer(row, "port", low=0, high=255),
+            "onu_id": onu_id,
+        }
+
+    def _olt(self, olt_id: str, log_changes: bool) -> Olt:
+        olt = self.olts.get(olt_id)
+        attrs = self.olt_rows[olt_id][1]
+        if olt is None:
+            olt = Olt.objects.create(olt_id=olt_id, **attrs)  # signals log the creation
+            self.olts[olt_id] = olt
+        elif any(getattr(olt, k) != v for k, v in attrs.items()):
+            for k, v in attrs.items():
+                setattr(olt, k, v)
+            olt.save()
+        return olt
+
+    def _port(self, olt: Olt, frame: int, slot: int, port: int) -> int:
+        key = (olt.pk, frame, slot, port)
+        pk = self.ports.get(key)
+        if pk is None:
+            board_key = (olt.pk, frame, slot)
+            board_pk = self.boards.get(board_key)
+            if board_pk is None:
+                board = Board.objects.create(olt=olt, frame=frame, slot=slot)
+                board_pk = self.boards[board_key] = board.pk
+            pon = PonPort.objects.create(
+                board_id=board_pk, olt=olt, frame=frame, slot=slot, port=port
+            )
+            pk = self.ports[key] = pon.pk
+        return pk
+
+    def write(self, batch, *, log_changes: bool) -> tuple[int, int]:
+        if self.error_count:
+            return 0, 0  # the import will be rolled back; keep validating, stop writing
+        existing = {
+            o.onu_id: o for o in Onu.objects.filter(onu_id__in=[v["onu_id"] for _l, v in batch])
+        }
+        to_create, to_update, befores = [], [], {}
+        for _line, v in batch:
+            olt = self._olt(v["olt_id"], log_changes)
+            values = {
+                "olt_id": olt.pk,
+                "frame": v["frame"],
+                "slot": v["slot"],
+                "port": v["port"],
+                "pon_port_id": self._port(olt, v["frame"], v["slot"], v["port"]),
+            }
+            onu = existing.get(v["onu_id"])
+            if onu is None:
+                to_create.append(Onu(onu_id=v["onu_id"], **values))
+            elif any(getattr(onu, k) != val for k, val in values.items()):
+                befores[onu.pk] = changelog.snapshot(onu, onu._loaded_values)
+                for k, val in values.items():
+                    setattr(onu, k, val)
+                to_update.append(onu)
+        Onu.objects.bulk_create(to_create, batch_size=len(to_create) or 1)
+        if to_update:
+            Onu.objects.bulk_update(to_update, ["olt_id", "frame", "slot", "port", "pon_port_id"])
+        if log_changes:
+            changelog.record_bulk(to_create, "create")
+            changelog.record_bulk(to_update, "update", befores)
+        return len(to_create), len(to_update)
