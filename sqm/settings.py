@@ -149,6 +149,7 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = SQM_HOME / "static"
+STATIC_ROOT.mkdir(exist_ok=True)  # whitenoise serves collected files from here
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "media/"
 MEDIA_ROOT = SQM_HOME / "media"
