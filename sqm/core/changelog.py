@@ -26,25 +26,34 @@ def _plain(value):
     return value
 
 
+def _snapshot(model, get) -> dict:
+    data = {}
+    for field in model._meta.concrete_fields:
+        if isinstance(field, _SKIPPED) or field.name in _SKIPPED_NAMES:
+            continue
+        try:
+            value = get(field)
+        except KeyError:
+            continue
+        if isinstance(field, EncryptedTextField):
+            value = MASKERS[field.mask](value)
+        data[field.name] = _plain(value)
+    return data
+
+
 def snapshot(instance: models.Model, values: dict | None = None) -> dict:
     """The object's fields as JSON, personal data masked (plaintext never reaches the log).
 
     VALUES, when given, are the field values as loaded from the database (from_db).
     """
-    data = {}
-    for field in instance._meta.concrete_fields:
-        if isinstance(field, _SKIPPED) or field.name in _SKIPPED_NAMES:
-            continue
-        if values is not None:
-            if field.attname not in values:
-                continue
-            value = values[field.attname]
-        else:
-            value = getattr(instance, field.attname)
-        if isinstance(field, EncryptedTextField):
-            value = MASKERS[field.mask](value)
-        data[field.name] = _plain(value)
-    return data
+    if values is None:
+        return _snapshot(type(instance), lambda f: getattr(instance, f.attname))
+    return _snapshot(type(instance), lambda f: values[f.attname])
+
+
+def snapshot_values(model, row: dict) -> dict:
+    """The same for a row given as a dict keyed by field name or attname (bulk imports)."""
+    return _snapshot(model, lambda f: row[f.attname] if f.attname in row else row[f.name])
 
 
 def _entry(instance, action: str, before: dict | None, after: dict | None, ct=None):

@@ -87,4 +87,4 @@ def lookup_hash(value: str) -> str:
     """HMAC-SHA256 of a normalised value, for exact lookup of encrypted columns."""
     key = _lookup_key(settings.SQM_LOOKUP_KEY)
     normalised = "".join(value.split()).upper()
-    return hmac.new(key, normalised.encode("utf-8"), hashlib.sha256).hexdigest()
+    return hmac.digest(key, normalised.encode("utf-8"), "sha256").hex()

@@ -6,8 +6,9 @@ import re
 
 MOBILE_RE = re.compile(r"^1[3-9]\d{9}$")
 ID_RE = re.compile(r"^\d{17}[\dX]$")
-_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-_ID_CHECK = "10X98765432"
+# GB 11643-1999: weights of the first 17 digits, and the check character for sum mod 11.
+ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+ID_CHECK_MAP = "10X98765432"
 
 
 def is_mobile(value: str) -> bool:
@@ -16,12 +17,15 @@ def is_mobile(value: str) -> bool:
 
 
 def id_check_digit(first17: str) -> str:
-    """The GB 11643-1999 check character for the first 17 digits of an ID number."""
-    total = sum(int(d) * w for d, w in zip(first17, _ID_WEIGHTS, strict=True))
-    return _ID_CHECK[total % 11]
+    """The GB 11643-1999 check character ("0"–"9" or "X") for the first 17 digits."""
+    if len(first17) != 17 or not first17.isdigit():
+        raise ValueError(f"expected 17 digits, got {first17!r}")
+    total = sum(int(d) * w for d, w in zip(first17, ID_WEIGHTS, strict=True))
+    return ID_CHECK_MAP[total % 11]
 
 
 def is_id_number(value: str) -> bool:
-    """An 18-character resident ID number with a valid check character."""
-    value = value.upper()
+    """An 18-character resident ID number with a valid check character (upper-case X)."""
+    if not isinstance(value, str):
+        return False
     return bool(ID_RE.match(value)) and id_check_digit(value[:17]) == value[17]

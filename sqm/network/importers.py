@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.utils.translation import gettext as _
 
 from sqm.core import changelog
+from sqm.core.bulk import BulkInserter, log_bulk_creates
 from sqm.core.importing import Importer, register
 from sqm.core.importing import fields as f
 from sqm.core.importing.base import RowInvalid
@@ -43,6 +44,7 @@ class TopologyImporter(Importer):
             for p in PonPort.objects.values("pk", "olt_id", "frame", "slot", "port")
         }
         self.seen: dict[str, int] = {}
+        self.inserter = BulkInserter(Onu)
 
     def clean_row(self, line: int, row: dict[str, str]) -> dict | None:
         onu_id = f.required(row, "onu_id", 64)
@@ -127,16 +129,16 @@ class TopologyImporter(Importer):
             }
             onu = existing.get(v["onu_id"])
             if onu is None:
-                to_create.append(Onu(onu_id=v["onu_id"], **values))
+                to_create.append({"onu_id": v["onu_id"], **values})
             elif any(getattr(onu, k) != val for k, val in values.items()):
                 befores[onu.pk] = changelog.snapshot(onu, onu._loaded_values)
                 for k, val in values.items():
                     setattr(onu, k, val)
                 to_update.append(onu)
-        Onu.objects.bulk_create(to_create, batch_size=len(to_create) or 1)
+        self.inserter.insert(to_create)
         if to_update:
             Onu.objects.bulk_update(to_update, ["olt_id", "frame", "slot", "port", "pon_port_id"])
         if log_changes:
-            changelog.record_bulk(to_create, "create")
+            log_bulk_creates(Onu, "onu_id", to_create)
             changelog.record_bulk(to_update, "update", befores)
         return len(to_create), len(to_update)

@@ -309,3 +309,18 @@ def test_the_command_exits_1_and_prints_file_line_column_reason(tmp_path, capsys
         call_command("import", "customers", str(path))
     assert f"{path}:2: mobile:" in capsys.readouterr().err
     assert Customer.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_what_generate_writes_imports_cleanly_with_the_commands(tmp_path, capsys):
+    from sqm.core.generator import generate_province
+
+    counts = generate_province(tmp_path, customers=300, seed=1)
+    for kind in ("topology", "customers", "accounts"):
+        call_command("import", kind, str(tmp_path / f"{kind}.csv"))
+    assert Customer.objects.count() == counts["customers"] == 300
+    assert Account.objects.count() == counts["accounts"]
+    assert Onu.objects.count() == counts["topology"]
+    broadband = Account.objects.filter(service="broadband")
+    assert broadband.exists() and not broadband.filter(onu__isnull=True).exists()
+    assert "created 300" in capsys.readouterr().out

@@ -12,12 +12,9 @@ import math
 import random
 import re
 
-# GB 11643-1999: weights of the first 17 digits, and the check character for sum mod 11.
-ID_WEIGHTS: tuple[int, ...] = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-ID_CHECK_MAP = "10X98765432"
-
-_ID_PATTERN = re.compile(r"^\d{17}[\dX]$")
-_FIRST17 = re.compile(r"^\d{17}$")
+# The GB 11643-1999 check lives with the other validators; the generator uses it too.
+from sqm.core.validators import ID_CHECK_MAP, ID_WEIGHTS, id_check_digit  # noqa: E402, F401
+from sqm.core.validators import is_id_number as is_valid_id_number  # noqa: E402, F401
 
 # China Mobile number segments (13x/15x/18x/19x): the operator runs the 10086 hotline.
 MOBILE_PREFIXES: tuple[str, ...] = (
@@ -44,24 +41,6 @@ MOBILE_PREFIXES: tuple[str, ...] = (
 )
 MOBILE_SUBSCRIBER_SPACE = 100_000_000  # the 8 digits after the prefix
 MOBILE_SPACE = len(MOBILE_PREFIXES) * MOBILE_SUBSCRIBER_SPACE
-
-
-def id_check_digit(first17: str) -> str:
-    """The GB 11643-1999 check character ("0"–"9" or "X") for the first 17 digits."""
-    if not _FIRST17.match(first17):
-        raise ValueError(f"expected 17 digits, got {first17!r}")
-    total = sum(int(digit) * weight for digit, weight in zip(first17, ID_WEIGHTS, strict=True))
-    return ID_CHECK_MAP[total % 11]
-
-
-def is_valid_id_number(s: str) -> bool:
-    """True when `s` is 18 characters, digits with an optional final X, and the check matches.
-
-    Only the form and the check character are verified, not the division code or the date.
-    """
-    if not isinstance(s, str) or not _ID_PATTERN.match(s):
-        return False
-    return id_check_digit(s[:17]) == s[17]
 
 
 class AffinePermutation:

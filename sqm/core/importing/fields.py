@@ -29,18 +29,24 @@ def optional(row: dict[str, str], column: str, max_length: int | None = None) ->
     return value
 
 
+_VALUES: dict[type, frozenset[str]] = {}
+
+
 def choice(row: dict[str, str], column: str, choices, default: str | None = None) -> str:
+    """A value of a TextChoices set."""
     value = row.get(column, "")
+    allowed = _VALUES.get(choices)
+    if allowed is None:  # `choices.values` is rebuilt on every access: keep it
+        allowed = _VALUES[choices] = frozenset(choices.values)
+    if value in allowed:
+        return value
     if not value and default is not None:
         return default
-    allowed = [c.value if hasattr(c, "value") else c for c in choices]
-    if value not in allowed:
-        raise RowInvalid(
-            column,
-            _("%(value)r is not one of %(allowed)s")
-            % {"value": value, "allowed": ", ".join(allowed)},
-        )
-    return value
+    raise RowInvalid(
+        column,
+        _("%(value)r is not one of %(allowed)s")
+        % {"value": value, "allowed": ", ".join(choices.values)},
+    )
 
 
 def flag(row: dict[str, str], column: str) -> bool:
