@@ -26,18 +26,33 @@ def _plain(value):
     return value
 
 
+_SPECS: dict[type, list[tuple[str, str, object]]] = {}
+
+
+def _specs(model) -> list[tuple[str, str, object]]:
+    """(name, attname, masker or None) of the logged fields; computed once per model."""
+    specs = _SPECS.get(model)
+    if specs is None:
+        specs = _SPECS[model] = [
+            (f.name, f.attname, MASKERS[f.mask] if isinstance(f, EncryptedTextField) else None)
+            for f in model._meta.concrete_fields
+            if not isinstance(f, _SKIPPED) and f.name not in _SKIPPED_NAMES
+        ]
+    return specs
+
+
 def _snapshot(model, get) -> dict:
     data = {}
-    for field in model._meta.concrete_fields:
-        if isinstance(field, _SKIPPED) or field.name in _SKIPPED_NAMES:
-            continue
+    for name, attname, masker in _specs(model):
         try:
-            value = get(field)
+            value = get(name, attname)
         except KeyError:
             continue
-        if isinstance(field, EncryptedTextField):
-            value = MASKERS[field.mask](value)
-        data[field.name] = _plain(value)
+        if masker is not None:
+            value = masker(value)
+        elif value is not None and not isinstance(value, str | int | float | bool):
+            value = _plain(value)
+        data[name] = value
     return data
 
 
@@ -47,13 +62,13 @@ def snapshot(instance: models.Model, values: dict | None = None) -> dict:
     VALUES, when given, are the field values as loaded from the database (from_db).
     """
     if values is None:
-        return _snapshot(type(instance), lambda f: getattr(instance, f.attname))
-    return _snapshot(type(instance), lambda f: values[f.attname])
+        return _snapshot(type(instance), lambda name, attname: getattr(instance, attname))
+    return _snapshot(type(instance), lambda name, attname: values[attname])
 
 
 def snapshot_values(model, row: dict) -> dict:
     """The same for a row given as a dict keyed by field name or attname (bulk imports)."""
-    return _snapshot(model, lambda f: row[f.attname] if f.attname in row else row[f.name])
+    return _snapshot(model, lambda name, attname: row[attname] if attname in row else row[name])
 
 
 def _entry(instance, action: str, before: dict | None, after: dict | None, ct=None):
