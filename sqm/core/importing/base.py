@@ -7,7 +7,7 @@ from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils.translation import gettext as _
 
 from sqm.core import audit, context
@@ -139,6 +139,11 @@ def run_import(
         else:
             progress(result.rows, None)
 
+    if connection.vendor == "sqlite":
+        # A large page cache keeps the growing unique and lookup-hash indexes in memory
+        # during a big load (the default 2 MB makes every insert touch the disk).
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA cache_size = -262144")
     try:
         actor = context.acting_as(user, label=f"import:{kind}") if user else nullcontext()
         with actor:
