@@ -11,7 +11,9 @@ from sqm.core.models import Alert, AuditEntry, ChangeLogEntry, ImportJob, Import
 
 @login_required
 def home(request):
-    return render(request, "core/home.html")
+    from sqm.customers.services import overview
+
+    return render(request, "core/home.html", {"overview": overview(request.user)})
 
 
 def paginate(request, queryset, per_page: int = 50):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -88,3 +88,30 @@ def account_columns(with_personal_data: bool) -> list:
         (gettext_lazy("opened at"), lambda a: a.opened_at),
         (gettext_lazy("ONU"), lambda a: a.onu.onu_id if a.onu else ""),
     ]
+
+
+def overview(user) -> dict:
+    """Counts for the home page: customers per city and active accounts per service."""
+    from sqm.customers.choices import AccountStatus, Service
+
+    per_city = list(
+        Customer.objects.restrict(user)
+        .values("city__name", "city__ordering")
+        .annotate(n=Count("pk"))
+        .order_by("city__ordering")
+    )
+    labels = dict(Service.choices)
+    per_service = [
+        {"service": str(labels.get(row["service"], row["service"])), "n": row["n"]}
+        for row in Account.objects.restrict(user)
+        .filter(status=AccountStatus.ACTIVE)
+        .values("service")
+        .annotate(n=Count("pk"))
+        .order_by("-n")
+    ]
+    return {
+        "cities": [row["city__name"] for row in per_city],
+        "customers_per_city": [row["n"] for row in per_city],
+        "services": per_service,
+        "customers": sum(row["n"] for row in per_city),
+    }
