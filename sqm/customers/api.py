@@ -1,5 +1,17 @@
-from rest_framework import serializers, viewsets
+"""REST API for customers and accounts: personal data only ever leaves masked, or revealed."""
 
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from sqm.api.viewsets import ReadOnlyViewSet
+from sqm.customers import services
+from sqm.customers.filters import AccountFilterSet, CustomerFilterSet
 from sqm.customers.models import Account, Customer
 
 
@@ -8,6 +20,7 @@ class CustomerSerializer(serializers.ModelSerializer):
     name = serializers.CharField(source="masked_name", read_only=True)
     mobile = serializers.CharField(source="masked_mobile", read_only=True)
     id_number = serializers.CharField(source="masked_id_number", read_only=True)
+    address = serializers.CharField(source="masked_address", read_only=True)
 
     class Meta:
         model = Customer
@@ -17,6 +30,7 @@ class CustomerSerializer(serializers.ModelSerializer):
             "name",
             "mobile",
             "id_number",
+            "address",
             "customer_type",
             "tier",
             "city",
@@ -28,7 +42,7 @@ class CustomerSerializer(serializers.ModelSerializer):
 
 class AccountSerializer(serializers.ModelSerializer):
     customer = serializers.SlugRelatedField(slug_field="customer_id", read_only=True)
-    onu = serializers.SlugRelatedField(slug_field="onu_id", read_only=True)
+    onu = serializers.SlugRelatedField(slug_field="onu_id", read_only=True, allow_null=True)
     address = serializers.CharField(source="masked_address", read_only=True)
 
     class Meta:
@@ -46,17 +60,53 @@ class AccountSerializer(serializers.ModelSerializer):
         ]
 
 
-class CustomerViewSet(viewsets.ReadOnlyModelViewSet):
+class RevealReasonSerializer(serializers.Serializer):
+    reason = serializers.CharField(
+        max_length=500, help_text=_("Why you need the personal data; kept in the audit log.")
+    )
+
+
+class RevealedSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    mobile = serializers.CharField()
+    id_number = serializers.CharField()
+    address = serializers.CharField()
+
+
+def reveal(user, customer: Customer, reason: str) -> dict[str, str]:
+    """The service's reveal, with its validation error turned into an API 400."""
+    try:
+        return services.reveal_customer(user, customer, reason)
+    except DjangoValidationError as exc:
+        raise serializers.ValidationError({"reason": exc.messages}) from exc
+
+
+class CustomerViewSet(ReadOnlyViewSet):
+    """Customers in your cities, personal data masked; filter by tier, type, city, district,
+    or find one by exact mobile or ID number."""
+
     serializer_class = CustomerSerializer
-    filterset_fields = ["customer_type", "tier", "city__code", "district"]
+    filterset_class = CustomerFilterSet
+    action_permissions = {"reveal": ["customers.view_customer", "customers.reveal_customer"]}
 
     def get_queryset(self):
         return Customer.objects.restrict(self.request.user).select_related("city")
 
+    @extend_schema(request=RevealReasonSerializer, responses=RevealedSerializer)
+    @action(detail=True, methods=["post"])
+    def reveal(self, request, pk=None):
+        """Plaintext personal data of one customer; audited with the reason given."""
+        customer = self.get_object()
+        body = RevealReasonSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        return Response(reveal(request.user, customer, body.validated_data["reason"]))
 
-class AccountViewSet(viewsets.ReadOnlyModelViewSet):
+
+class AccountViewSet(ReadOnlyViewSet):
+    """Accounts of the customers in your cities, installation address masked."""
+
     serializer_class = AccountSerializer
-    filterset_fields = ["service", "status"]
+    filterset_class = AccountFilterSet
 
     def get_queryset(self):
         return Account.objects.restrict(self.request.user).select_related("customer", "onu")

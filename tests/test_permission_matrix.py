@@ -1,0 +1,238 @@
+"""Who may open what: every page and API endpoint against every role, and against other cities.
+
+Each row names a URL and the roles allowed to use it. For every role (a Nanjing user, or a
+provincial one for auditor and administrator) the allowed get 200 and everyone else 403;
+anonymous visitors are sent to log in (pages) or get 401 (API). Rows scoped to a city also
+check that a Suzhou user of each allowed role gets 404 for a Nanjing object ("detail") or
+does not find it in the list ("list").
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass, field
+
+import openpyxl
+import pytest
+from django.test import Client
+from rest_framework.test import APIClient
+
+from sqm.core import audit
+from sqm.core.models import Alert, ChangeLogEntry
+from tests.api.data import build_nanjing, build_suzhou, token_client
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+ROLES = (
+    "hotline_agent",
+    "first_line",
+    "second_line",
+    "team_lead",
+    "quality_manager",
+    "network_ops",
+    "auditor",
+    "administrator",
+)
+PROVINCIAL = {"auditor", "administrator"}  # see every city
+
+EVERYONE = frozenset(ROLES)
+CUSTOMER_READERS = frozenset(
+    {"hotline_agent", "first_line", "second_line", "team_lead", "quality_manager", "administrator"}
+)
+ACCOUNT_READERS = CUSTOMER_READERS | {"network_ops"}
+TOPOLOGY_READERS = EVERYONE - {"auditor"}
+REVEALERS = frozenset({"hotline_agent", "second_line", "team_lead", "administrator"})
+TOPOLOGY_EDITORS = frozenset({"network_ops", "administrator"})
+IMPORTERS = frozenset({"quality_manager", "network_ops", "administrator"})
+AUDITORS = frozenset({"auditor", "administrator"})
+ADMINISTRATORS = frozenset({"administrator"})
+
+
+@dataclass(frozen=True)
+class Row:
+    url: str  # placeholders: {customer} {account} {olt} {port} {onu} {audit} {change} {alert}
+    allowed: frozenset[str]
+    scope: str | None = None  # "list" or "detail": checked against other cities too
+    marker: str = ""  # shows that a Nanjing object is in a "list" response
+    method: str = "get"
+    body: dict = field(default_factory=dict)
+    ok: int = 200
+
+    @property
+    def is_api(self) -> bool:
+        return self.url.startswith("/api/")
+
+
+ROWS = [
+    # Pages.
+    Row("/", EVERYONE),
+    Row("/customers/", CUSTOMER_READERS, "list", "NJ-C1"),
+    Row("/customers/{customer}/", CUSTOMER_READERS, "detail"),
+    Row("/customers/export/", CUSTOMER_READERS, "list", "NJ-C1"),
+    Row("/customers/accounts/", ACCOUNT_READERS, "list", "NJ-A1"),
+    Row("/customers/accounts/{account}/", ACCOUNT_READERS, "detail"),
+    Row("/customers/accounts/export/", ACCOUNT_READERS, "list", "NJ-A1"),
+    Row("/network/olts/", TOPOLOGY_READERS, "list", "NJ-OLT-1"),
+    Row("/network/olts/{olt}/", TOPOLOGY_READERS, "detail"),
+    Row("/network/ports/{port}/", TOPOLOGY_READERS, "detail"),
+    Row("/core/audit/", AUDITORS),
+    Row("/core/changelog/", AUDITORS),
+    Row("/core/imports/", IMPORTERS),
+    Row("/core/calendar/", ADMINISTRATORS),
+    # API.
+    Row("/api/v1/customers/", CUSTOMER_READERS, "list", "NJ-C1"),
+    Row("/api/v1/customers/{customer}/", CUSTOMER_READERS, "detail"),
+    Row(
+        "/api/v1/customers/{customer}/reveal/",
+        REVEALERS,
+        "detail",
+        method="post",
+        body={"reason": "客户来电核实"},
+    ),
+    Row("/api/v1/accounts/", ACCOUNT_READERS, "list", "NJ-A1"),
+    Row("/api/v1/accounts/{account}/", ACCOUNT_READERS, "detail"),
+    Row("/api/v1/olts/", TOPOLOGY_READERS, "list", "NJ-OLT-1"),
+    Row("/api/v1/olts/{olt}/", TOPOLOGY_READERS, "detail"),
+    Row("/api/v1/olts/{olt}/accounts/", TOPOLOGY_READERS, "detail"),
+    Row(
+        "/api/v1/olts/{olt}/",
+        TOPOLOGY_EDITORS,
+        "detail",
+        method="patch",
+        body={"vendor": "烽火"},
+    ),
+    Row(
+        "/api/v1/olts/",
+        TOPOLOGY_EDITORS,
+        method="post",
+        body={"name": "南京鼓楼OLT09", "city": "NJ"},
+        ok=201,
+    ),
+    Row("/api/v1/pon-ports/", TOPOLOGY_READERS, "list", "NJ-OLT-1"),
+    Row("/api/v1/pon-ports/{port}/", TOPOLOGY_READERS, "detail"),
+    Row("/api/v1/pon-ports/{port}/accounts/", TOPOLOGY_READERS, "detail"),
+    Row("/api/v1/onus/", TOPOLOGY_READERS, "list", "NJ-ONU-A"),
+    Row("/api/v1/onus/{onu}/", TOPOLOGY_READERS, "detail"),
+    Row("/api/v1/onus/{onu}/accounts/", TOPOLOGY_READERS, "detail"),
+    Row("/api/v1/audit-entries/", AUDITORS),
+    Row("/api/v1/audit-entries/{audit}/", AUDITORS),
+    Row("/api/v1/change-log/", AUDITORS),
+    Row("/api/v1/change-log/{change}/", AUDITORS),
+    Row("/api/v1/alerts/", AUDITORS),
+    Row("/api/v1/alerts/{alert}/", AUDITORS),
+    Row("/api/v1/alerts/{alert}/acknowledge/", AUDITORS, method="post"),
+]
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    """Nine users per row: argon2's deliberate slowness would dominate this file."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def make_user(role: str, city_code: str):
+    if role in PROVINCIAL:
+        admin = role == "administrator"
+        return UserFactory(
+            username=role, roles=[role], all_cities=True, is_superuser=admin, is_staff=admin
+        )
+    return UserFactory(username=f"{role}-{city_code}", roles=[role], city_codes=[city_code])
+
+
+@pytest.fixture
+def objects() -> dict[str, int]:
+    nj = build_nanjing()
+    build_suzhou()
+    entry = audit.record("export", target="list:customers")
+    alert = Alert.objects.create(kind="reveal_rate", message="agent revealed 21 customers")
+    return {
+        "customer": nj.customer.pk,
+        "account": nj.active.pk,
+        "olt": nj.olt.pk,
+        "port": nj.port.pk,
+        "onu": nj.onu.pk,
+        "audit": entry.pk,
+        "change": ChangeLogEntry.objects.latest("id").pk,
+        "alert": alert.pk,
+    }
+
+
+def request(row: Row, url: str, user, role: str = ""):
+    """Send ROW's request as USER (None: anonymous), by token for the API."""
+    body = dict(row.body)
+    if row.method == "post" and row.url == "/api/v1/olts/":
+        body["olt_id"] = f"OLT-NEW-{role or 'anonymous'}-{user.pk if user else 0}"
+    if row.is_api:
+        client = token_client(user) if user else APIClient()
+        return getattr(client, row.method)(url, body, format="json")
+    client = Client()
+    if user:
+        client.force_login(user)
+    return getattr(client, row.method)(url, body)
+
+
+def body_text(response) -> str:
+    """The response's text; for spreadsheet exports, the text of every cell."""
+    content = b"".join(response.streaming_content) if response.streaming else response.content
+    if response["Content-Type"].startswith("application/vnd.openxmlformats"):
+        book = openpyxl.load_workbook(io.BytesIO(content), read_only=True)
+        return " ".join(
+            str(value)
+            for sheet in book.worksheets
+            for row in sheet.iter_rows(values_only=True)
+            for value in row
+            if value is not None
+        )
+    return content.decode()
+
+
+def describe(row: Row) -> str:
+    return f"{row.method.upper()} {row.url}"
+
+
+@pytest.mark.parametrize("row", ROWS, ids=describe)
+def test_each_role_gets_exactly_what_the_matrix_allows(row, objects):
+    url = row.url.format(**objects)
+    problems = []
+    for role in ROLES:
+        user = make_user(role, "NJ")
+        response = request(row, url, user, role)
+        expected = row.ok if role in row.allowed else 403
+        if response.status_code != expected:
+            problems.append(f"{role}: {response.status_code}, expected {expected}")
+        elif row.scope == "list" and role in row.allowed and row.marker not in body_text(response):
+            problems.append(f"{role}: {row.marker} missing from its own city's list")
+    assert not problems, f"{describe(row)}: " + "; ".join(problems)
+
+
+@pytest.mark.parametrize("row", ROWS, ids=describe)
+def test_anonymous_visitors_must_log_in(row, objects):
+    response = request(row, row.url.format(**objects), None)
+    if row.is_api:
+        assert response.status_code == 401
+    else:
+        # Pages behind permission_required(raise_exception=True) answer 403 even to
+        # anonymous visitors; the others redirect to the login page. Neither shows anything.
+        assert response.status_code in (302, 403)
+        if response.status_code == 302:
+            assert response["Location"].startswith("/accounts/login/")
+
+
+CITY_ROWS = [row for row in ROWS if row.scope]
+
+
+@pytest.mark.parametrize("row", CITY_ROWS, ids=describe)
+def test_users_of_another_city_do_not_see_nanjing(row, objects):
+    url = row.url.format(**objects)
+    problems = []
+    for role in sorted(row.allowed - PROVINCIAL):
+        response = request(row, url, make_user(role, "SZ"), role)
+        if row.scope == "detail" and response.status_code != 404:
+            problems.append(f"{role}: {response.status_code}, expected 404")
+        if row.scope == "list":
+            if response.status_code != 200:
+                problems.append(f"{role}: {response.status_code}, expected 200")
+            elif row.marker in body_text(response):
+                problems.append(f"{role}: sees {row.marker}")
+    assert not problems, f"{describe(row)} from Suzhou: " + "; ".join(problems)
