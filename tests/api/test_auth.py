@@ -100,3 +100,18 @@ def test_an_unknown_token_is_refused(nj):
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION="Token 0123456789abcdef0123456789abcdef01234567")
     assert client.get("/api/v1/customers/").status_code == 401
+
+
+def test_a_lock_out_at_the_web_login_also_locks_the_token_endpoint(agent, client):
+    for n in range(settings.AXES_FAILURE_LIMIT):
+        client.post("/accounts/login/", {"username": "agent", "password": f"guess {n}"})
+    assert obtain("agent", PASSWORD).status_code == 429
+
+
+def test_deactivating_a_user_stops_their_token_at_once(agent, nj):
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {obtain('agent', PASSWORD).json()['token']}")
+    assert client.get("/api/v1/customers/").status_code == 200
+    agent.is_active = False
+    agent.save()
+    assert client.get("/api/v1/customers/").status_code == 401

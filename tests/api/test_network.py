@@ -101,7 +101,9 @@ NEW_OLT = {
 
 
 def test_network_ops_creates_an_olt_and_the_change_is_logged_under_them(api, network_ops):
-    response = api(network_ops).post("/api/v1/olts/", NEW_OLT, format="json")
+    response = api(network_ops).post(
+        "/api/v1/olts/", NEW_OLT, format="json", HTTP_X_REQUEST_ID="req-olt-9"
+    )
     assert response.status_code == 201, response.content
     body = response.json()
     assert body["olt_id"] == "NJ-OLT-9" and body["port_count"] == 0
@@ -109,6 +111,7 @@ def test_network_ops_creates_an_olt_and_the_change_is_logged_under_them(api, net
         content_type=ContentType.objects.get_for_model(Olt), object_id=str(body["id"])
     )
     assert entry.action == "create" and entry.user == network_ops
+    assert entry.request_id == "req-olt-9" == response["X-Request-ID"]
 
 
 def test_network_ops_cannot_create_an_olt_in_another_city(api, network_ops):
