@@ -8,7 +8,16 @@
 
 import pytest
 
+from sqm.core.calendar import invalidate_calendar
 from tests.factories import UserFactory
+
+
+@pytest.fixture(autouse=True)
+def fresh_business_calendar():
+    """A rolled-back test sends no delete signal: never let a cached calendar leak across."""
+    invalidate_calendar()
+    yield
+    invalidate_calendar()
 
 
 @pytest.fixture

@@ -9,8 +9,13 @@ class CoreConfig(AppConfig):
     verbose_name = _("Core")
 
     def ready(self) -> None:
-        from sqm.core import roles, signals
+        from sqm.core import calendar, roles, signals
 
         signals.connect()
-        # Every app's post_migrate: permissions of apps after core exist only by then.
-        post_migrate.connect(roles.sync_roles, dispatch_uid="sqm-sync-roles")
+        calendar.connect_signals()
+        # After the last app's post_migrate: only then do every app's permissions exist.
+        # (Once per migrate, so the audit log gets one entry per changed group.)
+        from django.apps import apps
+
+        last_app = [a for a in apps.get_app_configs() if a.models_module is not None][-1]
+        post_migrate.connect(roles.sync_roles, sender=last_app, dispatch_uid="sqm-sync-roles")

@@ -58,7 +58,7 @@ def record(
         entry = AuditEntry(
             time=timezone.now(),
             actor=user if getattr(user, "pk", None) else None,
-            actor_name=(getattr(user, "username", "") or actor.label)[:150],
+            actor_name=(getattr(user, "username", "") or actor.label or "system")[:150],
             action=action,
             target=target[:200],
             reason=reason,

@@ -10,7 +10,6 @@ from datetime import date
 
 from django import forms
 from django.contrib import messages
-from django.contrib.auth.decorators import permission_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -20,6 +19,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from sqm.core import calendar as business
+from sqm.core.decorators import permission_required
 from sqm.core.models import WorkingPeriod
 
 MIN_YEAR, MAX_YEAR = 1900, 2200
@@ -158,7 +158,7 @@ def _invalid(
 
 
 @require_GET
-@permission_required("core.view_calendarday", raise_exception=True)
+@permission_required("core.view_calendarday")
 def calendar_page(request: HttpRequest) -> HttpResponse:
     """GET ?year=2027&day=2027-10-01: the year's grids, the selected day's editor."""
     year = _year(request.GET.get("year"))
@@ -178,7 +178,7 @@ def calendar_page(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-@permission_required("core.change_calendarday", raise_exception=True)
+@permission_required("core.change_calendarday")
 def calendar_day(request: HttpRequest, day: str) -> HttpResponse:
     """POST action=save (is_working, name) or action=clear: edit one day's override."""
     when = _day(day)
@@ -204,7 +204,7 @@ def calendar_day(request: HttpRequest, day: str) -> HttpResponse:
 
 
 @require_POST
-@permission_required("core.change_calendarday", raise_exception=True)
+@permission_required("core.change_calendarday")
 def calendar_load(request: HttpRequest) -> HttpResponse:
     """POST year: write the built-in holidays and adjusted working days of that year."""
     year = _year(request.POST.get("year"))
@@ -233,7 +233,7 @@ def calendar_load(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-@permission_required("core.change_workingperiod", raise_exception=True)
+@permission_required("core.change_workingperiod")
 def calendar_periods(request: HttpRequest) -> HttpResponse:
     """POST the periods formset: replace every working period (none left: the defaults)."""
     year = _year(request.POST.get("year")) or timezone.localdate().year

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from sqm.core import views
+from sqm.core import calendar_views, views
 
 app_name = "core"
 urlpatterns = [
@@ -8,5 +8,8 @@ urlpatterns = [
     path("changelog/", views.change_log, name="changelog"),
     path("imports/", views.imports, name="imports"),
     path("imports/<int:pk>/", views.import_detail, name="import"),
-    path("calendar/", views.calendar, name="calendar"),
+    path("calendar/", calendar_views.calendar_page, name="calendar"),
+    path("calendar/day/<str:day>/", calendar_views.calendar_day, name="calendar_day"),
+    path("calendar/load/", calendar_views.calendar_load, name="calendar_load"),
+    path("calendar/periods/", calendar_views.calendar_periods, name="calendar_periods"),
 ]

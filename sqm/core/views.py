@@ -1,9 +1,10 @@
 from __future__ import annotations
 
-from django.contrib.auth.decorators import login_required, permission_required
+from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 
+from sqm.core.decorators import permission_required
 from sqm.core.forms import ImportForm
 from sqm.core.importing import jobs
 from sqm.core.models import Alert, AuditEntry, ChangeLogEntry, ImportJob, ImportStatus
@@ -20,7 +21,7 @@ def paginate(request, queryset, per_page: int = 50):
     return Paginator(queryset, per_page).get_page(request.GET.get("page"))
 
 
-@permission_required("core.view_auditentry", raise_exception=True)
+@permission_required("core.view_auditentry")
 def audit_log(request):
     entries = AuditEntry.objects.select_related("actor")
     action = request.GET.get("action")
@@ -38,13 +39,13 @@ def audit_log(request):
     )
 
 
-@permission_required("core.view_changelogentry", raise_exception=True)
+@permission_required("core.view_changelogentry")
 def change_log(request):
     entries = ChangeLogEntry.objects.select_related("user", "content_type")
     return render(request, "core/changelog.html", {"page": paginate(request, entries)})
 
 
-@permission_required("core.add_importjob", raise_exception=True)
+@permission_required("core.add_importjob")
 def imports(request):
     form = ImportForm(request.POST or None, request.FILES or None, user=request.user)
     if request.method == "POST" and form.is_valid():
@@ -60,7 +61,7 @@ def imports(request):
     return render(request, "core/imports.html", {"form": form, "page": paginate(request, mine)})
 
 
-@permission_required("core.add_importjob", raise_exception=True)
+@permission_required("core.add_importjob")
 def import_detail(request, pk: int):
     job = get_object_or_404(ImportJob, pk=pk, created_by=request.user)
     progress = jobs.read_progress(job.pk)
@@ -77,8 +78,3 @@ def import_detail(request, pk: int):
             "percent": percent,
         },
     )
-
-
-@permission_required("core.view_calendarday", raise_exception=True)
-def calendar(request):
-    return render(request, "core/calendar.html", {})

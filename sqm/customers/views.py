@@ -1,10 +1,10 @@
 from __future__ import annotations
 
-from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext as _
 
+from sqm.core.decorators import permission_required
 from sqm.core.exporting import xlsx_response
 from sqm.core.views import paginate
 from sqm.customers import services
@@ -12,7 +12,7 @@ from sqm.customers.forms import RevealForm
 from sqm.customers.models import Account, Customer
 
 
-@permission_required("customers.view_customer", raise_exception=True)
+@permission_required("customers.view_customer")
 def customer_list(request):
     query = request.GET.get("q", "")
     customers = services.search_customers(request.user, query)
@@ -26,7 +26,7 @@ def customer_list(request):
     )
 
 
-@permission_required("customers.view_customer", raise_exception=True)
+@permission_required("customers.view_customer")
 def customer_detail(request, pk: int):
     customer = get_object_or_404(
         Customer.objects.restrict(request.user).select_related("city"), pk=pk
@@ -52,7 +52,7 @@ def customer_detail(request, pk: int):
     )
 
 
-@permission_required("customers.view_account", raise_exception=True)
+@permission_required("customers.view_account")
 def account_list(request):
     accounts = Account.objects.restrict(request.user).select_related("customer", "onu")
     service = request.GET.get("service")
@@ -68,7 +68,7 @@ def account_list(request):
     )
 
 
-@permission_required("customers.view_account", raise_exception=True)
+@permission_required("customers.view_account")
 def account_detail(request, pk: int):
     account = get_object_or_404(
         Account.objects.restrict(request.user).select_related("customer", "onu__pon_port"), pk=pk
@@ -80,7 +80,7 @@ def _wants_pii(request) -> bool:
     return request.GET.get("pii") == "1" and request.user.has_perm("customers.export_pii")
 
 
-@permission_required("customers.view_customer", raise_exception=True)
+@permission_required("customers.view_customer")
 def customer_export(request):
     query = request.GET.get("q", "")
     pii = _wants_pii(request)
@@ -97,7 +97,7 @@ def customer_export(request):
     )
 
 
-@permission_required("customers.view_account", raise_exception=True)
+@permission_required("customers.view_account")
 def account_export(request):
     service = request.GET.get("service", "")
     pii = _wants_pii(request)

@@ -41,11 +41,13 @@ def olts_with_counts(user) -> QuerySet[Olt]:
             onu_count=Count("onus", distinct=True),
             account_count=Count("onus__accounts", filter=active, distinct=True),
         )
+        .order_by("olt_id")
     )
 
 
 def ports_with_counts(olt: Olt) -> QuerySet[PonPort]:
+    active = Q(onus__accounts__status=AccountStatus.ACTIVE)
     return olt.ports.annotate(
         onu_count=Count("onus", distinct=True),
-        account_count=Count("onus__accounts", distinct=True),
-    )
+        account_count=Count("onus__accounts", filter=active, distinct=True),
+    ).order_by("frame", "slot", "port")
