@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
-MOBILE_RE = re.compile(r"^1[3-9]\d{9}$")
-ID_RE = re.compile(r"^\d{17}[\dX]$")
+MOBILE_RE = re.compile(r"^1[3-9]\d{9}$", re.ASCII)
+ID_RE = re.compile(r"^\d{17}[\dX]$", re.ASCII)
 # GB 11643-1999: weights of the first 17 digits, and the check character for sum mod 11.
 ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 ID_CHECK_MAP = "10X98765432"
@@ -18,7 +18,7 @@ def is_mobile(value: str) -> bool:
 
 def id_check_digit(first17: str) -> str:
     """The GB 11643-1999 check character ("0"–"9" or "X") for the first 17 digits."""
-    if len(first17) != 17 or not first17.isdigit():
+    if len(first17) != 17 or not (first17.isascii() and first17.isdigit()):
         raise ValueError(f"expected 17 digits, got {first17!r}")
     total = sum(int(d) * w for d, w in zip(first17, ID_WEIGHTS, strict=True))
     return ID_CHECK_MAP[total % 11]
