@@ -18,7 +18,7 @@ from django.test import Client
 from rest_framework.test import APIClient
 
 from sqm.core import audit
-from sqm.core.models import Alert, ChangeLogEntry
+from sqm.core.models import Alert, ChangeLogEntry, ImportJob
 from tests.api.data import build_nanjing, build_suzhou, token_client
 from tests.factories import UserFactory
 
@@ -79,7 +79,23 @@ ROWS = [
     Row("/core/audit/", AUDITORS),
     Row("/core/changelog/", AUDITORS),
     Row("/core/imports/", IMPORTERS),
+    Row("/core/imports/", IMPORTERS, method="post"),  # no file: the form again, with errors
     Row("/core/calendar/", ADMINISTRATORS),
+    Row(
+        "/core/calendar/day/2026-10-08/",
+        ADMINISTRATORS,
+        method="post",
+        body={"action": "clear"},
+        ok=302,
+    ),
+    Row("/core/calendar/load/", ADMINISTRATORS, method="post", body={"year": "2026"}, ok=302),
+    Row(
+        "/core/calendar/periods/",
+        ADMINISTRATORS,
+        method="post",
+        body={"periods-TOTAL_FORMS": "0", "periods-INITIAL_FORMS": "0"},
+        ok=302,
+    ),
     # API.
     Row("/api/v1/customers/", CUSTOMER_READERS, "list", "NJ-C1"),
     Row("/api/v1/customers/{customer}/", CUSTOMER_READERS, "detail"),
@@ -212,11 +228,8 @@ def test_anonymous_visitors_must_log_in(row, objects):
     if row.is_api:
         assert response.status_code == 401
     else:
-        # Pages behind permission_required(raise_exception=True) answer 403 even to
-        # anonymous visitors; the others redirect to the login page. Neither shows anything.
-        assert response.status_code in (302, 403)
-        if response.status_code == 302:
-            assert response["Location"].startswith("/accounts/login/")
+        assert response.status_code == 302
+        assert response["Location"].startswith("/accounts/login/")
 
 
 CITY_ROWS = [row for row in ROWS if row.scope]
@@ -236,3 +249,20 @@ def test_users_of_another_city_do_not_see_nanjing(row, objects):
             elif row.marker in body_text(response):
                 problems.append(f"{role}: sees {row.marker}")
     assert not problems, f"{describe(row)} from Suzhou: " + "; ".join(problems)
+
+
+def test_an_import_is_visible_to_the_user_who_started_it_only(client):
+    owner = make_user("network_ops", "NJ")
+    job = ImportJob.objects.create(
+        kind="topology", file="imports/topology.csv", original_name="topology.csv", created_by=owner
+    )
+    url = f"/core/imports/{job.pk}/"
+    expected = {
+        owner: 200,
+        make_user("quality_manager", "NJ"): 404,  # may import, but this one is not theirs
+        make_user("administrator", "NJ"): 404,
+        make_user("hotline_agent", "NJ"): 403,
+    }
+    for user, status in expected.items():
+        client.force_login(user)
+        assert client.get(url).status_code == status, user.username
