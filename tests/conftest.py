@@ -13,6 +13,15 @@ from tests.factories import UserFactory
 
 
 @pytest.fixture(autouse=True)
+def english_outside_requests():
+    """Services called directly speak English in tests (pages still default to zh-hans)."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield
+
+
+@pytest.fixture(autouse=True)
 def fresh_business_calendar():
     """A rolled-back test sends no delete signal: never let a cached calendar leak across."""
     invalidate_calendar()

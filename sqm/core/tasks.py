@@ -24,7 +24,11 @@ def verify_audit_chain() -> bool:
 
 
 @db_task()
-def run_import_job(job_id: int) -> None:
+def run_import_job(job_id: int, language: str | None = None) -> None:
+    """Run an uploaded import; messages in the language of the user who started it."""
+    from django.utils import translation
+
     from sqm.core.importing.jobs import run_job
 
-    run_job(job_id)
+    with translation.override(language):
+        run_job(job_id)

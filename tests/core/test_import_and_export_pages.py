@@ -40,6 +40,7 @@ def test_an_upload_imports_and_shows_the_result(client, quality):
 @pytest.mark.django_db
 def test_an_upload_with_bad_rows_lists_them_and_imports_nothing(client, quality):
     client.force_login(quality)
+    client.cookies["django_language"] = "en"  # errors are kept in the uploader's language
     bad = [row[:] for row in GOOD_CUSTOMERS]
     bad[1][2] = "123"
     client.post(reverse("core:imports"), {"kind": "customers", "file": csv_upload(bad)})
@@ -101,3 +102,12 @@ def test_an_export_holds_only_the_users_cities(client, outsider):
     CustomerFactory()
     client.force_login(outsider)
     assert len(sheet_rows(client.get(reverse("customers:customer_export")))) == 1  # header
+
+
+@pytest.mark.django_db
+def test_upload_errors_are_in_chinese_by_default(client, quality):
+    client.force_login(quality)
+    bad = [row[:] for row in GOOD_CUSTOMERS]
+    bad[1][2] = "123"
+    client.post(reverse("core:imports"), {"kind": "customers", "file": csv_upload(bad)})
+    assert "手机号码" in ImportJob.objects.get().errors[0]["reason"]

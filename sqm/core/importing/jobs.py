@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 
 from django.conf import settings
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from sqm.core.importing import run_import
 from sqm.core.models import ImportJob, ImportStatus
@@ -51,7 +51,7 @@ def start_job(user, kind: str, upload, dry_run: bool, encoding: str | None = Non
         created_by=user,
         encoding=encoding or "",
     )
-    run_import_job(job.pk)
+    run_import_job(job.pk, translation.get_language())
     return job
 
 
