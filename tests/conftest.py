@@ -13,6 +13,12 @@ from tests.factories import UserFactory
 
 
 @pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    """Argon2 as configured costs ~0.5 s per user; tests only need passwords to work."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
 def english_outside_requests():
     """Services called directly speak English in tests (pages still default to zh-hans)."""
     from django.utils import translation

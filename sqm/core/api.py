@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from django.db.models import Model, QuerySet
-from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.decorators import action
@@ -12,27 +10,7 @@ from rest_framework.response import Response
 from sqm.api.viewsets import ReadOnlyViewSet
 from sqm.core.filters import AlertFilterSet, AuditEntryFilterSet, ChangeLogEntryFilterSet
 from sqm.core.models import Alert, AuditEntry, ChangeLogEntry
-from sqm.core.querysets import RestrictedQuerySet
-
-
-def restricted(model: type[Model], user, action: str = "view") -> QuerySet:
-    """`restrict()` for core models whose default manager does not offer it.
-
-    TODO: move to the models (objects = RestrictedManager()) and drop this helper.
-    """
-    return RestrictedQuerySet(model=model).restrict(user, action)
-
-
-def acknowledge_alert(user, alert: Alert) -> Alert:
-    """Mark ALERT as seen by USER. The first acknowledgement stands; repeating it is harmless.
-
-    TODO: belongs in a core service module.
-    """
-    Alert.objects.filter(pk=alert.pk, acknowledged_at__isnull=True).update(
-        acknowledged_by=user, acknowledged_at=timezone.now()
-    )
-    alert.refresh_from_db()
-    return alert
+from sqm.core.services import acknowledge_alert
 
 
 class AuditEntrySerializer(serializers.ModelSerializer):
@@ -101,7 +79,7 @@ class AuditEntryViewSet(ReadOnlyViewSet):
     filterset_class = AuditEntryFilterSet
 
     def get_queryset(self):
-        return restricted(AuditEntry, self.request.user)
+        return AuditEntry.objects.restrict(self.request.user)
 
 
 class ChangeLogEntryViewSet(ReadOnlyViewSet):
@@ -111,7 +89,9 @@ class ChangeLogEntryViewSet(ReadOnlyViewSet):
     filterset_class = ChangeLogEntryFilterSet
 
     def get_queryset(self):
-        return restricted(ChangeLogEntry, self.request.user).select_related("user", "content_type")
+        return ChangeLogEntry.objects.restrict(self.request.user).select_related(
+            "user", "content_type"
+        )
 
 
 class AlertViewSet(ReadOnlyViewSet):
@@ -122,7 +102,9 @@ class AlertViewSet(ReadOnlyViewSet):
     action_permissions = {"acknowledge": ["core.view_alert", "core.change_alert"]}
 
     def get_queryset(self):
-        return restricted(Alert, self.request.user).select_related("subject", "acknowledged_by")
+        return Alert.objects.restrict(self.request.user).select_related(
+            "subject", "acknowledged_by"
+        )
 
     @extend_schema(request=None, responses=AlertSerializer)
     @action(detail=True, methods=["post"])

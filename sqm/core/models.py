@@ -99,6 +99,8 @@ class ChangeLogEntry(models.Model):
     before = models.JSONField(_("before"), null=True, blank=True)
     after = models.JSONField(_("after"), null=True, blank=True)
 
+    objects = RestrictedManager()
+
     class Meta:
         ordering = ["-time", "-id"]
         indexes = [models.Index(fields=["content_type", "object_id"])]
@@ -144,6 +146,8 @@ class AuditEntry(models.Model):
     request_id = models.CharField(_("request id"), max_length=64, blank=True)
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64, unique=True)
+
+    objects = RestrictedManager()
 
     class Meta:
         ordering = ["-id"]
@@ -200,6 +204,8 @@ class Alert(models.Model):
         verbose_name=_("acknowledged by"),
     )
     acknowledged_at = models.DateTimeField(_("acknowledged at"), null=True, blank=True)
+
+    objects = RestrictedManager()
 
     class Meta:
         ordering = ["-time"]

@@ -53,6 +53,15 @@ def on_login_failed(sender, credentials, request=None, **kwargs):
     )
 
 
+def on_locked_out(sender, request=None, username=None, **kwargs):
+    audit.record(
+        AuditAction.LOCKED_OUT,
+        user=None,
+        target=f"user:{username or ''}"[:200],
+        ip=client_ip(request) if request else None,
+    )
+
+
 def on_user_flags(sender, instance, raw=False, **kwargs):
     """Audit changes of superuser/staff/active flags on existing users."""
     if raw or instance.pk is None:
@@ -114,3 +123,6 @@ def connect() -> None:
     user_login_failed.connect(on_login_failed, dispatch_uid="sqm-audit-login-failed")
     pre_save.connect(on_user_flags, sender=get_user_model(), dispatch_uid="sqm-audit-flags")
     m2m_changed.connect(on_m2m, dispatch_uid="sqm-audit-m2m")
+    from axes.signals import user_locked_out
+
+    user_locked_out.connect(on_locked_out, dispatch_uid="sqm-audit-locked-out")

@@ -9,12 +9,6 @@ from tests.api.data import CityData, build_nanjing, build_suzhou, token_client
 from tests.factories import UserFactory
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    """Argon2 is slow on purpose; these tests are about the API, not about hashing."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def api():
     """api(user) → an APIClient authenticated with USER's token; api(None) → anonymous."""

@@ -23,8 +23,17 @@ def test_it_locks_an_account_after_repeated_failures(client, agent, settings):
     assert "_auth_user_id" not in client.session
 
 
-def test_passwords_are_hashed_with_argon2(settings):
-    assert settings.PASSWORD_HASHERS[0].endswith("Argon2PasswordHasher")
+def test_passwords_are_hashed_with_argon2():
+    from sqm import settings as configured  # the tests themselves use a fast hasher
+
+    assert configured.PASSWORD_HASHERS[0].endswith("Argon2PasswordHasher")
+
+
+@pytest.mark.django_db
+def test_it_audits_a_lock_out(client, agent, settings):
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        client.post(reverse("login"), {"username": "agent", "password": "wrong"})
+    assert AuditEntry.objects.filter(action="locked_out", target="user:agent").exists()
 
 
 @pytest.mark.django_db

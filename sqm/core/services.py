@@ -1,0 +1,16 @@
+"""Core actions that pages, the API and commands share."""
+
+from __future__ import annotations
+
+from django.utils import timezone
+
+from sqm.core.models import Alert
+
+
+def acknowledge_alert(user, alert: Alert) -> Alert:
+    """Mark ALERT as seen by USER. The first acknowledgement stands; repeating it is harmless."""
+    Alert.objects.filter(pk=alert.pk, acknowledged_at__isnull=True).update(
+        acknowledged_by=user, acknowledged_at=timezone.now()
+    )
+    alert.refresh_from_db()
+    return alert
