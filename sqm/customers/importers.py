@@ -7,6 +7,7 @@ from django.utils.translation import gettext as _
 from sqm.core import changelog
 from sqm.core.bulk import BulkInserter, log_bulk_creates
 from sqm.core.fields import KeyIdField, LookupHashField, refresh_personal_fields
+from sqm.core.formats import ACCOUNT_COLUMNS, CUSTOMER_COLUMNS, CUSTOMER_OPTIONAL
 from sqm.core.importing import Importer, register
 from sqm.core.importing import fields as f
 from sqm.core.importing.base import RowInvalid
@@ -80,19 +81,8 @@ def _upsert(
 @register
 class CustomerImporter(Importer):
     kind = "customers"
-    required = (
-        "customer_id",
-        "name",
-        "mobile",
-        "id_number",
-        "customer_type",
-        "tier",
-        "city",
-        "district",
-        "marketing_consent",
-        "service_sms_opt_out",
-    )
-    optional = ("address",)
+    required = tuple(c for c in CUSTOMER_COLUMNS if c not in CUSTOMER_OPTIONAL)
+    optional = CUSTOMER_OPTIONAL
 
     def __init__(self) -> None:
         super().__init__()
@@ -143,16 +133,7 @@ class CustomerImporter(Importer):
 @register
 class AccountImporter(Importer):
     kind = "accounts"
-    required = (
-        "account_id",
-        "customer_id",
-        "service",
-        "status",
-        "address",
-        "bandwidth_mbps",
-        "opened_at",
-        "onu_id",
-    )
+    required = ACCOUNT_COLUMNS
 
     def __init__(self) -> None:
         super().__init__()

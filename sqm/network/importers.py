@@ -6,29 +6,17 @@ from django.utils.translation import gettext as _
 
 from sqm.core import changelog
 from sqm.core.bulk import BulkInserter, log_bulk_creates
+from sqm.core.formats import TOPOLOGY_COLUMNS
 from sqm.core.importing import Importer, register
 from sqm.core.importing import fields as f
 from sqm.core.importing.base import RowInvalid
 from sqm.network.models import Board, Olt, Onu, PonPort
 
-OLT_COLUMNS = ("olt_name", "olt_ip", "vendor", "city", "district")
-
 
 @register
 class TopologyImporter(Importer):
     kind = "topology"
-    required = (
-        "olt_id",
-        "olt_name",
-        "olt_ip",
-        "vendor",
-        "city",
-        "district",
-        "frame",
-        "slot",
-        "port",
-        "onu_id",
-    )
+    required = TOPOLOGY_COLUMNS
 
     def __init__(self) -> None:
         super().__init__()

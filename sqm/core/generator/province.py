@@ -25,6 +25,7 @@ from typing import TextIO
 
 from django.utils.translation import gettext as _
 
+from sqm.core.formats import ACCOUNT_COLUMNS, CUSTOMER_COLUMNS, TOPOLOGY_COLUMNS
 from sqm.core.generator import names
 from sqm.core.generator.identity import (
     ID_CHECK_MAP,
@@ -33,7 +34,7 @@ from sqm.core.generator.identity import (
     AffinePermutation,
     MobileNumbers,
 )
-from sqm.core.generator.topology import TOPOLOGY_COLUMNS, AccessNetwork
+from sqm.core.generator.topology import AccessNetwork
 from sqm.core.progress import Progress
 from sqm.core.province import CITIES
 
@@ -42,29 +43,6 @@ GENERATOR_VERSION = "1"
 # from it. Fixed so that output does not depend on the day the generator runs.
 DEFAULT_AS_OF = date(2026, 6, 30)
 
-CUSTOMER_COLUMNS = (
-    "customer_id",
-    "name",
-    "mobile",
-    "id_number",
-    "customer_type",
-    "tier",
-    "city",
-    "district",
-    "marketing_consent",
-    "service_sms_opt_out",
-    "address",
-)
-ACCOUNT_COLUMNS = (
-    "account_id",
-    "customer_id",
-    "service",
-    "status",
-    "address",
-    "bandwidth_mbps",
-    "opened_at",
-    "onu_id",
-)
 FILES = {"customers": "customers.csv", "accounts": "accounts.csv", "topology": "topology.csv"}
 
 # Relative share of subscribers per city (roughly population, nudged by the local economy).

@@ -28,18 +28,7 @@ _FIRST_CITY_OCTET = 32
 _HOSTS_PER_BLOCK = 250
 MAX_OLTS_PER_CITY = 256 * _HOSTS_PER_BLOCK
 
-TOPOLOGY_COLUMNS = (
-    "olt_id",
-    "olt_name",
-    "olt_ip",
-    "vendor",
-    "city",
-    "district",
-    "frame",
-    "slot",
-    "port",
-    "onu_id",
-)
+from sqm.core.formats import TOPOLOGY_COLUMNS  # noqa: E402, F401 - the row layout
 
 
 @dataclass(slots=True)
