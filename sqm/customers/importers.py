@@ -87,18 +87,10 @@ class CustomerImporter(Importer):
     def __init__(self) -> None:
         super().__init__()
         self.city = f.CityLookup()
-        self.seen: dict[str, int] = {}
         self.inserter = BulkInserter(Customer)
 
     def clean_row(self, line: int, row: dict[str, str]) -> dict | None:
-        customer_id = f.required(row, "customer_id", 32)
-        if customer_id in self.seen:
-            raise RowInvalid(
-                "customer_id",
-                _("%(id)s appears again (first on line %(line)d)")
-                % {"id": customer_id, "line": self.seen[customer_id]},
-            )
-        self.seen[customer_id] = line
+        customer_id = self.unique_key(line, row, "customer_id", 32)
         mobile = f.required(row, "mobile")
         if not is_mobile(mobile):
             raise RowInvalid(
@@ -137,18 +129,10 @@ class AccountImporter(Importer):
 
     def __init__(self) -> None:
         super().__init__()
-        self.seen: dict[str, int] = {}
         self.inserter = BulkInserter(Account)
 
     def clean_row(self, line: int, row: dict[str, str]) -> dict | None:
-        account_id = f.required(row, "account_id", 32)
-        if account_id in self.seen:
-            raise RowInvalid(
-                "account_id",
-                _("%(id)s appears again (first on line %(line)d)")
-                % {"id": account_id, "line": self.seen[account_id]},
-            )
-        self.seen[account_id] = line
+        account_id = self.unique_key(line, row, "account_id", 32)
         service = f.choice(row, "service", Service)
         onu_id = f.optional(row, "onu_id", 64)
         if service == BROADBAND and not onu_id:

@@ -31,18 +31,10 @@ class TopologyImporter(Importer):
             (p["olt_id"], p["frame"], p["slot"], p["port"]): p["pk"]
             for p in PonPort.objects.values("pk", "olt_id", "frame", "slot", "port")
         }
-        self.seen: dict[str, int] = {}
         self.inserter = BulkInserter(Onu)
 
     def clean_row(self, line: int, row: dict[str, str]) -> dict | None:
-        onu_id = f.required(row, "onu_id", 64)
-        if onu_id in self.seen:
-            raise RowInvalid(
-                "onu_id",
-                _("%(id)s appears again (first on line %(line)d)")
-                % {"id": onu_id, "line": self.seen[onu_id]},
-            )
-        self.seen[onu_id] = line
+        onu_id = self.unique_key(line, row, "onu_id", 64)
         olt_id = f.required(row, "olt_id", 64)
         olt = {
             "name": f.required(row, "olt_name", 128),

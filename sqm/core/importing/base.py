@@ -73,11 +73,25 @@ class Importer:
     def __init__(self) -> None:
         self.errors: list[RowError] = []
         self.error_count = 0
+        self.seen: dict[str, int] = {}  # business key -> first line
 
     def error(self, line: int, column: str, reason: str) -> None:
         self.error_count += 1
         if len(self.errors) < MAX_REPORTED_ERRORS:
             self.errors.append(RowError(line, column, reason))
+
+    def unique_key(self, line: int, row: dict[str, str], column: str, max_length: int) -> str:
+        """The row's business key, which must not repeat within the file."""
+        from sqm.core.importing.fields import required
+
+        value = required(row, column, max_length)
+        first = self.seen.setdefault(value, line)
+        if first != line:
+            raise RowInvalid(
+                column,
+                _("%(id)s appears again (first on line %(line)d)") % {"id": value, "line": first},
+            )
+        return value
 
     def clean_row(self, line: int, row: dict[str, str]):
         raise NotImplementedError
