@@ -279,7 +279,12 @@ def test_account_fields_follow_the_format(province):
         assert opened.utcoffset() == timedelta(hours=8)
         assert as_of_end - timedelta(days=8 * 366) < opened <= as_of_end
         if service == "mobile":
-            assert re.fullmatch(r"M1[3-9]\d{9}", row["account_id"])
+            assert re.fullmatch(r"M\d{4}\d{8}", row["account_id"])
+
+
+def test_no_account_number_carries_a_phone_number(province):
+    mobiles = {row["mobile"] for row in province["customers"]}
+    assert not any(row["account_id"][1:] in mobiles for row in province["accounts"])
 
 
 def test_onu_ids_appear_on_broadband_accounts_only(province):

@@ -310,7 +310,7 @@ def _write_customers(
     customer_counters = dict.fromkeys(CITY_WEIGHTS, 0)
     broadband_counters = dict.fromkeys(CITY_WEIGHTS, 0)
     dedicated_counters = dict.fromkeys(DEDICATED_LETTERS, 0)
-    extra_mobile = total  # family lines take mobile numbers after the customers' own ones
+    mobile_counters = dict.fromkeys(CITY_WEIGHTS, 0)
     birth_cutoff = date(1980, 1, 1).toordinal()
     # The GB 11643 weighted sum splits into district, birth-date and order-code parts;
     # each part takes few values, so they are computed once (the date table is bounded by
@@ -443,14 +443,13 @@ def _write_customers(
 
         # Most customers have their own mobile line; everyone has at least one account.
         if accounts == 0 or random_() < MOBILE_SHARE[kind]:
-            numbers = [mobile]
-            for _extra in range(_pick(EXTRA_MOBILE_LINES, random_())):
-                numbers.append(mobiles(extra_mobile))
-                extra_mobile += 1
-            for number in numbers:
+            for _line in range(1 + _pick(EXTRA_MOBILE_LINES, random_())):
+                # The account number is not the phone number: account numbers are stored in
+                # plaintext, phone numbers only encrypted.
+                mobile_counters[city_code] += 1
                 write_account(
                     [
-                        f"M{number}",
+                        f"M{district.division}{mobile_counters[city_code]:08d}",
                         customer_id,
                         "mobile",
                         status(),
