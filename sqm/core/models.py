@@ -158,6 +158,18 @@ class AuditEntry(models.Model):
     def __str__(self) -> str:
         return f"{self.time:%Y-%m-%d %H:%M} {self.actor_name} {self.get_action_display()}"
 
+    @property
+    def details_text(self) -> str:
+        """The details as short `key: value` pairs for the audit page."""
+        parts = []
+        for key, value in (self.details or {}).items():
+            if isinstance(value, list):
+                value = ", ".join(str(v) for v in value)
+            elif isinstance(value, dict):
+                value = ", ".join(f"{k}={v}" for k, v in value.items())
+            parts.append(f"{key}: {value}")
+        return "; ".join(parts)
+
     def save(self, *args, **kwargs):
         if self.pk is not None:
             raise PermissionError("audit entries are append-only")
