@@ -22,6 +22,7 @@ def customer_list(request):
         {
             "page": paginate(request, customers),
             "q": query,
+            "can_export_pii": request.user.has_perm("customers.export_pii"),
         },
     )
 
@@ -64,6 +65,7 @@ def account_list(request):
         {
             "page": paginate(request, accounts),
             "service": service,
+            "can_export_pii": request.user.has_perm("customers.export_pii"),
         },
     )
 

@@ -78,11 +78,6 @@ def test_it_does_not_offer_a_hotline_agent_the_export_with_personal_data(
     expect(page.locator(PII_EXPORT_LINK)).to_have_count(0)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="customer_list does not put can_export_pii in the template's context, so "
-    "customer_list.html never shows the export-with-personal-data link",
-)
 def test_it_lets_a_quality_manager_export_personal_data_and_audits_it_as_such(
     page, live_server, quality, customer
 ):
