@@ -3,11 +3,13 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from sqm.core.models import ImportKind
+
 # Which permission lets a user import which kind of file.
 IMPORT_KINDS = {
-    "customers": (_("customers"), "customers.add_customer"),
-    "accounts": (_("accounts"), "customers.add_account"),
-    "topology": (_("topology"), "network.add_onu"),
+    ImportKind.CUSTOMERS: "customers.add_customer",
+    ImportKind.ACCOUNTS: "customers.add_account",
+    ImportKind.TOPOLOGY: "network.add_onu",
 }
 MAX_UPLOAD_MB = 512
 
@@ -25,8 +27,8 @@ class ImportForm(forms.Form):
     def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["kind"].choices = [
-            (kind, label)
-            for kind, (label, perm) in IMPORT_KINDS.items()
+            (kind.value, kind.label)
+            for kind, perm in IMPORT_KINDS.items()
             if user is not None and user.has_perm(perm)
         ]
 

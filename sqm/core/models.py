@@ -6,6 +6,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from sqm.core.querysets import RestrictedManager
 
@@ -14,7 +15,7 @@ class City(models.Model):
     """A prefecture-level city (地市): the unit users are scoped to."""
 
     code = models.CharField(_("code"), max_length=16, unique=True)
-    name = models.CharField(_("name"), max_length=32, unique=True)
+    name = models.CharField(pgettext_lazy("thing", "name"), max_length=32, unique=True)
     ordering = models.PositiveSmallIntegerField(_("ordering"), default=0)
 
     class Meta:
@@ -158,6 +159,14 @@ class AuditEntry(models.Model):
     def __str__(self) -> str:
         return f"{self.time:%Y-%m-%d %H:%M} {self.actor_name} {self.get_action_display()}"
 
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise PermissionError("audit entries are append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionError("audit entries are append-only")
+
     @property
     def details_text(self) -> str:
         """The details as short `key: value` pairs for the audit page."""
@@ -169,14 +178,6 @@ class AuditEntry(models.Model):
                 value = ", ".join(f"{k}={v}" for k, v in value.items())
             parts.append(f"{key}: {value}")
         return "; ".join(parts)
-
-    def save(self, *args, **kwargs):
-        if self.pk is not None:
-            raise PermissionError("audit entries are append-only")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise PermissionError("audit entries are append-only")
 
 
 class AuditHead(models.Model):
@@ -236,7 +237,7 @@ class CalendarDay(models.Model):
 
     date = models.DateField(_("date"), unique=True)
     is_working = models.BooleanField(_("working day"))
-    name = models.CharField(_("name"), max_length=64, blank=True)
+    name = models.CharField(pgettext_lazy("thing", "name"), max_length=64, blank=True)
 
     class Meta:
         ordering = ["date"]
@@ -269,10 +270,16 @@ class ImportStatus(models.TextChoices):
     FAILED = "failed", _("failed")
 
 
+class ImportKind(models.TextChoices):
+    CUSTOMERS = "customers", _("customers")
+    ACCOUNTS = "accounts", _("accounts")
+    TOPOLOGY = "topology", _("topology")
+
+
 class ImportJob(models.Model):
     """A file import started from the UI; the page polls it for progress and errors."""
 
-    kind = models.CharField(_("kind"), max_length=16)
+    kind = models.CharField(_("kind"), max_length=16, choices=ImportKind.choices)
     file = models.FileField(_("file"), upload_to="imports/%Y/%m/")
     original_name = models.CharField(_("file name"), max_length=255)
     dry_run = models.BooleanField(_("dry run"), default=False)
@@ -282,8 +289,8 @@ class ImportJob(models.Model):
     )
     rows_done = models.PositiveIntegerField(_("rows read"), default=0)
     rows_total = models.PositiveIntegerField(_("rows in file"), null=True, blank=True)
-    created_count = models.PositiveIntegerField(_("created"), default=0)
-    updated_count = models.PositiveIntegerField(_("updated"), default=0)
+    created_count = models.PositiveIntegerField(_("rows created"), default=0)
+    updated_count = models.PositiveIntegerField(_("rows updated"), default=0)
     errors = models.JSONField(_("errors"), default=list, blank=True)
     error_count = models.PositiveIntegerField(_("errors"), default=0)
     created_by = models.ForeignKey(

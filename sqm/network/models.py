@@ -5,13 +5,14 @@ from __future__ import annotations
 from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from sqm.core.models import ChangeLoggedModel
 
 
 class Olt(ChangeLoggedModel):
     olt_id = models.CharField(_("OLT ID"), max_length=64, unique=True)
-    name = models.CharField(_("name"), max_length=128)
+    name = models.CharField(pgettext_lazy("thing", "name"), max_length=128)
     ip = models.GenericIPAddressField(_("management IP"), null=True, blank=True)
     vendor = models.CharField(_("vendor"), max_length=32, blank=True)
     city = models.ForeignKey(

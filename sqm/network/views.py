@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from sqm.core.decorators import permission_required
 from sqm.core.exporting import xlsx_response
@@ -53,7 +53,7 @@ def port_detail(request, pk: int):
 
 OLT_COLUMNS = [
     (gettext_lazy("OLT ID"), lambda o: o.olt_id),
-    (gettext_lazy("name"), lambda o: o.name),
+    (pgettext_lazy("thing", "name"), lambda o: o.name),
     (gettext_lazy("management IP"), lambda o: o.ip or ""),
     (gettext_lazy("vendor"), lambda o: o.vendor),
     (gettext_lazy("city"), lambda o: o.city.name),

@@ -63,7 +63,10 @@ def _open_csv(path: Path, encoding: str | None) -> Table:
     except UnicodeDecodeError:
         raw.close()
         raise UnreadableFile(
-            _("line 1 is not valid %(enc)s; if the file is GBK, say so with --encoding gbk")
+            _(
+                "line 1 is not valid %(enc)s; if the file is GBK, choose GBK as its encoding "
+                "(--encoding gbk on the command line)"
+            )
             % {"enc": encoding or "UTF-8"}
         ) from None
 
@@ -79,7 +82,7 @@ def _open_csv(path: Path, encoding: str | None) -> Table:
                     raise UnreadableFile(
                         _(
                             "after line %(line)d the file is not valid %(enc)s; if it is GBK, "
-                            "say so with --encoding gbk"
+                            "choose GBK as its encoding (--encoding gbk on the command line)"
                         )
                         % {"line": line, "enc": encoding or "UTF-8"}
                     ) from None
