@@ -8,6 +8,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth.models import Group
+from django.utils.translation import gettext
 
 from sqm.core.models import City, User
 from sqm.core.roles import ROLES, group_name
@@ -42,10 +43,13 @@ def load_province(customers: int, seed: int, say: Callable[[str], None]) -> None
 
     out = demo_dir()
     out.mkdir(parents=True, exist_ok=True)
-    say(f"generating a demo province of {customers:,} customers (seed {seed}) in {out}")
+    say(
+        gettext("generating a demo province of %(n)s customers (seed %(seed)s) in %(out)s")
+        % {"n": f"{customers:,}", "seed": seed, "out": out}
+    )
     generate_province(out, customers=customers, seed=seed, progress=True)
     for kind in ("topology", "customers", "accounts"):
-        say(f"importing {kind}")
+        say(gettext("importing %(kind)s") % {"kind": kind})
         # The first load of a fresh instance: one audited import, no per-row change log.
         result = run_import(kind, out / f"{kind}.csv", log_changes=False)
         if not result.ok:

@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from sqm.core import audit
 
 
 class Command(BaseCommand):
-    help = (
+    help = _(
         "Audit log tools. `verify` recomputes the hash chain and exits 1 naming the "
         "first entry that does not fit."
     )
@@ -40,4 +42,6 @@ class Command(BaseCommand):
                 f"({result.checked} entries verified before it)"
             )
         if not options.get("json"):
-            self.stdout.write(f"audit log intact: {result.checked} entries verified")
+            self.stdout.write(
+                gettext("audit log intact: %(n)d entries verified") % {"n": result.checked}
+            )

@@ -6,13 +6,15 @@ import sys
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from sqm.core.importing import registry, run_import
 from sqm.core.progress import Progress
 
 
 class Command(BaseCommand):
-    help = (
+    help = _(
         "Import an exchange file (CSV in UTF-8, or GBK with --encoding gbk, or XLSX). "
         "Every row is validated; if any row is bad, each is printed as "
         "file:line: column: reason, nothing is changed, and the exit status is 1."
@@ -22,17 +24,21 @@ class Command(BaseCommand):
         import sqm.customers.importers  # noqa: F401 - registers customers, accounts
         import sqm.network.importers  # noqa: F401 - registers topology
 
-        parser.add_argument("kind", choices=sorted(registry), help="what the file holds")
-        parser.add_argument("file", type=Path, help="the .csv or .xlsx file")
+        parser.add_argument("kind", choices=sorted(registry), help=_("what the file holds"))
+        parser.add_argument("file", type=Path, help=_("the .csv or .xlsx file"))
         parser.add_argument(
-            "--dry-run", action="store_true", help="validate and count, change nothing"
+            "--dry-run", action="store_true", help=_("validate and count, change nothing")
         )
-        parser.add_argument("--encoding", default=None, help="CSV encoding: utf-8 (default) or gbk")
+        parser.add_argument(
+            "--encoding", default=None, help=_("CSV encoding: utf-8 (default) or gbk")
+        )
         parser.add_argument(
             "--no-change-log",
             action="store_true",
-            help="skip per-row change-log entries (initial bulk loads); the "
-            "import itself is still audited",
+            help=_(
+                "skip per-row change-log entries (initial bulk loads); the "
+                "import itself is still audited"
+            ),
         )
 
     def handle(
@@ -46,7 +52,7 @@ class Command(BaseCommand):
         **options,
     ) -> None:
         if not file.is_file():
-            raise CommandError(f"{file}: no such file")
+            raise CommandError(gettext("%(file)s: no such file") % {"file": file})
         bar = Progress(0, f"{kind} rows", stream=sys.stderr)
 
         def on_progress(rows: int, fraction: float | None) -> None:
@@ -69,12 +75,27 @@ class Command(BaseCommand):
             for line in result.error_lines():
                 self.stderr.write(line)
             if result.error_count > len(result.errors):
-                self.stderr.write(f"… and {result.error_count - len(result.errors)} more")
+                self.stderr.write(
+                    gettext("… and %(n)d more") % {"n": result.error_count - len(result.errors)}
+                )
             raise CommandError(
-                f"{file}: {result.error_count} bad row(s) in {result.rows}; nothing was imported"
+                gettext("%(file)s: %(bad)d bad row(s) in %(rows)d; nothing was imported")
+                % {"file": file, "bad": result.error_count, "rows": result.rows}
             )
-        verb = "would create" if dry_run else "created"
+        message = (
+            gettext(
+                "%(file)s: %(rows)d rows checked, would create %(created)d, "
+                "would update %(updated)d; nothing was changed (dry run)"
+            )
+            if dry_run
+            else gettext("%(file)s: %(rows)d rows, created %(created)d, updated %(updated)d")
+        )
         self.stdout.write(
-            f"{file}: {result.rows} rows, {verb} {result.created}, "
-            f"{'would update' if dry_run else 'updated'} {result.updated}"
+            message
+            % {
+                "file": file,
+                "rows": result.rows,
+                "created": result.created,
+                "updated": result.updated,
+            }
         )
