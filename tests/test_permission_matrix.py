@@ -78,6 +78,8 @@ ROWS = [
     Row("/network/ports/{port}/", TOPOLOGY_READERS, "detail"),
     Row("/core/audit/", AUDITORS),
     Row("/core/changelog/", AUDITORS),
+    Row("/core/alerts/{alert}/acknowledge/", AUDITORS, method="post", ok=302),
+    Row("/network/olts/export/", TOPOLOGY_READERS, "list", "NJ-OLT-1"),
     Row("/core/imports/", IMPORTERS),
     Row("/core/imports/", IMPORTERS, method="post"),  # no file: the form again, with errors
     Row("/core/calendar/", ADMINISTRATORS),

@@ -5,6 +5,7 @@ from sqm.core import calendar_views, views
 app_name = "core"
 urlpatterns = [
     path("audit/", views.audit_log, name="audit"),
+    path("alerts/<int:pk>/acknowledge/", views.acknowledge_alert, name="alert_ack"),
     path("changelog/", views.change_log, name="changelog"),
     path("imports/", views.imports, name="imports"),
     path("imports/<int:pk>/", views.import_detail, name="import"),

@@ -3,7 +3,9 @@ from __future__ import annotations
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
 
+from sqm.core import services
 from sqm.core.decorators import permission_required
 from sqm.core.forms import ImportForm
 from sqm.core.importing import jobs
@@ -37,6 +39,14 @@ def audit_log(request):
             "action": action,
         },
     )
+
+
+@require_POST
+@permission_required("core.change_alert")
+def acknowledge_alert(request, pk: int):
+    alert = get_object_or_404(Alert.objects.restrict(request.user), pk=pk)
+    services.acknowledge_alert(request.user, alert)
+    return redirect("core:audit")
 
 
 @permission_required("core.view_changelogentry")
