@@ -29,15 +29,9 @@ CUSTOMER_FIELDS = [
     "marketing_consent",
     "service_sms_opt_out",
 ]
-ACCOUNT_FIELDS = [
-    "customer_id",
-    "service",
-    "status",
-    "address",
-    "bandwidth_mbps",
-    "opened_at",
-    "onu_id",
-]
+# Model fields an import may change: every column but the key (customer_id, onu_id are
+# the attnames the resolved primary keys go into).
+ACCOUNT_FIELDS = [c for c in ACCOUNT_COLUMNS if c != "account_id"]
 
 
 def _upsert(

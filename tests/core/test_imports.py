@@ -12,46 +12,15 @@ from openpyxl import Workbook
 
 import sqm.customers.importers  # noqa: F401
 import sqm.network.importers  # noqa: F401
+from sqm.core.formats import ACCOUNT_COLUMNS, CUSTOMER_COLUMNS, TOPOLOGY_COLUMNS
 from sqm.core.importing import run_import
 from sqm.core.models import ChangeLogEntry
 from sqm.customers.models import Account, Customer
 from sqm.network.models import Board, Olt, Onu, PonPort
 
-CUSTOMER_HEADER = [
-    "customer_id",
-    "name",
-    "mobile",
-    "id_number",
-    "customer_type",
-    "tier",
-    "city",
-    "district",
-    "marketing_consent",
-    "service_sms_opt_out",
-    "address",
-]
-ACCOUNT_HEADER = [
-    "account_id",
-    "customer_id",
-    "service",
-    "status",
-    "address",
-    "bandwidth_mbps",
-    "opened_at",
-    "onu_id",
-]
-TOPOLOGY_HEADER = [
-    "olt_id",
-    "olt_name",
-    "olt_ip",
-    "vendor",
-    "city",
-    "district",
-    "frame",
-    "slot",
-    "port",
-    "onu_id",
-]
+CUSTOMER_HEADER = list(CUSTOMER_COLUMNS)
+ACCOUNT_HEADER = list(ACCOUNT_COLUMNS)
+TOPOLOGY_HEADER = list(TOPOLOGY_COLUMNS)
 
 GOOD_CUSTOMERS = [
     [
