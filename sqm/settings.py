@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "sqm.core",
     "sqm.customers",
     "sqm.network",
+    "sqm.complaints",
     "sqm.api",
 ]
 
