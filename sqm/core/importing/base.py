@@ -99,9 +99,6 @@ class Importer:
     def write(self, batch: list[tuple[int, object]], *, log_changes: bool) -> tuple[int, int]:
         raise NotImplementedError
 
-    def finish(self) -> None:
-        """Checks that need the whole file (after the last batch)."""
-
 
 registry: dict[str, type[Importer]] = {}
 
@@ -163,6 +160,13 @@ def run_import(
         with actor:
             with transaction.atomic():
                 batch: list[tuple[int, object]] = []
+
+                def flush() -> None:
+                    created, updated = importer.write(batch, log_changes=log_changes)
+                    result.created += created
+                    result.updated += updated
+                    batch.clear()
+
                 try:
                     for line, row in table.rows:
                         result.rows += 1
@@ -178,16 +182,10 @@ def run_import(
                             continue
                         batch.append((line, value))
                         if len(batch) >= BATCH_SIZE:
-                            created, updated = importer.write(batch, log_changes=log_changes)
-                            result.created += created
-                            result.updated += updated
-                            batch = []
+                            flush()
                             report()
                     if batch:
-                        created, updated = importer.write(batch, log_changes=log_changes)
-                        result.created += created
-                        result.updated += updated
-                    importer.finish()
+                        flush()
                 except UnreadableFile as exc:
                     importer.error(result.rows + 1, "-", str(exc))
                 report()
@@ -202,6 +200,7 @@ def run_import(
                         "rows": result.rows,
                         "created": result.created,
                         "updated": result.updated,
+                        "per_row_change_log": log_changes,
                     },
                 )
     except ImportAborted:
