@@ -2,6 +2,8 @@ from __future__ import annotations
 
 import uuid
 
+from django.utils.cache import add_never_cache_headers, patch_cache_control
+
 from sqm.core import context
 
 
@@ -35,3 +37,22 @@ class CurrentUserMiddleware:
         user = request.user if request.user.is_authenticated else None
         with context.acting_as(user, request_id=request.request_id, ip=client_ip(request)):
             return self.get_response(request)
+
+
+class PrivateResponsesMiddleware:
+    """Responses to logged-in users are never stored by browsers or proxies.
+
+    Pages and API answers carry customer data (masked, or revealed after an audited
+    request); a shared workstation's cache or a proxy must not keep a copy.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            add_never_cache_headers(response)
+            patch_cache_control(response, private=True)
+        return response

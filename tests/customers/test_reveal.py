@@ -58,3 +58,13 @@ def test_it_finds_customers_by_phone_only_within_the_users_cities(agent, outside
     customer = CustomerFactory(mobile="13812345678")
     assert list(services.search_customers(agent, "13812345678")) == [customer]
     assert list(services.search_customers(outsider, "13812345678")) == []
+
+
+@pytest.mark.django_db
+def test_revealed_pages_are_never_cached(client, agent):
+    from django.urls import reverse
+
+    customer = CustomerFactory()
+    client.force_login(agent)
+    response = client.post(reverse("customers:customer", args=[customer.pk]), {"reason": "回访"})
+    assert "no-store" in response["Cache-Control"] and "private" in response["Cache-Control"]
