@@ -1,0 +1,48 @@
+"""Value sets of complaint intake and triage (docs/complaint-rules.md).
+
+The values are the exchange vocabulary of `sqm complaints triage` and the API; the labels
+are for the UI.
+"""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Topic(models.TextChoices):
+    """What the customer contacted us about (the supplementary rules are per topic)."""
+
+    UNSUBSCRIBE = "unsubscribe", _("unsubscribe")
+    RESEND = "resend", _("message re-send")
+    BLOCK = "block", _("message blocking")
+    REFUND = "refund", _("refund")
+    OTHER = "other", _("other")
+
+
+class Demand(models.TextChoices):
+    """An explicit demand beyond the topic's own request."""
+
+    ASK_REASON = "ask_reason", _("asks for the reason")
+    UNKNOWING_SUBSCRIPTION = "unknowing_subscription", _("subscribed without knowing")
+    RESTORE = "restore", _("restore the original state")
+    COMPENSATION = "compensation", _("compensation")
+    APOLOGY = "apology", _("apology")
+    MANAGER = "manager", _("a manager to handle it")
+    RULE_CHANGE = "rule_change", _("change of rule or process")
+    OTHER = "other", _("other demand")
+
+
+class RecordType(models.TextChoices):
+    """How the contact is recorded."""
+
+    SERVICE = "service", _("service request")
+    DIRECT_ANSWER_COMPLAINT = "direct_answer_complaint", _("direct-answer complaint")
+    COMPLAINT_WORK_ORDER = "complaint_work_order", _("complaint work order")
+
+
+class OrderKind(models.TextChoices):
+    """The order raised alongside the record, when any."""
+
+    BUSINESS = "business", _("business-handling order")
+    CONSULTATION = "consultation", _("consultation order")
+    BLOCKING = "blocking", _("blocking order")
+    REFUND = "refund", _("refund order")
