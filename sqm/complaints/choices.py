@@ -46,3 +46,18 @@ class OrderKind(models.TextChoices):
     CONSULTATION = "consultation", _("consultation order")
     BLOCKING = "blocking", _("blocking order")
     REFUND = "refund", _("refund order")
+
+
+class NeedArea(models.TextChoices):
+    """The customer need a second-level category belongs to (客户需求层)."""
+
+    NETWORK_QUALITY = "network_quality", _("network quality")
+    WINDOW_SERVICE = "window_service", _("window service")
+    BUSINESS_PRODUCTS = "business_products", _("business products")
+    BILLING_PAYMENT = "billing_payment", _("billing and payment")
+
+
+class DepartmentKind(models.TextChoices):
+    FRONT_LINE = "front_line", _("front line (hotline, halls)")
+    SECOND_LINE = "second_line", _("second-line support")
+    BACK_OFFICE = "back_office", _("responsible department")

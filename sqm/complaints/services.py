@@ -26,4 +26,27 @@ __all__ = [
     "parse_intake",
     "read_intakes",
     "triage",
+    "filing_categories",
+    "routing_of",
 ]
+
+
+def filing_categories():
+    """The active third-level categories a work order is filed under, with their parents."""
+    from sqm.complaints.models import Category
+
+    return (
+        Category.objects.filter(level=3, active=True, parent__active=True)
+        .select_related("parent__parent", "parent__department")
+        .order_by("code")
+    )
+
+
+def routing_of(category) -> tuple[str, object]:
+    """(need area, responsible department) of a category: set on its second-level ancestor."""
+    node = category
+    while node is not None and node.level > 2:
+        node = node.parent
+    if node is None or node.level != 2:
+        raise ValueError(f"{category} is above the second level: it has no routing")
+    return node.need_area, node.department

@@ -18,6 +18,7 @@ EDIT_TOPOLOGY = [
     for verb in ("add", "change", "delete")
     for model in ("olt", "board", "ponport", "onu")
 ]
+VIEW_COMPLAINT_DATA = ["complaints.view_category", "complaints.view_department"]
 EDIT_CUSTOMERS = [
     f"customers.{verb}_{model}"
     for verb in ("add", "change", "delete")
@@ -38,16 +39,22 @@ ROLES: tuple[Role, ...] = (
     Role(
         "hotline_agent",
         _("hotline agent"),
-        (*VIEW_CUSTOMERS, *VIEW_TOPOLOGY, "customers.reveal_customer"),
+        (*VIEW_CUSTOMERS, *VIEW_TOPOLOGY, *VIEW_COMPLAINT_DATA, "customers.reveal_customer"),
     ),
-    Role("first_line", _("first-line support"), (*VIEW_CUSTOMERS, *VIEW_TOPOLOGY)),
+    Role(
+        "first_line",
+        _("first-line support"),
+        (*VIEW_CUSTOMERS, *VIEW_TOPOLOGY, *VIEW_COMPLAINT_DATA),
+    ),
     Role(
         "second_line",
         _("second-line support"),
-        (*VIEW_CUSTOMERS, *VIEW_TOPOLOGY, "customers.reveal_customer"),
+        (*VIEW_CUSTOMERS, *VIEW_TOPOLOGY, *VIEW_COMPLAINT_DATA, "customers.reveal_customer"),
     ),
     Role(
-        "team_lead", _("team lead"), (*VIEW_CUSTOMERS, *VIEW_TOPOLOGY, "customers.reveal_customer")
+        "team_lead",
+        _("team lead"),
+        (*VIEW_CUSTOMERS, *VIEW_TOPOLOGY, *VIEW_COMPLAINT_DATA, "customers.reveal_customer"),
     ),
     Role(
         "quality_manager",
@@ -56,6 +63,7 @@ ROLES: tuple[Role, ...] = (
             *VIEW_CUSTOMERS,
             *VIEW_TOPOLOGY,
             *EDIT_CUSTOMERS,
+            *VIEW_COMPLAINT_DATA,
             "customers.export_pii",
             "core.add_importjob",
             "core.view_importjob",
