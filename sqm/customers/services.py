@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, QuerySet
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -18,18 +18,25 @@ MOBILE_RE = re.compile(r"^1\d{10}$")
 
 def search_customers(user, query: str) -> QuerySet[Customer]:
     """Customers USER may see matching QUERY: a mobile or ID number (exact, by lookup hash),
-    a customer ID or an account number."""
+    a customer ID or an account number.
+
+    Each kind of match is its own indexed look-up; an OR across them (and the join to
+    accounts) would make the database scan every customer.
+    """
     qs = Customer.objects.restrict(user).select_related("city")
     query = (query or "").strip()
     if not query:
         return qs
     digest = crypto.lookup_hash(query)
-    return qs.filter(
-        Q(mobile_hash=digest)
-        | Q(id_number_hash=digest)
-        | Q(customer_id=query)
-        | Q(accounts__account_id=query)
-    ).distinct()
+    ids: set[int] = set()
+    for lookup in (
+        Customer.objects.filter(mobile_hash=digest),
+        Customer.objects.filter(id_number_hash=digest),
+        Customer.objects.filter(customer_id=query),
+    ):
+        ids.update(lookup.values_list("pk", flat=True))
+    ids.update(Account.objects.filter(account_id=query).values_list("customer_id", flat=True))
+    return qs.filter(pk__in=ids)
 
 
 def reveal_customer(user, customer: Customer, reason: str) -> dict[str, str]:
