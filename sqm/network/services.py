@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 
 from sqm.customers.choices import AccountStatus, Service
 from sqm.customers.models import Account
@@ -30,24 +31,35 @@ def accounts_under(element: Olt | Board | PonPort | Onu) -> QuerySet[Account]:
     return accounts.filter(**position)
 
 
+def _count(rows: QuerySet, group_by: str) -> Coalesce:
+    """A correlated COUNT over ROWS grouped by GROUP_BY (which refers to the outer row).
+
+    A subquery per row returned, instead of joining and grouping the whole network: a page
+    of 50 OLTs costs 50 small indexed counts however many accounts the province has.
+    """
+    counted = rows.order_by().values(group_by).annotate(n=Count("*")).values("n")
+    return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
+
+
 def olts_with_counts(user) -> QuerySet[Olt]:
     """OLTs USER may see, with how many PON ports, ONUs and active accounts hang on each."""
-    active = Q(onus__accounts__status=AccountStatus.ACTIVE)
+    active = Account.objects.filter(status=AccountStatus.ACTIVE)
     return (
         Olt.objects.restrict(user)
         .select_related("city")
         .annotate(
-            port_count=Count("ports", distinct=True),
-            onu_count=Count("onus", distinct=True),
-            account_count=Count("onus__accounts", filter=active, distinct=True),
+            port_count=_count(PonPort.objects.filter(olt=OuterRef("pk")), "olt"),
+            onu_count=_count(Onu.objects.filter(olt=OuterRef("pk")), "olt"),
+            account_count=_count(active.filter(onu__olt=OuterRef("pk")), "onu__olt"),
         )
         .order_by("olt_id")
     )
 
 
 def ports_with_counts(olt: Olt) -> QuerySet[PonPort]:
-    active = Q(onus__accounts__status=AccountStatus.ACTIVE)
+    """OLT's PON ports with their ONUs and active accounts (ONUs carry the port position)."""
+    active = Account.objects.filter(status=AccountStatus.ACTIVE)
     return olt.ports.annotate(
-        onu_count=Count("onus", distinct=True),
-        account_count=Count("onus__accounts", filter=active, distinct=True),
+        onu_count=_count(Onu.objects.filter(pon_port=OuterRef("pk")), "pon_port"),
+        account_count=_count(active.filter(onu__pon_port=OuterRef("pk")), "onu__pon_port"),
     ).order_by("frame", "slot", "port")
