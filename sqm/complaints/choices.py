@@ -61,3 +61,44 @@ class DepartmentKind(models.TextChoices):
     FRONT_LINE = "front_line", _("front line (hotline, halls)")
     SECOND_LINE = "second_line", _("second-line support")
     BACK_OFFICE = "back_office", _("responsible department")
+
+
+class Channel(models.TextChoices):
+    """Where the contact came in; the last three are upgraded channels (升级渠道)."""
+
+    HOTLINE = "hotline", _("hotline")
+    BUSINESS_HALL = "business_hall", _("business hall")
+    ONLINE_HALL = "online_hall", _("online hall")
+    APP = "app", _("app")
+    SMS = "sms", _("SMS")
+    LETTER = "letter", _("letter")
+    REGULATOR = "regulator", _("regulator appeal (MIIT)")
+    CONSUMER_ASSOCIATION = "consumer_association", _("consumer association")
+    MEDIA = "media", _("media")
+
+
+UPGRADED_CHANNELS = frozenset({Channel.REGULATOR, Channel.CONSUMER_ASSOCIATION, Channel.MEDIA})
+
+
+class WorkOrderState(models.TextChoices):
+    NEW = "new", _("new")
+    IN_PROGRESS = "in_progress", _("in progress (first line)")
+    ESCALATED = "escalated", _("escalated")
+    REPLIED = "replied", _("replied")
+    AWAITING_CALLBACK = "awaiting_callback", _("awaiting callback")
+    CLOSED = "closed", _("closed")
+    SUSPENDED = "suspended", _("suspended")
+    REOPENED = "reopened", _("reopened")
+
+
+class WorkOrderAction(models.TextChoices):
+    OPEN = "open", _("open")
+    ACCEPT = "accept", _("accept")
+    ESCALATE = "escalate", _("escalate")
+    TRANSFER = "transfer", _("ask another department to act")
+    SUSPEND = "suspend", _("suspend")
+    RESUME = "resume", _("resume")
+    REPLY = "reply", _("reply")
+    START_CALLBACK = "start_callback", _("start callback")
+    CLOSE = "close", _("close")
+    REOPEN = "reopen", _("reopen")

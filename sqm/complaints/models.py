@@ -7,12 +7,20 @@ sqm/complaints/data/categories.json.
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from sqm.complaints.choices import DepartmentKind, NeedArea
+from sqm.complaints.choices import (
+    Channel,
+    DepartmentKind,
+    NeedArea,
+    RecordType,
+    WorkOrderAction,
+    WorkOrderState,
+)
 from sqm.core.models import ChangeLoggedModel
 
 MAX_LEVEL = 3
@@ -101,3 +109,142 @@ class Category(ChangeLoggedModel):
     def save(self, *args, **kwargs):
         self.level = 1 if self.parent is None else self.parent.level + 1
         super().save(*args, **kwargs)
+
+
+class WorkOrder(ChangeLoggedModel):
+    """A complaint work order (投诉工单). State changes go through
+    `sqm.complaints.workorders.do_transition` only: a guarded update plus a timeline event."""
+
+    number = models.CharField(_("work order number"), max_length=24, unique=True)
+    customer = models.ForeignKey(
+        "customers.Customer",
+        on_delete=models.PROTECT,
+        related_name="work_orders",
+        verbose_name=_("customer"),
+    )
+    account = models.ForeignKey(
+        "customers.Account",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="work_orders",
+        verbose_name=_("account"),
+    )
+    # The customer's city, copied so scoping and city lists need no join.
+    city = models.ForeignKey("core.City", on_delete=models.PROTECT, verbose_name=_("city"))
+    channel = models.CharField(_("channel"), max_length=24, choices=Channel.choices)
+    upgraded = models.BooleanField(_("upgraded complaint"), default=False, db_index=True)
+    category = models.ForeignKey(
+        Category,
+        on_delete=models.PROTECT,
+        related_name="work_orders",
+        verbose_name=_("category"),
+    )
+    description = models.TextField(_("description"))
+    record_type = models.CharField(
+        _("record type"),
+        max_length=32,
+        choices=RecordType.choices,
+        default=RecordType.COMPLAINT_WORK_ORDER,
+    )
+    state = models.CharField(
+        _("state"),
+        max_length=20,
+        choices=WorkOrderState.choices,
+        default=WorkOrderState.NEW,
+        db_index=True,
+    )
+    state_before_suspension = models.CharField(
+        max_length=20, choices=WorkOrderState.choices, blank=True, editable=False
+    )
+    department = models.ForeignKey(
+        Department,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("handling department"),
+    )
+    first_responsible = models.ForeignKey(
+        Department,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("first-responsibility department"),
+    )
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("assignee"),
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("recorded by"),
+    )
+    reply = models.TextField(_("reply"), blank=True)
+    replied_at = models.DateTimeField(_("replied at"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+
+    city_path = "city"
+
+    class Meta:
+        ordering = ["-created"]
+        indexes = [models.Index(fields=["city", "state"], name="workorder_city_state")]
+        verbose_name = _("work order")
+        verbose_name_plural = _("work orders")
+        permissions = [
+            ("handle_front_line", _("Handle work orders in the front line")),
+            ("handle_back_office", _("Handle escalated work orders")),
+            ("do_callback", _("Call customers back and close work orders")),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class WorkOrderEvent(models.Model):
+    """One step of a work order's timeline: who did what, when, from which state to which."""
+
+    work_order = models.ForeignKey(
+        WorkOrder,
+        on_delete=models.CASCADE,
+        related_name="events",
+        verbose_name=_("work order"),
+    )
+    time = models.DateTimeField(_("time"), auto_now_add=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("user"),
+    )
+    action = models.CharField(_("action"), max_length=20, choices=WorkOrderAction.choices)
+    from_state = models.CharField(
+        _("from"), max_length=20, choices=WorkOrderState.choices, blank=True
+    )
+    to_state = models.CharField(_("to"), max_length=20, choices=WorkOrderState.choices)
+    department = models.ForeignKey(
+        Department,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("department"),
+    )
+    note = models.TextField(_("note"), blank=True)
+
+    class Meta:
+        ordering = ["time", "id"]
+        verbose_name = _("work order event")
+        verbose_name_plural = _("work order events")
+
+    def __str__(self) -> str:
+        return f"{self.work_order_id} {self.action} {self.from_state}→{self.to_state}"

@@ -18,7 +18,12 @@ EDIT_TOPOLOGY = [
     for verb in ("add", "change", "delete")
     for model in ("olt", "board", "ponport", "onu")
 ]
-VIEW_COMPLAINT_DATA = ["complaints.view_category", "complaints.view_department"]
+VIEW_COMPLAINT_DATA = [
+    "complaints.view_category",
+    "complaints.view_department",
+    "complaints.view_workorder",
+]
+FRONT_LINE_WORK = ["complaints.add_workorder", "complaints.handle_front_line"]
 EDIT_CUSTOMERS = [
     f"customers.{verb}_{model}"
     for verb in ("add", "change", "delete")
@@ -39,22 +44,43 @@ ROLES: tuple[Role, ...] = (
     Role(
         "hotline_agent",
         _("hotline agent"),
-        (*VIEW_CUSTOMERS, *VIEW_TOPOLOGY, *VIEW_COMPLAINT_DATA, "customers.reveal_customer"),
+        (
+            *VIEW_CUSTOMERS,
+            *VIEW_TOPOLOGY,
+            *VIEW_COMPLAINT_DATA,
+            *FRONT_LINE_WORK,
+            "complaints.do_callback",
+            "customers.reveal_customer",
+        ),
     ),
     Role(
         "first_line",
         _("first-line support"),
-        (*VIEW_CUSTOMERS, *VIEW_TOPOLOGY, *VIEW_COMPLAINT_DATA),
+        (*VIEW_CUSTOMERS, *VIEW_TOPOLOGY, *VIEW_COMPLAINT_DATA, *FRONT_LINE_WORK),
     ),
     Role(
         "second_line",
         _("second-line support"),
-        (*VIEW_CUSTOMERS, *VIEW_TOPOLOGY, *VIEW_COMPLAINT_DATA, "customers.reveal_customer"),
+        (
+            *VIEW_CUSTOMERS,
+            *VIEW_TOPOLOGY,
+            *VIEW_COMPLAINT_DATA,
+            "complaints.handle_back_office",
+            "customers.reveal_customer",
+        ),
     ),
     Role(
         "team_lead",
         _("team lead"),
-        (*VIEW_CUSTOMERS, *VIEW_TOPOLOGY, *VIEW_COMPLAINT_DATA, "customers.reveal_customer"),
+        (
+            *VIEW_CUSTOMERS,
+            *VIEW_TOPOLOGY,
+            *VIEW_COMPLAINT_DATA,
+            *FRONT_LINE_WORK,
+            "complaints.handle_back_office",
+            "complaints.do_callback",
+            "customers.reveal_customer",
+        ),
     ),
     Role(
         "quality_manager",
@@ -64,6 +90,7 @@ ROLES: tuple[Role, ...] = (
             *VIEW_TOPOLOGY,
             *EDIT_CUSTOMERS,
             *VIEW_COMPLAINT_DATA,
+            "complaints.do_callback",
             "customers.export_pii",
             "core.add_importjob",
             "core.view_importjob",

@@ -1,0 +1,180 @@
+"""The work-order lifecycle: opening, and every state change as a guarded update.
+
+`do_transition` is the only way a work order changes state. It checks the action against
+the transition table (docs/work-orders.md), the user's permission and city, then runs
+`UPDATE … WHERE id = … AND state = <the state the user saw>`: of two people acting on the
+same work order at once exactly one wins, the other gets TransitionConflict. Each change
+writes a timeline event and a change-log entry in the same transaction.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from sqm.complaints.choices import (
+    UPGRADED_CHANNELS,
+    DepartmentKind,
+    RecordType,
+    WorkOrderAction,
+    WorkOrderState,
+)
+from sqm.complaints.models import Category, Department, WorkOrder, WorkOrderEvent
+from sqm.core import changelog, context
+
+S = WorkOrderState
+A = WorkOrderAction
+FRONT = "complaints.handle_front_line"
+BACK = "complaints.handle_back_office"
+CALLBACK = "complaints.do_callback"
+HANDLING = (S.IN_PROGRESS, S.ESCALATED, S.REOPENED)
+
+
+class TransitionConflict(Exception):
+    """Someone else changed the work order first; reload it and decide again."""
+
+
+@dataclass(frozen=True)
+class Transition:
+    sources: tuple[str, ...]
+    target: str | None  # None: back to the state before suspension
+    needs_note: bool = False
+    needs_department: bool = False
+
+
+# The transition table. There is deliberately no way from "escalated" back to the front
+# line: under first-responsibility (首问负责) the department that received it keeps it.
+TRANSITIONS: dict[str, Transition] = {
+    A.ACCEPT: Transition((S.NEW,), S.IN_PROGRESS),
+    A.ESCALATE: Transition((S.IN_PROGRESS, S.REOPENED), S.ESCALATED, True, True),
+    A.TRANSFER: Transition((S.ESCALATED,), S.ESCALATED, True, True),
+    A.SUSPEND: Transition(HANDLING, S.SUSPENDED, needs_note=True),
+    A.RESUME: Transition((S.SUSPENDED,), None),
+    A.REPLY: Transition(HANDLING, S.REPLIED, needs_note=True),
+    A.START_CALLBACK: Transition((S.REPLIED,), S.AWAITING_CALLBACK),
+    A.CLOSE: Transition((S.AWAITING_CALLBACK,), S.CLOSED),
+    A.REOPEN: Transition((S.AWAITING_CALLBACK,), S.REOPENED, needs_note=True),
+}
+
+
+def required_permission(action: str, order: WorkOrder) -> str:
+    """Front line acts while the order is theirs; once escalated the back office acts."""
+    if action in (A.START_CALLBACK, A.CLOSE, A.REOPEN):
+        return CALLBACK
+    if action == A.TRANSFER:
+        return BACK
+    if action in (A.ACCEPT, A.ESCALATE):
+        return FRONT
+    state = order.state_before_suspension if order.state == S.SUSPENDED else order.state
+    return BACK if state == S.ESCALATED else FRONT
+
+
+def open_work_order(
+    user,
+    *,
+    customer,
+    category: Category,
+    channel: str,
+    description: str,
+    account=None,
+    record_type: str = RecordType.COMPLAINT_WORK_ORDER,
+) -> WorkOrder:
+    """Record a new work order for CUSTOMER filed under a third-level CATEGORY."""
+    if not user.has_perm("complaints.add_workorder"):
+        raise PermissionDenied(_("You may not record work orders."))
+    if category.level != 3 or not category.active:
+        raise ValidationError(_("File the work order under an active third-level category."))
+    if account is not None and account.customer_id != customer.pk:
+        raise ValidationError(_("The account belongs to another customer."))
+    with transaction.atomic(), context.acting_as(user):
+        order = WorkOrder.objects.create(
+            number=f"TMP-{uuid.uuid4().hex[:20]}",
+            customer=customer,
+            account=account,
+            city_id=customer.city_id,
+            channel=channel,
+            upgraded=channel in UPGRADED_CHANNELS,
+            category=category,
+            description=description,
+            record_type=record_type,
+            created_by=user,
+        )
+        # The number shows the local day and the row id: unique without a counter table.
+        order.number = f"TS{timezone.localdate():%Y%m%d}{order.pk:08d}"
+        order.save(update_fields=["number"])
+        WorkOrderEvent.objects.create(
+            work_order=order, user=user, action=A.OPEN, to_state=S.NEW, note=description[:200]
+        )
+    return order
+
+
+def do_transition(
+    user, order: WorkOrder, action: str, note: str = "", department: Department | None = None
+) -> WorkOrder:
+    """Apply ACTION to ORDER (as USER saw it). Returns the work order as it is now."""
+    step = TRANSITIONS.get(action)
+    if step is None:
+        raise ValidationError(_("Unknown action %(action)s.") % {"action": action})
+    if not WorkOrder.objects.restrict(user).filter(pk=order.pk).exists():
+        raise PermissionDenied(_("This work order is outside your cities."))
+    if not user.has_perm(required_permission(action, order)):
+        raise PermissionDenied(_("Your role may not do this now."))
+    if order.state not in step.sources:
+        raise ValidationError(
+            _("A work order that is %(state)s cannot be %(action)s.")
+            % {"state": order.get_state_display(), "action": WorkOrderAction(action).label}
+        )
+    note = (note or "").strip()
+    if step.needs_note and not note:
+        raise ValidationError(_("Say why (or what was replied)."))
+    changes = _changes(order, action, step, note, department)
+    with transaction.atomic(), context.acting_as(user):
+        before = changelog.snapshot(order)
+        won = WorkOrder.objects.filter(pk=order.pk, state=order.state).update(
+            **changes, last_updated=timezone.now()
+        )
+        if not won:
+            raise TransitionConflict(
+                _("Work order %(number)s was changed by someone else; reload it.")
+                % {"number": order.number}
+            )
+        WorkOrderEvent.objects.create(
+            work_order=order,
+            user=user,
+            action=action,
+            from_state=order.state,
+            to_state=changes["state"],
+            department=department,
+            note=note,
+        )
+        order.refresh_from_db()
+        changelog.record_bulk([order], "update", {order.pk: before})
+    return order
+
+
+def _changes(
+    order: WorkOrder, action: str, step: Transition, note: str, department: Department | None
+) -> dict:
+    changes: dict = {"state": step.target}
+    if step.needs_department:
+        if department is None or department.kind == DepartmentKind.FRONT_LINE:
+            raise ValidationError(_("Escalate to a second-line group or a responsible department."))
+        changes["department"] = department
+        # The first back-office department that receives it owns it until closure.
+        if order.first_responsible_id is None and department.kind == DepartmentKind.BACK_OFFICE:
+            changes["first_responsible"] = department
+    if action == A.SUSPEND:
+        changes["state_before_suspension"] = order.state
+    elif action == A.RESUME:
+        changes["state"] = order.state_before_suspension
+        changes["state_before_suspension"] = ""
+    elif action == A.REPLY:
+        changes.update(reply=note, replied_at=timezone.now())
+    elif action == A.CLOSE:
+        changes["closed_at"] = timezone.now()
+    return changes
