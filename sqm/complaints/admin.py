@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from sqm.complaints.models import Category, Department
+from sqm.complaints.models import Category, Department, SlaPolicy
 
 
 @admin.register(Department)
@@ -17,3 +17,20 @@ class CategoryAdmin(admin.ModelAdmin):
     search_fields = ["code", "name"]
     autocomplete_fields = ["parent", "department"]
     readonly_fields = ["level"]
+
+
+@admin.register(SlaPolicy)
+class SlaPolicyAdmin(admin.ModelAdmin):
+    list_display = [
+        "name",
+        "category",
+        "tier",
+        "upgraded",
+        "response_hours",
+        "resolution_hours",
+        "callback_hours",
+        "working_time",
+        "active",
+    ]
+    list_filter = ["working_time", "active", "tier", "upgraded"]
+    autocomplete_fields = ["category"]

@@ -7,6 +7,8 @@ sqm/complaints/data/categories.json.
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -22,6 +24,7 @@ from sqm.complaints.choices import (
     WorkOrderState,
 )
 from sqm.core.models import ChangeLoggedModel
+from sqm.customers.choices import Tier
 
 MAX_LEVEL = 3
 
@@ -191,6 +194,23 @@ class WorkOrder(ChangeLoggedModel):
     reply = models.TextField(_("reply"), blank=True)
     replied_at = models.DateTimeField(_("replied at"), null=True, blank=True)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    # SLA clock (sqm.complaints.sla): deadlines are stored, indexed, and moved only when the
+    # state changes, so periodic checks are range queries rather than recomputations.
+    policy = models.ForeignKey(
+        "SlaPolicy",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("SLA policy"),
+    )
+    response_due = models.DateTimeField(_("respond by"), null=True, blank=True)
+    resolve_due = models.DateTimeField(_("resolve by"), null=True, blank=True, db_index=True)
+    warn_at = models.DateTimeField(_("warning from"), null=True, blank=True, db_index=True)
+    callback_due = models.DateTimeField(_("call back by"), null=True, blank=True, db_index=True)
+    suspended_at = models.DateTimeField(_("suspended at"), null=True, blank=True)
+    untimely = models.BooleanField(_("closed after its deadline"), null=True, blank=True)
+    breach_reason = models.TextField(_("reason for the breach"), blank=True)
 
     city_path = "city"
 
@@ -248,3 +268,49 @@ class WorkOrderEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.work_order_id} {self.action} {self.from_state}→{self.to_state}"
+
+
+class SlaPolicy(ChangeLoggedModel):
+    """Time limits for work orders matching (category, customer tier, upgraded or not).
+
+    Empty criteria match anything; the most specific matching policy applies (see
+    docs/sla.md). Limits run in working time on the business calendar, or in calendar time.
+    """
+
+    name = models.CharField(pgettext_lazy("thing", "name"), max_length=64)
+    category = models.ForeignKey(
+        Category,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("category (and below)"),
+    )
+    tier = models.CharField(_("customer tier"), max_length=8, choices=Tier.choices, blank=True)
+    upgraded = models.BooleanField(_("upgraded complaints"), null=True, blank=True)
+    response_hours = models.DecimalField(
+        _("response limit (hours)"), max_digits=6, decimal_places=2
+    )
+    resolution_hours = models.DecimalField(
+        _("resolution limit (hours)"), max_digits=6, decimal_places=2
+    )
+    callback_hours = models.DecimalField(
+        _("callback limit (hours)"), max_digits=6, decimal_places=2
+    )
+    working_time = models.BooleanField(
+        _("in working time"),
+        default=False,
+        help_text=_("Count only working hours of the business calendar."),
+    )
+    warning_ratio = models.DecimalField(
+        _("warn at share of the limit"), max_digits=3, decimal_places=2, default=Decimal("0.80")
+    )
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("SLA policy")
+        verbose_name_plural = _("SLA policies")
+
+    def __str__(self) -> str:
+        return self.name

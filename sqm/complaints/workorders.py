@@ -17,6 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from sqm.complaints import sla
 from sqm.complaints.choices import (
     UPGRADED_CHANNELS,
     DepartmentKind,
@@ -106,7 +107,10 @@ def open_work_order(
         )
         # The number shows the local day and the row id: unique without a counter table.
         order.number = f"TS{timezone.localdate():%Y%m%d}{order.pk:08d}"
-        order.save(update_fields=["number"])
+        clock = sla.opening_deadlines(order, order.created)
+        for name, value in clock.items():
+            setattr(order, name, value)
+        order.save(update_fields=["number", *clock])
         WorkOrderEvent.objects.create(
             work_order=order, user=user, action=A.OPEN, to_state=S.NEW, note=description[:200]
         )
@@ -168,13 +172,16 @@ def _changes(
         # The first back-office department that receives it owns it until closure.
         if order.first_responsible_id is None and department.kind == DepartmentKind.BACK_OFFICE:
             changes["first_responsible"] = department
+    now = timezone.now()
     if action == A.SUSPEND:
-        changes["state_before_suspension"] = order.state
+        changes.update(state_before_suspension=order.state, suspended_at=now)
     elif action == A.RESUME:
         changes["state"] = order.state_before_suspension
         changes["state_before_suspension"] = ""
+        changes.update(sla.resumed_deadlines(order, now))
     elif action == A.REPLY:
-        changes.update(reply=note, replied_at=timezone.now())
+        changes.update(reply=note, replied_at=now, **sla.callback_deadline(order, now))
     elif action == A.CLOSE:
-        changes["closed_at"] = timezone.now()
+        changes["closed_at"] = now
+        changes.update(sla.closing_verdict(order, now))
     return changes
