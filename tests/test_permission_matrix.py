@@ -78,6 +78,7 @@ ROWS = [
     Row("/network/ports/{port}/", TOPOLOGY_READERS, "detail"),
     Row("/core/audit/", AUDITORS),
     Row("/core/changelog/", AUDITORS),
+    Row("/core/notifications/", EVERYONE),
     Row("/core/alerts/{alert}/acknowledge/", AUDITORS, method="post", ok=302),
     Row("/network/olts/export/", TOPOLOGY_READERS, "list", "NJ-OLT-1"),
     Row("/core/imports/", IMPORTERS),

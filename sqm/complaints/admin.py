@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from sqm.complaints.models import Category, Department, SlaPolicy
+from sqm.complaints.models import Category, Department, SlaPolicy, WorkOrder
 
 
 @admin.register(Department)
@@ -34,3 +34,21 @@ class SlaPolicyAdmin(admin.ModelAdmin):
     ]
     list_filter = ["working_time", "active", "tier", "upgraded"]
     autocomplete_fields = ["category"]
+
+
+@admin.register(WorkOrder)
+class WorkOrderAdmin(admin.ModelAdmin):
+    """Read-only for administrators: work orders change only through do_transition."""
+
+    list_display = ["number", "state", "category", "city", "upgraded", "resolve_due"]
+    list_filter = ["state", "upgraded", "city"]
+    search_fields = ["number"]
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

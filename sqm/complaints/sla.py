@@ -111,3 +111,79 @@ def closing_verdict(order: WorkOrder, closed_at: datetime) -> dict:
         return {"untimely": None}
     done = order.replied_at or closed_at
     return {"untimely": done > order.resolve_due}
+
+
+# --- the periodic check ------------------------------------------------------------------
+
+CHECKPOINT = "complaints.sla"
+FIRST_LOOK_BACK = timedelta(hours=24)
+
+
+def _recipients(order: WorkOrder, leads_by_city: dict) -> list:
+    """The assignee (or whoever recorded it) and the team leads of the order's city."""
+    from django.contrib.auth import get_user_model
+    from django.db.models import Q
+
+    if order.city_id not in leads_by_city:
+        leads_by_city[order.city_id] = list(
+            get_user_model()
+            .objects.filter(groups__name="team_lead", is_active=True)
+            .filter(Q(all_cities=True) | Q(cities=order.city_id))
+            .distinct()
+        )
+    people = [order.assignee or order.created_by, *leads_by_city[order.city_id]]
+    seen, unique = set(), []
+    for person in people:
+        if person is not None and person.pk not in seen:
+            seen.add(person.pk)
+            unique.append(person)
+    return unique
+
+
+def check_deadlines(now: datetime | None = None) -> dict[str, int]:
+    """Notify about work orders whose warning point or deadline passed since the last run.
+
+    Two range queries on the indexed `warn_at` and `resolve_due` columns, bounded by the
+    previous run's time: the cost follows the orders that just crossed a line, not the
+    number of open orders. Suspended, replied and closed orders are left alone.
+    """
+    from django.db import transaction
+    from django.utils import timezone
+    from django.utils.translation import gettext as _
+
+    from sqm.complaints.choices import WorkOrderState as S
+    from sqm.core.models import JobCheckpoint, Notification
+
+    now = now or timezone.now()
+    running = (S.NEW, S.IN_PROGRESS, S.ESCALATED, S.REOPENED)
+    counts = {"warning": 0, "overdue": 0}
+    with transaction.atomic():
+        checkpoint, _created = JobCheckpoint.objects.select_for_update().get_or_create(
+            name=CHECKPOINT, defaults={"until": now - FIRST_LOOK_BACK}
+        )
+        since = checkpoint.until
+        leads: dict = {}
+        notes = []
+        for kind, column, text in (
+            (
+                "warning",
+                "warn_at",
+                _("Work order %(number)s reaches its warning point; resolve by %(due)s."),
+            ),
+            ("overdue", "resolve_due", _("Work order %(number)s is past its deadline (%(due)s).")),
+        ):
+            crossed = WorkOrder.objects.filter(
+                **{f"{column}__gt": since, f"{column}__lte": now}, state__in=running
+            ).select_related("assignee", "created_by")
+            for order in crossed:
+                counts[kind] += 1
+                message = text % {
+                    "number": order.number,
+                    "due": timezone.localtime(order.resolve_due).strftime("%Y-%m-%d %H:%M"),
+                }
+                for person in _recipients(order, leads):
+                    notes.append(Notification(user=person, kind=f"sla_{kind}", text=message))
+        Notification.objects.bulk_create(notes)
+        checkpoint.until = now
+        checkpoint.save(update_fields=["until"])
+    return counts

@@ -17,4 +17,10 @@ def navigation(request) -> dict:
         ("core:changelog", _("Change log"), "core.view_changelogentry"),
         ("core:calendar", _("Business calendar"), "core.view_calendarday"),
     ]
-    return {"nav": [(url, label) for url, label, perm in items if user.has_perm(perm)]}
+    from sqm.core.models import Notification
+
+    unread = Notification.objects.filter(user=user, read_at__isnull=True).count()
+    return {
+        "nav": [(url, label) for url, label, perm in items if user.has_perm(perm)],
+        "unread_notifications": unread,
+    }

@@ -306,3 +306,38 @@ class ImportJob(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.original_name}"
+
+
+class Notification(models.Model):
+    """An in-app message for one user (SLA warnings, …); shown in the top bar until read."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="notifications",
+        verbose_name=_("user"),
+    )
+    time = models.DateTimeField(_("time"), auto_now_add=True)
+    kind = models.CharField(_("kind"), max_length=32)
+    text = models.TextField(_("message"))
+    link = models.CharField(_("link"), max_length=200, blank=True)
+    read_at = models.DateTimeField(_("read at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-time", "-id"]
+        indexes = [models.Index(fields=["user", "read_at"], name="notification_unread")]
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+
+    def __str__(self) -> str:
+        return self.text
+
+
+class JobCheckpoint(models.Model):
+    """Up to when a periodic job has looked, so the next run only looks at what is new."""
+
+    name = models.CharField(max_length=64, unique=True)
+    until = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.name} @ {self.until:%Y-%m-%d %H:%M}"

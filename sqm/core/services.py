@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.utils import timezone
 
-from sqm.core.models import Alert
+from sqm.core.models import Alert, Notification
 
 
 def acknowledge_alert(user, alert: Alert) -> Alert:
@@ -14,3 +14,10 @@ def acknowledge_alert(user, alert: Alert) -> Alert:
     )
     alert.refresh_from_db()
     return alert
+
+
+def mark_notifications_read(user) -> int:
+    """Mark all of USER's unread notifications read; returns how many."""
+    return Notification.objects.filter(user=user, read_at__isnull=True).update(
+        read_at=timezone.now()
+    )

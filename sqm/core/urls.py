@@ -5,6 +5,7 @@ from sqm.core import calendar_views, views
 app_name = "core"
 urlpatterns = [
     path("audit/", views.audit_log, name="audit"),
+    path("notifications/", views.notifications, name="notifications"),
     path("alerts/<int:pk>/acknowledge/", views.acknowledge_alert, name="alert_ack"),
     path("changelog/", views.change_log, name="changelog"),
     path("imports/", views.imports, name="imports"),

@@ -9,7 +9,23 @@ from sqm.core import services
 from sqm.core.decorators import permission_required
 from sqm.core.forms import ImportForm
 from sqm.core.importing import jobs
-from sqm.core.models import Alert, AuditEntry, ChangeLogEntry, ImportJob, ImportStatus
+from sqm.core.models import (
+    Alert,
+    AuditEntry,
+    ChangeLogEntry,
+    ImportJob,
+    ImportStatus,
+    Notification,
+)
+
+
+@login_required
+def notifications(request):
+    mine = Notification.objects.filter(user=request.user)
+    if request.method == "POST":
+        services.mark_notifications_read(request.user)
+        return redirect("core:notifications")
+    return render(request, "core/notifications.html", {"page": paginate(request, mine)})
 
 
 @login_required
