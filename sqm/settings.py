@@ -202,6 +202,9 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
 }
 
+# Complaints: unreachable callbacks tried this many times before the order closes as such.
+SQM_CALLBACK_MAX_ATTEMPTS = env_int("SQM_CALLBACK_MAX_ATTEMPTS", 3)
+
 # Personal-data protection.
 SQM_REVEAL_ALERT_PER_HOUR = env_int("SQM_REVEAL_ALERT_PER_HOUR", 20)
 

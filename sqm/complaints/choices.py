@@ -102,3 +102,13 @@ class WorkOrderAction(models.TextChoices):
     START_CALLBACK = "start_callback", _("start callback")
     CLOSE = "close", _("close")
     REOPEN = "reopen", _("reopen")
+    CALLBACK_ATTEMPT = "callback_attempt", _("callback attempt (unreachable)")
+
+
+class CallbackOutcome(models.TextChoices):
+    """How the customer judged the handling when called back (回访结果)."""
+
+    SATISFIED = "satisfied", _("satisfied")
+    BASICALLY_SATISFIED = "basically_satisfied", _("basically satisfied")
+    DISSATISFIED = "dissatisfied", _("dissatisfied")
+    UNREACHABLE = "unreachable", _("unreachable")

@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from sqm.complaints.choices import (
+    CallbackOutcome,
     Channel,
     DepartmentKind,
     NeedArea,
@@ -211,6 +212,20 @@ class WorkOrder(ChangeLoggedModel):
     suspended_at = models.DateTimeField(_("suspended at"), null=True, blank=True)
     untimely = models.BooleanField(_("closed after its deadline"), null=True, blank=True)
     breach_reason = models.TextField(_("reason for the breach"), blank=True)
+    # Callback (回访) and service remediation (服务补救).
+    callback_outcome = models.CharField(
+        _("callback outcome"), max_length=20, choices=CallbackOutcome.choices, blank=True
+    )
+    callback_attempts = models.PositiveSmallIntegerField(_("unreachable attempts"), default=0)
+    remediation = models.BooleanField(_("service remediation"), default=False)
+    remediation_owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("remediation follow-up owner"),
+    )
 
     city_path = "city"
 

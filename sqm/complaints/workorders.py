@@ -12,6 +12,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -20,6 +21,7 @@ from django.utils.translation import gettext as _
 from sqm.complaints import sla
 from sqm.complaints.choices import (
     UPGRADED_CHANNELS,
+    CallbackOutcome,
     DepartmentKind,
     RecordType,
     WorkOrderAction,
@@ -118,9 +120,18 @@ def open_work_order(
 
 
 def do_transition(
-    user, order: WorkOrder, action: str, note: str = "", department: Department | None = None
+    user,
+    order: WorkOrder,
+    action: str,
+    note: str = "",
+    department: Department | None = None,
+    *,
+    also: dict | None = None,
 ) -> WorkOrder:
-    """Apply ACTION to ORDER (as USER saw it). Returns the work order as it is now."""
+    """Apply ACTION to ORDER (as USER saw it). Returns the work order as it is now.
+
+    ALSO: further fields written by the same guarded update (callback outcome, …).
+    """
     step = TRANSITIONS.get(action)
     if step is None:
         raise ValidationError(_("Unknown action %(action)s.") % {"action": action})
@@ -136,7 +147,7 @@ def do_transition(
     note = (note or "").strip()
     if step.needs_note and not note:
         raise ValidationError(_("Say why (or what was replied)."))
-    changes = _changes(order, action, step, note, department)
+    changes = {**_changes(order, action, step, note, department), **(also or {})}
     with transaction.atomic(), context.acting_as(user):
         before = changelog.snapshot(order)
         won = WorkOrder.objects.filter(pk=order.pk, state=order.state).update(
@@ -185,3 +196,69 @@ def _changes(
         changes["closed_at"] = now
         changes.update(sla.closing_verdict(order, now))
     return changes
+
+
+def record_callback(
+    user, order: WorkOrder, outcome: str, note: str = "", remediation_owner=None
+) -> WorkOrder:
+    """Record the result of calling the customer back (回访).
+
+    Satisfied or basically satisfied closes the order. Dissatisfied reopens it for service
+    remediation (服务补救) with a follow-up owner. Unreachable counts an attempt; after
+    SQM_CALLBACK_MAX_ATTEMPTS the order closes as unreachable.
+    """
+    if outcome not in CallbackOutcome.values:
+        raise ValidationError(_("Unknown callback outcome %(outcome)s.") % {"outcome": outcome})
+    if outcome in (CallbackOutcome.SATISFIED, CallbackOutcome.BASICALLY_SATISFIED):
+        return do_transition(user, order, A.CLOSE, note, also={"callback_outcome": outcome})
+    if outcome == CallbackOutcome.DISSATISFIED:
+        if remediation_owner is None:
+            raise ValidationError(_("Name who follows up the service remediation."))
+        return do_transition(
+            user,
+            order,
+            A.REOPEN,
+            note,
+            also={
+                "callback_outcome": outcome,
+                "remediation": True,
+                "remediation_owner": remediation_owner,
+            },
+        )
+    attempts = order.callback_attempts + 1
+    if attempts >= settings.SQM_CALLBACK_MAX_ATTEMPTS:
+        return do_transition(
+            user,
+            order,
+            A.CLOSE,
+            note or _("Closed after the last unreachable attempt."),
+            also={"callback_outcome": outcome, "callback_attempts": attempts},
+        )
+    return _count_attempt(user, order, note)
+
+
+def _count_attempt(user, order: WorkOrder, note: str) -> WorkOrder:
+    """One more unreachable attempt; the order stays awaiting callback."""
+    if not user.has_perm(CALLBACK):
+        raise PermissionDenied(_("Your role may not do this now."))
+    if not WorkOrder.objects.restrict(user).filter(pk=order.pk).exists():
+        raise PermissionDenied(_("This work order is outside your cities."))
+    with transaction.atomic(), context.acting_as(user):
+        won = WorkOrder.objects.filter(
+            pk=order.pk, state=S.AWAITING_CALLBACK, callback_attempts=order.callback_attempts
+        ).update(callback_attempts=order.callback_attempts + 1, last_updated=timezone.now())
+        if not won:
+            raise TransitionConflict(
+                _("Work order %(number)s was changed by someone else; reload it.")
+                % {"number": order.number}
+            )
+        WorkOrderEvent.objects.create(
+            work_order=order,
+            user=user,
+            action=A.CALLBACK_ATTEMPT,
+            from_state=S.AWAITING_CALLBACK,
+            to_state=S.AWAITING_CALLBACK,
+            note=note,
+        )
+    order.refresh_from_db()
+    return order

@@ -1,0 +1,79 @@
+"""Callback (回访): outcomes close, reopen for remediation, or count unreachable attempts."""
+
+import pytest
+from django.core.exceptions import ValidationError
+
+from sqm.complaints.models import Category, WorkOrderEvent
+from sqm.complaints.workorders import (
+    TransitionConflict,
+    do_transition,
+    open_work_order,
+    record_callback,
+)
+from tests.factories import CustomerFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def people(db):
+    return {
+        "agent": UserFactory(username="cb-agent", roles=["hotline_agent"], city_codes=["NJ"]),
+        "first": UserFactory(username="cb-first", roles=["first_line"], city_codes=["NJ"]),
+        "lead": UserFactory(username="cb-lead", roles=["team_lead"], city_codes=["NJ"]),
+    }
+
+
+@pytest.fixture
+def awaiting(people):
+    order = open_work_order(
+        people["agent"],
+        customer=CustomerFactory(),
+        channel="hotline",
+        category=Category.objects.get(code="NQ.BB.01"),
+        description="网速慢",
+    )
+    order = do_transition(people["first"], order, "accept")
+    order = do_transition(people["first"], order, "reply", "已更换端口")
+    return do_transition(people["agent"], order, "start_callback")
+
+
+@pytest.mark.parametrize("outcome", ["satisfied", "basically_satisfied"])
+def test_a_satisfied_customer_closes_the_order(awaiting, people, outcome):
+    order = record_callback(people["agent"], awaiting, outcome)
+    assert order.state == "closed" and order.callback_outcome == outcome
+
+
+def test_a_dissatisfied_customer_reopens_it_for_remediation(awaiting, people):
+    order = record_callback(
+        people["agent"], awaiting, "dissatisfied", "仍然很慢", remediation_owner=people["lead"]
+    )
+    assert order.state == "reopened" and order.remediation
+    assert order.remediation_owner == people["lead"]
+
+
+def test_remediation_needs_a_follow_up_owner(awaiting, people):
+    with pytest.raises(ValidationError):
+        record_callback(people["agent"], awaiting, "dissatisfied", "仍然很慢")
+
+
+def test_unreachable_customers_are_tried_again_then_closed(awaiting, people, settings):
+    settings.SQM_CALLBACK_MAX_ATTEMPTS = 3
+    order = record_callback(people["agent"], awaiting, "unreachable", "无人接听")
+    order = record_callback(people["agent"], order, "unreachable", "关机")
+    assert order.state == "awaiting_callback" and order.callback_attempts == 2
+    order = record_callback(people["agent"], order, "unreachable", "无人接听")
+    assert order.state == "closed" and order.callback_outcome == "unreachable"
+    assert WorkOrderEvent.objects.filter(work_order=order, action="callback_attempt").count() == 2
+
+
+def test_two_agents_counting_the_same_attempt_cannot_both_count(awaiting, people):
+    stale = type(awaiting).objects.get(pk=awaiting.pk)
+    record_callback(people["agent"], awaiting, "unreachable")
+    with pytest.raises(TransitionConflict):
+        record_callback(people["lead"], stale, "unreachable")
+
+
+def test_unknown_outcomes_are_refused(awaiting, people):
+    with pytest.raises(ValidationError):
+        record_callback(people["agent"], awaiting, "happy")
