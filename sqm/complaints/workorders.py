@@ -22,6 +22,7 @@ from sqm.complaints import sla
 from sqm.complaints.choices import (
     UPGRADED_CHANNELS,
     CallbackOutcome,
+    Channel,
     DepartmentKind,
     RecordType,
     WorkOrderAction,
@@ -90,6 +91,10 @@ def open_work_order(
     """Record a new work order for CUSTOMER filed under a third-level CATEGORY."""
     if not user.has_perm("complaints.add_workorder"):
         raise PermissionDenied(_("You may not record work orders."))
+    if not type(customer).objects.restrict(user).filter(pk=customer.pk).exists():
+        raise PermissionDenied(_("This customer is outside your cities."))
+    if channel not in Channel.values:
+        raise ValidationError(_("Unknown channel %(channel)s.") % {"channel": channel})
     if category.level != 3 or not category.active:
         raise ValidationError(_("File the work order under an active third-level category."))
     if account is not None and account.customer_id != customer.pk:

@@ -155,3 +155,26 @@ def test_users_of_another_city_cannot_act(order, people):
 def test_unknown_actions_are_refused(order, people):
     with pytest.raises(ValidationError):
         do_transition(people["first"], order, "teleport")
+
+
+def test_it_records_only_for_customers_of_the_users_cities(people):
+    suzhou = CustomerFactory(city=city("SZ"))
+    with pytest.raises(PermissionDenied):
+        open_work_order(
+            people["agent"],
+            customer=suzhou,
+            channel="hotline",
+            category=Category.objects.get(code="NQ.BB.01"),
+            description="x",
+        )
+
+
+def test_it_refuses_an_unknown_channel(people):
+    with pytest.raises(ValidationError):
+        open_work_order(
+            people["agent"],
+            customer=CustomerFactory(),
+            channel="pigeon",
+            category=Category.objects.get(code="NQ.BB.01"),
+            description="x",
+        )
