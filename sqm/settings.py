@@ -204,6 +204,9 @@ SPECTACULAR_SETTINGS = {
 
 # Complaints: unreachable callbacks tried this many times before the order closes as such.
 SQM_CALLBACK_MAX_ATTEMPTS = env_int("SQM_CALLBACK_MAX_ATTEMPTS", 3)
+# A complaint within this many days of the same customer's previous one (same second-level
+# category) closing is a repeat complaint (重复投诉).
+SQM_REPEAT_DAYS = env_int("SQM_REPEAT_DAYS", 30)
 
 # Personal-data protection.
 SQM_REVEAL_ALERT_PER_HOUR = env_int("SQM_REVEAL_ALERT_PER_HOUR", 20)

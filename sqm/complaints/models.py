@@ -138,6 +138,14 @@ class WorkOrder(ChangeLoggedModel):
     city = models.ForeignKey("core.City", on_delete=models.PROTECT, verbose_name=_("city"))
     channel = models.CharField(_("channel"), max_length=24, choices=Channel.choices)
     upgraded = models.BooleanField(_("upgraded complaint"), default=False, db_index=True)
+    repeat_of = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="repeats",
+        verbose_name=_("repeat of"),
+    )
     category = models.ForeignKey(
         Category,
         on_delete=models.PROTECT,
@@ -231,7 +239,11 @@ class WorkOrder(ChangeLoggedModel):
 
     class Meta:
         ordering = ["-created"]
-        indexes = [models.Index(fields=["city", "state"], name="workorder_city_state")]
+        indexes = [
+            models.Index(fields=["city", "state"], name="workorder_city_state"),
+            # Repeat detection: this customer's earlier orders, newest closure first.
+            models.Index(fields=["customer", "closed_at"], name="workorder_customer_closed"),
+        ]
         verbose_name = _("work order")
         verbose_name_plural = _("work orders")
         permissions = [

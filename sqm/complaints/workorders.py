@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -101,6 +103,7 @@ def open_work_order(
         raise ValidationError(_("The account belongs to another customer."))
     with transaction.atomic(), context.acting_as(user):
         order = WorkOrder.objects.create(
+            repeat_of=previous_complaint(customer, category),
             number=f"TMP-{uuid.uuid4().hex[:20]}",
             customer=customer,
             account=account,
@@ -122,6 +125,18 @@ def open_work_order(
             work_order=order, user=user, action=A.OPEN, to_state=S.NEW, note=description[:200]
         )
     return order
+
+
+def previous_complaint(customer, category: Category) -> WorkOrder | None:
+    """The order this one repeats (重复投诉): the same customer's latest order in the same
+    second-level category that is still open or closed within SQM_REPEAT_DAYS."""
+    since = timezone.now() - timedelta(days=settings.SQM_REPEAT_DAYS)
+    return (
+        WorkOrder.objects.filter(customer=customer, category__parent=category.parent_id)
+        .filter(Q(closed_at__isnull=True) | Q(closed_at__gte=since))
+        .order_by("-created")
+        .first()
+    )
 
 
 def do_transition(
