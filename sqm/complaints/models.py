@@ -166,6 +166,9 @@ class WorkOrder(ChangeLoggedModel):
         default=WorkOrderState.NEW,
         db_index=True,
     )
+    # Bumped by every transition; the guarded update checks it, so even changes that keep
+    # the state (a transfer, a callback attempt) cannot be made twice from one view.
+    version = models.PositiveIntegerField(default=0, editable=False)
     state_before_suspension = models.CharField(
         max_length=20, choices=WorkOrderState.choices, blank=True, editable=False
     )

@@ -2,7 +2,8 @@
 
 `do_transition` is the only way a work order changes state. It checks the action against
 the transition table (docs/work-orders.md), the user's permission and city, then runs
-`UPDATE … WHERE id = … AND state = <the state the user saw>`: of two people acting on the
+`UPDATE … WHERE id = … AND state = <as seen> AND version = <as seen>` (the version goes up with
+every change, so even changes that keep the state are guarded): of two people acting on the
 same work order at once exactly one wins, the other gets TransitionConflict. Each change
 writes a timeline event and a change-log entry in the same transaction.
 """
@@ -16,7 +17,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -65,12 +66,13 @@ TRANSITIONS: dict[str, Transition] = {
     A.START_CALLBACK: Transition((S.REPLIED,), S.AWAITING_CALLBACK),
     A.CLOSE: Transition((S.AWAITING_CALLBACK,), S.CLOSED),
     A.REOPEN: Transition((S.AWAITING_CALLBACK,), S.REOPENED, needs_note=True),
+    A.CALLBACK_ATTEMPT: Transition((S.AWAITING_CALLBACK,), S.AWAITING_CALLBACK),
 }
 
 
 def required_permission(action: str, order: WorkOrder) -> str:
     """Front line acts while the order is theirs; once escalated the back office acts."""
-    if action in (A.START_CALLBACK, A.CLOSE, A.REOPEN):
+    if action in (A.START_CALLBACK, A.CLOSE, A.REOPEN, A.CALLBACK_ATTEMPT):
         return CALLBACK
     if action == A.TRANSFER:
         return BACK
@@ -170,9 +172,9 @@ def do_transition(
     changes = {**_changes(order, action, step, note, department), **(also or {})}
     with transaction.atomic(), context.acting_as(user):
         before = changelog.snapshot(order)
-        won = WorkOrder.objects.filter(pk=order.pk, state=order.state).update(
-            **changes, last_updated=timezone.now()
-        )
+        won = WorkOrder.objects.filter(
+            pk=order.pk, state=order.state, version=order.version
+        ).update(**changes, version=F("version") + 1, last_updated=timezone.now())
         if not won:
             raise TransitionConflict(
                 _("Work order %(number)s was changed by someone else; reload it.")
@@ -254,31 +256,6 @@ def record_callback(
             note or _("Closed after the last unreachable attempt."),
             also={"callback_outcome": outcome, "callback_attempts": attempts},
         )
-    return _count_attempt(user, order, note)
-
-
-def _count_attempt(user, order: WorkOrder, note: str) -> WorkOrder:
-    """One more unreachable attempt; the order stays awaiting callback."""
-    if not user.has_perm(CALLBACK):
-        raise PermissionDenied(_("Your role may not do this now."))
-    if not WorkOrder.objects.restrict(user).filter(pk=order.pk).exists():
-        raise PermissionDenied(_("This work order is outside your cities."))
-    with transaction.atomic(), context.acting_as(user):
-        won = WorkOrder.objects.filter(
-            pk=order.pk, state=S.AWAITING_CALLBACK, callback_attempts=order.callback_attempts
-        ).update(callback_attempts=order.callback_attempts + 1, last_updated=timezone.now())
-        if not won:
-            raise TransitionConflict(
-                _("Work order %(number)s was changed by someone else; reload it.")
-                % {"number": order.number}
-            )
-        WorkOrderEvent.objects.create(
-            work_order=order,
-            user=user,
-            action=A.CALLBACK_ATTEMPT,
-            from_state=S.AWAITING_CALLBACK,
-            to_state=S.AWAITING_CALLBACK,
-            note=note,
-        )
-    order.refresh_from_db()
-    return order
+    return do_transition(
+        user, order, A.CALLBACK_ATTEMPT, note, also={"callback_attempts": attempts}
+    )

@@ -178,3 +178,13 @@ def test_it_refuses_an_unknown_channel(people):
             category=Category.objects.get(code="NQ.BB.01"),
             description="x",
         )
+
+
+def test_two_transfers_from_the_same_view_cannot_both_win(order, people):
+    order = do_transition(people["first"], order, "accept")
+    order = do_transition(people["first"], order, "escalate", "需网络部处理", dept("NET"))
+    stale = WorkOrder.objects.get(pk=order.pk)
+    do_transition(people["second"], order, "transfer", "请市场部核实", dept("MKT"))
+    with pytest.raises(TransitionConflict):  # the state is still "escalated", the version not
+        do_transition(people["second"], stale, "transfer", "请信息技术部核实", dept("IT"))
+    assert WorkOrder.objects.get(pk=order.pk).department == dept("MKT")
