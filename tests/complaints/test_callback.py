@@ -3,37 +3,20 @@
 import pytest
 from django.core.exceptions import ValidationError
 
-from sqm.complaints.models import Category, WorkOrderEvent
+from sqm.complaints.models import WorkOrderEvent
 from sqm.complaints.workorders import (
     TransitionConflict,
     do_transition,
-    open_work_order,
     record_callback,
 )
-from tests.factories import CustomerFactory, UserFactory
+from tests.complaints.helpers import record
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def people(db):
-    return {
-        "agent": UserFactory(username="cb-agent", roles=["hotline_agent"], city_codes=["NJ"]),
-        "first": UserFactory(username="cb-first", roles=["first_line"], city_codes=["NJ"]),
-        "lead": UserFactory(username="cb-lead", roles=["team_lead"], city_codes=["NJ"]),
-    }
-
-
-@pytest.fixture
 def awaiting(people):
-    order = open_work_order(
-        people["agent"],
-        customer=CustomerFactory(),
-        channel="hotline",
-        category=Category.objects.get(code="NQ.BB.01"),
-        description="网速慢",
-    )
-    order = do_transition(people["first"], order, "accept")
+    order = do_transition(people["first"], record(people["agent"]), "accept")
     order = do_transition(people["first"], order, "reply", "已更换端口")
     return do_transition(people["agent"], order, "start_callback")
 

@@ -9,29 +9,16 @@ import pytest
 
 from sqm.complaints import sla
 from sqm.complaints.models import Category, Department, SlaPolicy
-from sqm.complaints.workorders import do_transition, open_work_order
-from tests.factories import CustomerFactory, UserFactory
+from sqm.complaints.workorders import do_transition
+from tests.complaints.helpers import record
+from tests.factories import CustomerFactory
 
 pytestmark = pytest.mark.django_db
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
-@pytest.fixture
-def people(db):
-    return {
-        "agent": UserFactory(username="sla-agent", roles=["hotline_agent"], city_codes=["NJ"]),
-        "first": UserFactory(username="sla-first", roles=["first_line"], city_codes=["NJ"]),
-    }
-
-
 def open_order(people, tier="normal", channel="hotline", code="NQ.BB.01"):
-    return open_work_order(
-        people["agent"],
-        customer=CustomerFactory(tier=tier),
-        channel=channel,
-        category=Category.objects.get(code=code),
-        description="网速慢",
-    )
+    return record(people["agent"], customer=CustomerFactory(tier=tier), channel=channel, code=code)
 
 
 def test_an_ordinary_complaint_gets_48_hours_and_a_warning_at_80_percent(people):

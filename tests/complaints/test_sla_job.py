@@ -7,31 +7,17 @@ from django.urls import reverse
 from django.utils import timezone
 
 from sqm.complaints import sla
-from sqm.complaints.models import Category, WorkOrder
-from sqm.complaints.workorders import do_transition, open_work_order
+from sqm.complaints.models import WorkOrder
+from sqm.complaints.workorders import do_transition
 from sqm.core.models import Notification
-from tests.factories import CustomerFactory, UserFactory, city
+from tests.complaints.helpers import record
+from tests.factories import CustomerFactory, city
 
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def people(db):
-    return {
-        "agent": UserFactory(username="job-agent", roles=["hotline_agent"], city_codes=["NJ"]),
-        "lead": UserFactory(username="job-lead", roles=["team_lead"], city_codes=["NJ"]),
-        "sz_lead": UserFactory(username="job-sz-lead", roles=["team_lead"], city_codes=["SZ"]),
-    }
-
-
 def open_order(people, customer_city="NJ"):
-    return open_work_order(
-        people["agent"],
-        customer=CustomerFactory(city=city(customer_city)),
-        channel="hotline",
-        category=Category.objects.get(code="NQ.BB.01"),
-        description="网速慢",
-    )
+    return record(people["agent"], customer=CustomerFactory(city=city(customer_city)))
 
 
 def test_it_warns_the_recorder_and_the_citys_team_lead_once(people):
@@ -41,8 +27,8 @@ def test_it_warns_the_recorder_and_the_citys_team_lead_once(people):
     counts = sla.check_deadlines(now=order.warn_at + timedelta(seconds=1))
     assert counts == {"warning": 1, "overdue": 0}
     assert set(Notification.objects.values_list("user__username", flat=True)) == {
-        "job-agent",
-        "job-lead",
+        "c-agent",
+        "c-lead",
     }
     assert order.number in Notification.objects.first().text
     # The next run looks only at what is new: no second warning.
@@ -62,7 +48,7 @@ def test_it_reports_orders_past_their_deadline(people):
 
 def test_suspended_and_replied_orders_are_left_alone(people):
     suspended = open_order(people)
-    first = UserFactory(username="job-first", roles=["first_line"], city_codes=["NJ"])
+    first = people["first"]
     suspended = do_transition(first, suspended, "accept")
     do_transition(first, suspended, "suspend", "等待客户")
     replied = open_order(people)

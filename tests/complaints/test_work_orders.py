@@ -7,20 +7,10 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from sqm.complaints.models import Category, Department, WorkOrder, WorkOrderEvent
 from sqm.complaints.workorders import TransitionConflict, do_transition, open_work_order
 from sqm.core.models import ChangeLogEntry
-from tests.factories import CustomerFactory, UserFactory, city
+from tests.complaints.helpers import record
+from tests.factories import CustomerFactory, city
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def people(db):
-    return {
-        "agent": UserFactory(username="wo-agent", roles=["hotline_agent"], city_codes=["NJ"]),
-        "first": UserFactory(username="wo-first", roles=["first_line"], city_codes=["NJ"]),
-        "second": UserFactory(username="wo-second", roles=["second_line"], city_codes=["NJ"]),
-        "lead": UserFactory(username="wo-lead", roles=["team_lead"], city_codes=["NJ"]),
-        "outsider": UserFactory(username="wo-out", roles=["first_line"], city_codes=["SZ"]),
-    }
 
 
 def dept(code: str) -> Department:
@@ -29,13 +19,7 @@ def dept(code: str) -> Department:
 
 @pytest.fixture
 def order(people):
-    return open_work_order(
-        people["agent"],
-        customer=CustomerFactory(),
-        channel="hotline",
-        category=Category.objects.get(code="NQ.BB.01"),
-        description="宽带晚上网速很慢，要求尽快处理",
-    )
+    return record(people["agent"], description="宽带晚上网速很慢，要求尽快处理")
 
 
 def test_it_opens_a_numbered_work_order_in_the_customers_city(order):
@@ -44,12 +28,8 @@ def test_it_opens_a_numbered_work_order_in_the_customers_city(order):
 
 
 def test_upgraded_channels_mark_the_work_order_upgraded(people):
-    order = open_work_order(
-        people["agent"],
-        customer=CustomerFactory(),
-        channel="regulator",
-        category=Category.objects.get(code="BL.DS.02"),
-        description="工信部申诉：扣费争议",
+    order = record(
+        people["agent"], channel="regulator", code="BL.DS.02", description="工信部申诉：扣费争议"
     )
     assert order.upgraded
 
