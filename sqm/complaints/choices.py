@@ -103,6 +103,10 @@ class WorkOrderAction(models.TextChoices):
     CLOSE = "close", _("close")
     REOPEN = "reopen", _("reopen")
     CALLBACK_ATTEMPT = "callback_attempt", _("callback attempt (unreachable)")
+    # Timeline entries that do not change the state.
+    ATTACH = "attach", _("attach a file")
+    LINK_CAUSE = "link_cause", _("link to a batch cause")
+    BREACH_REASON = "breach_reason", _("record the reason for a breach")
 
 
 class CallbackOutcome(models.TextChoices):
@@ -112,3 +116,12 @@ class CallbackOutcome(models.TextChoices):
     BASICALLY_SATISFIED = "basically_satisfied", _("basically satisfied")
     DISSATISFIED = "dissatisfied", _("dissatisfied")
     UNREACHABLE = "unreachable", _("unreachable")
+
+
+class CauseKind(models.TextChoices):
+    """What kind of cause a batch of complaints shares (批量投诉原因)."""
+
+    NETWORK_FAULT = "network_fault", _("network fault")
+    BILLING_RUN = "billing_run", _("billing run")
+    PRODUCT_CHANGE = "product_change", _("product or tariff change")
+    OTHER = "other", _("other")

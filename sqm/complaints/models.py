@@ -17,10 +17,13 @@ from django.utils.translation import pgettext_lazy
 
 from sqm.complaints.choices import (
     CallbackOutcome,
+    CauseKind,
     Channel,
     DepartmentKind,
     NeedArea,
+    OrderKind,
     RecordType,
+    Topic,
     WorkOrderAction,
     WorkOrderState,
 )
@@ -159,6 +162,22 @@ class WorkOrder(ChangeLoggedModel):
         choices=RecordType.choices,
         default=RecordType.COMPLAINT_WORK_ORDER,
     )
+    # The intake facts triage decided on (docs/complaint-rules.md), kept for review and KPIs.
+    topic = models.CharField(_("topic"), max_length=16, choices=Topic.choices, blank=True)
+    demands = models.JSONField(_("demands"), default=list, blank=True)
+    order_kind = models.CharField(
+        _("order raised alongside"), max_length=16, choices=OrderKind.choices, blank=True
+    )
+    triage_reason = models.TextField(_("triage reason"), blank=True)
+    # Batch complaints (批量投诉): many orders about one cause.
+    cause = models.ForeignKey(
+        "ComplaintCause",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="work_orders",
+        verbose_name=_("batch cause"),
+    )
     state = models.CharField(
         _("state"),
         max_length=20,
@@ -246,6 +265,12 @@ class WorkOrder(ChangeLoggedModel):
             models.Index(fields=["city", "state"], name="workorder_city_state"),
             # Repeat detection: this customer's earlier orders, newest closure first.
             models.Index(fields=["customer", "closed_at"], name="workorder_customer_closed"),
+            # "My queue": an assignee's open orders by deadline.
+            models.Index(fields=["assignee", "state", "resolve_due"], name="workorder_queue"),
+            # Team-lead lists: a department's orders by deadline.
+            models.Index(
+                fields=["department", "state", "resolve_due"], name="workorder_department"
+            ),
         ]
         verbose_name = _("work order")
         verbose_name_plural = _("work orders")
@@ -253,6 +278,8 @@ class WorkOrder(ChangeLoggedModel):
             ("handle_front_line", _("Handle work orders in the front line")),
             ("handle_back_office", _("Handle escalated work orders")),
             ("do_callback", _("Call customers back and close work orders")),
+            ("oversee_workorders", _("Oversee and export all work orders of one's cities")),
+            ("import_history", _("Import complaint history from the old system")),
         ]
 
     def __str__(self) -> str:
@@ -344,3 +371,73 @@ class SlaPolicy(ChangeLoggedModel):
 
     def __str__(self) -> str:
         return self.name
+
+
+class ComplaintCause(ChangeLoggedModel):
+    """One cause behind a batch of complaints (批量投诉): a network fault, a billing run, …
+
+    Visible in every city (a billing run is province-wide); `city` only says where it hit.
+    The fault notification part links fault events here by `reference`.
+    """
+
+    kind = models.CharField(_("kind"), max_length=16, choices=CauseKind.choices)
+    title = models.CharField(_("title"), max_length=120)
+    description = models.TextField(_("description"), blank=True)
+    city = models.ForeignKey(
+        "core.City",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("city (empty: whole province)"),
+    )
+    started_at = models.DateTimeField(_("started at"))
+    ended_at = models.DateTimeField(_("ended at"), null=True, blank=True)
+    reference = models.CharField(_("external reference"), max_length=64, blank=True, db_index=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("recorded by"),
+    )
+
+    class Meta:
+        ordering = ["-started_at"]
+        verbose_name = _("batch complaint cause")
+        verbose_name_plural = _("batch complaint causes")
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class WorkOrderAttachment(models.Model):
+    """A file attached to a work order, stored under the media root (checked on upload)."""
+
+    work_order = models.ForeignKey(
+        WorkOrder,
+        on_delete=models.CASCADE,
+        related_name="attachments",
+        verbose_name=_("work order"),
+    )
+    file = models.FileField(_("file"), upload_to="workorders/%Y/%m/")
+    original_name = models.CharField(_("file name"), max_length=255)
+    content_type = models.CharField(_("content type"), max_length=100)
+    size = models.PositiveBigIntegerField(_("size (bytes)"))
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("uploaded by"),
+    )
+    uploaded_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["uploaded_at", "id"]
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
+
+    def __str__(self) -> str:
+        return self.original_name

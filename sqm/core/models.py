@@ -274,6 +274,7 @@ class ImportKind(models.TextChoices):
     CUSTOMERS = "customers", _("customers")
     ACCOUNTS = "accounts", _("accounts")
     TOPOLOGY = "topology", _("topology")
+    COMPLAINTS = "complaints", _("complaint history")
 
 
 class ImportJob(models.Model):

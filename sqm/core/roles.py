@@ -22,8 +22,15 @@ VIEW_COMPLAINT_DATA = [
     "complaints.view_category",
     "complaints.view_department",
     "complaints.view_workorder",
+    "complaints.view_complaintcause",
+    "complaints.view_workorderattachment",
 ]
-FRONT_LINE_WORK = ["complaints.add_workorder", "complaints.handle_front_line"]
+FRONT_LINE_WORK = [
+    "complaints.add_workorder",
+    "complaints.handle_front_line",
+    "complaints.add_workorderattachment",
+]
+MANAGE_CAUSES = ["complaints.add_complaintcause", "complaints.change_complaintcause"]
 EDIT_CUSTOMERS = [
     f"customers.{verb}_{model}"
     for verb in ("add", "change", "delete")
@@ -65,7 +72,9 @@ ROLES: tuple[Role, ...] = (
             *VIEW_CUSTOMERS,
             *VIEW_TOPOLOGY,
             *VIEW_COMPLAINT_DATA,
+            *MANAGE_CAUSES,
             "complaints.handle_back_office",
+            "complaints.add_workorderattachment",
             "customers.reveal_customer",
         ),
     ),
@@ -77,8 +86,10 @@ ROLES: tuple[Role, ...] = (
             *VIEW_TOPOLOGY,
             *VIEW_COMPLAINT_DATA,
             *FRONT_LINE_WORK,
+            *MANAGE_CAUSES,
             "complaints.handle_back_office",
             "complaints.do_callback",
+            "complaints.oversee_workorders",
             "customers.reveal_customer",
         ),
     ),
@@ -90,7 +101,10 @@ ROLES: tuple[Role, ...] = (
             *VIEW_TOPOLOGY,
             *EDIT_CUSTOMERS,
             *VIEW_COMPLAINT_DATA,
+            *MANAGE_CAUSES,
             "complaints.do_callback",
+            "complaints.oversee_workorders",
+            "complaints.import_history",
             "customers.export_pii",
             "core.add_importjob",
             "core.view_importjob",
