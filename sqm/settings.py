@@ -204,6 +204,8 @@ SPECTACULAR_SETTINGS = {
 
 # Complaints: unreachable callbacks tried this many times before the order closes as such.
 SQM_CALLBACK_MAX_ATTEMPTS = env_int("SQM_CALLBACK_MAX_ATTEMPTS", 3)
+# Work-order attachments: largest accepted file (bytes).
+SQM_ATTACHMENT_MAX_BYTES = env_int("SQM_ATTACHMENT_MAX_MB", 10) * 2**20
 # A complaint within this many days of the same customer's previous one (same second-level
 # category) closing is a repeat complaint (重复投诉).
 SQM_REPEAT_DAYS = env_int("SQM_REPEAT_DAYS", 30)

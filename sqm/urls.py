@@ -1,5 +1,3 @@
-from django.conf import settings
-from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path
 
@@ -12,8 +10,7 @@ urlpatterns = [
     path("core/", include("sqm.core.urls")),
     path("customers/", include("sqm.customers.urls")),
     path("network/", include("sqm.network.urls")),
+    path("complaints/", include("sqm.complaints.urls")),
     path("api/v1/", include("sqm.api.urls")),
     path("admin/", admin.site.urls),
 ]
-if settings.DEBUG:
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

@@ -46,12 +46,17 @@ REVEALERS = frozenset({"hotline_agent", "second_line", "team_lead", "administrat
 TOPOLOGY_EDITORS = frozenset({"network_ops", "administrator"})
 IMPORTERS = frozenset({"quality_manager", "network_ops", "administrator"})
 AUDITORS = frozenset({"auditor", "administrator"})
+RECORDERS = frozenset({"hotline_agent", "first_line", "team_lead", "administrator"})
+OVERSEERS = frozenset({"team_lead", "quality_manager", "administrator"})
+CAUSE_EDITORS = frozenset({"second_line", "team_lead", "quality_manager", "administrator"})
 ADMINISTRATORS = frozenset({"administrator"})
 
 
 @dataclass(frozen=True)
 class Row:
-    url: str  # placeholders: {customer} {account} {olt} {port} {onu} {audit} {change} {alert}
+    # placeholders: {customer} {account} {olt} {port} {onu} {audit} {change} {alert} {order}
+    # {attachment} {cause}
+    url: str
     allowed: frozenset[str]
     scope: str | None = None  # "list" or "detail": checked against other cities too
     marker: str = ""  # shows that a Nanjing object is in a "list" response
@@ -99,6 +104,19 @@ ROWS = [
         body={"periods-TOTAL_FORMS": "0", "periods-INITIAL_FORMS": "0"},
         ok=302,
     ),
+    Row("/complaints/intake/", RECORDERS),
+    Row("/complaints/intake/customer/?lookup=NJ-C1", RECORDERS, "list", "customer-found"),
+    Row("/complaints/intake/triage/?topic=refund&accepted=on", RECORDERS),
+    Row("/complaints/intake/suggest/?description=网速慢", RECORDERS),
+    Row("/complaints/queue/", CUSTOMER_READERS),
+    Row("/complaints/orders/", CUSTOMER_READERS, "list", "TSNJMATRIX1"),
+    Row("/complaints/orders/{order}/", CUSTOMER_READERS, "detail"),
+    Row("/complaints/orders/export/", OVERSEERS, "list", "TSNJMATRIX1"),
+    Row("/complaints/overview/", OVERSEERS),
+    Row("/complaints/attachments/{attachment}/", CUSTOMER_READERS, "detail"),
+    Row("/complaints/causes/", CUSTOMER_READERS),
+    Row("/complaints/causes/{cause}/", CUSTOMER_READERS),
+    Row("/complaints/causes/", CAUSE_EDITORS, method="post", body={"title": ""}),
     # API.
     Row("/api/v1/customers/", CUSTOMER_READERS, "list", "NJ-C1"),
     Row("/api/v1/customers/{customer}/", CUSTOMER_READERS, "detail"),
@@ -165,7 +183,11 @@ def objects() -> dict[str, int]:
     build_suzhou()
     entry = audit.record("export", target="list:customers")
     alert = Alert.objects.create(kind="reveal_rate", message="agent revealed 21 customers")
+    order, attachment, cause = _complaint_objects(nj.customer)
     return {
+        "order": order.pk,
+        "attachment": attachment.pk,
+        "cause": cause.pk,
         "customer": nj.customer.pk,
         "account": nj.active.pk,
         "olt": nj.olt.pk,
@@ -175,6 +197,35 @@ def objects() -> dict[str, int]:
         "change": ChangeLogEntry.objects.latest("id").pk,
         "alert": alert.pk,
     }
+
+
+def _complaint_objects(customer):
+    """A Nanjing work order (numbered so lists can be searched for it), an attachment on it
+    and a batch cause."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.utils import timezone
+
+    from sqm.complaints import records
+    from sqm.complaints.models import Category, WorkOrder
+    from sqm.complaints.workorders import open_work_order
+
+    recorder = UserFactory(username="matrix-recorder", roles=["team_lead"], city_codes=["NJ"])
+    order = open_work_order(
+        recorder,
+        customer=customer,
+        channel="hotline",
+        category=Category.objects.get(code="NQ.BB.01"),
+        description="宽带网速慢",
+    )
+    WorkOrder.objects.filter(pk=order.pk).update(number="TSNJMATRIX1")
+    order.refresh_from_db()
+    attachment = records.add_attachment(
+        recorder, order, SimpleUploadedFile("note.txt", "客户来电记录".encode())
+    )
+    cause = records.create_cause(
+        recorder, kind="billing_run", title="11月账单重复扣费", started_at=timezone.now()
+    )
+    return order, attachment, cause
 
 
 def request(row: Row, url: str, user, role: str = ""):

@@ -96,6 +96,7 @@ class WorkOrderAction(models.TextChoices):
     ACCEPT = "accept", _("accept")
     ESCALATE = "escalate", _("escalate")
     TRANSFER = "transfer", _("ask another department to act")
+    CLAIM = "claim", _("take it on")
     SUSPEND = "suspend", _("suspend")
     RESUME = "resume", _("resume")
     REPLY = "reply", _("reply")

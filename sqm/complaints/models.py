@@ -40,6 +40,13 @@ class Department(ChangeLoggedModel):
     name = models.CharField(pgettext_lazy("thing", "name"), max_length=64)
     kind = models.CharField(_("kind"), max_length=16, choices=DepartmentKind.choices)
     active = models.BooleanField(_("active"), default=True)
+    # Who works in it: their queue includes its unclaimed escalated orders.
+    members = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        blank=True,
+        related_name="departments",
+        verbose_name=_("members"),
+    )
 
     class Meta:
         ordering = ["kind", "code"]

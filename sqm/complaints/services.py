@@ -50,3 +50,37 @@ def routing_of(category) -> tuple[str, object]:
     if node is None or node.level != 2:
         raise ValueError(f"{category} is above the second level: it has no routing")
     return node.need_area, node.department
+
+
+def record_contact(
+    user,
+    *,
+    customer,
+    category,
+    channel: str,
+    description: str,
+    intake: Intake,
+    account=None,
+):
+    """Record one customer contact (每诉必录): triage it by the entry rules, then write it.
+
+    A complaint work order enters the lifecycle with its SLA clock; a service request or a
+    direct-answer complaint is written closed. Returns (record, decision).
+    """
+    from sqm.complaints.workorders import open_work_order
+
+    decision = triage(intake)
+    order = open_work_order(
+        user,
+        customer=customer,
+        account=account,
+        category=category,
+        channel=channel,
+        description=description,
+        decision=decision,
+        intake=intake,
+    )
+    return order, decision
+
+
+__all__ += ["record_contact"]

@@ -60,6 +60,7 @@ TRANSITIONS: dict[str, Transition] = {
     A.ACCEPT: Transition((S.NEW,), S.IN_PROGRESS),
     A.ESCALATE: Transition((S.IN_PROGRESS, S.REOPENED), S.ESCALATED, True, True),
     A.TRANSFER: Transition((S.ESCALATED,), S.ESCALATED, True, True),
+    A.CLAIM: Transition((S.ESCALATED,), S.ESCALATED),
     A.SUSPEND: Transition(HANDLING, S.SUSPENDED, needs_note=True),
     A.RESUME: Transition((S.SUSPENDED,), None),
     A.REPLY: Transition(HANDLING, S.REPLIED, needs_note=True),
@@ -74,7 +75,7 @@ def required_permission(action: str, order: WorkOrder) -> str:
     """Front line acts while the order is theirs; once escalated the back office acts."""
     if action in (A.START_CALLBACK, A.CLOSE, A.REOPEN, A.CALLBACK_ATTEMPT):
         return CALLBACK
-    if action == A.TRANSFER:
+    if action in (A.TRANSFER, A.CLAIM):
         return BACK
     if action in (A.ACCEPT, A.ESCALATE):
         return FRONT
@@ -91,8 +92,15 @@ def open_work_order(
     description: str,
     account=None,
     record_type: str = RecordType.COMPLAINT_WORK_ORDER,
+    decision=None,
+    intake=None,
 ) -> WorkOrder:
-    """Record a new work order for CUSTOMER filed under a third-level CATEGORY."""
+    """Record a new work order for CUSTOMER filed under a third-level CATEGORY.
+
+    DECISION and INTAKE (from triage) are kept on the record. A record that is not a
+    complaint work order (a service request, a direct-answer complaint) is written closed:
+    每诉必录 — every contact is recorded — but only work orders enter the lifecycle.
+    """
     if not user.has_perm("complaints.add_workorder"):
         raise PermissionDenied(_("You may not record work orders."))
     if not type(customer).objects.restrict(user).filter(pk=customer.pk).exists():
@@ -103,9 +111,21 @@ def open_work_order(
         raise ValidationError(_("File the work order under an active third-level category."))
     if account is not None and account.customer_id != customer.pk:
         raise ValidationError(_("The account belongs to another customer."))
+    if decision is not None:
+        record_type = decision.record_type
+    dispatched = record_type == RecordType.COMPLAINT_WORK_ORDER
+    facts = {}
+    if intake is not None:
+        facts = {"topic": intake.topic.value, "demands": sorted(d.value for d in intake.demands)}
+    if decision is not None:
+        facts["order_kind"] = decision.order.value if decision.order else ""
+        facts["triage_reason"] = decision.reason
     with transaction.atomic(), context.acting_as(user):
         order = WorkOrder.objects.create(
-            repeat_of=previous_complaint(customer, category),
+            **facts,
+            state=S.NEW if dispatched else S.CLOSED,
+            assignee=user if dispatched and user.has_perm(FRONT) else None,
+            repeat_of=previous_complaint(customer, category) if dispatched else None,
             number=f"TMP-{uuid.uuid4().hex[:20]}",
             customer=customer,
             account=account,
@@ -119,13 +139,24 @@ def open_work_order(
         )
         # The number shows the local day and the row id: unique without a counter table.
         order.number = f"TS{timezone.localdate():%Y%m%d}{order.pk:08d}"
-        clock = sla.opening_deadlines(order, order.created)
+        clock = sla.opening_deadlines(order, order.created) if dispatched else {}
+        if not dispatched:
+            clock = {"closed_at": order.created}
         for name, value in clock.items():
             setattr(order, name, value)
         order.save(update_fields=["number", *clock])
         WorkOrderEvent.objects.create(
             work_order=order, user=user, action=A.OPEN, to_state=S.NEW, note=description[:200]
         )
+        if not dispatched:
+            WorkOrderEvent.objects.create(
+                work_order=order,
+                user=user,
+                action=A.CLOSE,
+                from_state=S.NEW,
+                to_state=S.CLOSED,
+                note=facts.get("triage_reason", ""),
+            )
     return order
 
 
@@ -169,7 +200,7 @@ def do_transition(
     note = (note or "").strip()
     if step.needs_note and not note:
         raise ValidationError(_("Say why (or what was replied)."))
-    changes = {**_changes(order, action, step, note, department), **(also or {})}
+    changes = {**_changes(user, order, action, step, note, department), **(also or {})}
     with transaction.atomic(), context.acting_as(user):
         before = changelog.snapshot(order)
         won = WorkOrder.objects.filter(
@@ -195,9 +226,18 @@ def do_transition(
 
 
 def _changes(
-    order: WorkOrder, action: str, step: Transition, note: str, department: Department | None
+    user,
+    order: WorkOrder,
+    action: str,
+    step: Transition,
+    note: str,
+    department: Department | None,
 ) -> dict:
     changes: dict = {"state": step.target}
+    if action in (A.ACCEPT, A.CLAIM, A.START_CALLBACK):
+        changes["assignee"] = user
+    elif action in (A.ESCALATE, A.TRANSFER):
+        changes["assignee"] = None  # into the receiving department's pool
     if step.needs_department:
         if department is None or department.kind == DepartmentKind.FRONT_LINE:
             raise ValidationError(_("Escalate to a second-line group or a responsible department."))
@@ -259,3 +299,23 @@ def record_callback(
     return do_transition(
         user, order, A.CALLBACK_ATTEMPT, note, also={"callback_attempts": attempts}
     )
+
+
+# Actions offered as buttons; the callback outcomes drive close / reopen / attempt.
+_BY_CALLBACK = (A.CLOSE, A.REOPEN, A.CALLBACK_ATTEMPT)
+
+
+def available_actions(user, order: WorkOrder) -> list[str]:
+    """The actions USER may take on ORDER in its current state (for the detail page)."""
+    return [
+        action
+        for action, step in TRANSITIONS.items()
+        if action not in _BY_CALLBACK
+        and order.state in step.sources
+        and user.has_perm(required_permission(action, order))
+        and not (action == A.CLAIM and order.assignee_id == user.pk)
+    ]
+
+
+def can_record_callback(user, order: WorkOrder) -> bool:
+    return order.state == S.AWAITING_CALLBACK and user.has_perm(CALLBACK)

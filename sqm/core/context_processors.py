@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 
@@ -9,6 +10,10 @@ def navigation(request) -> dict:
     if user is None or not user.is_authenticated:
         return {"nav": []}
     items = [
+        ("complaints:intake", _("Intake"), "complaints.add_workorder"),
+        ("complaints:queue", _("My queue"), "complaints.view_workorder"),
+        ("complaints:orders", _("Work orders"), "complaints.view_workorder"),
+        ("complaints:overview", _("Team overview"), "complaints.oversee_workorders"),
         ("customers:customers", _("Customers"), "customers.view_customer"),
         ("customers:accounts", _("Accounts"), "customers.view_account"),
         ("network:olts", _("Topology"), "network.view_olt"),
@@ -21,6 +26,11 @@ def navigation(request) -> dict:
 
     unread = Notification.objects.filter(user=user, read_at__isnull=True).count()
     return {
-        "nav": [(url, label) for url, label, perm in items if user.has_perm(perm)],
+        "nav": [
+            (href, label, request.path.startswith(href))
+            for href, label in (
+                (reverse(url), label) for url, label, perm in items if user.has_perm(perm)
+            )
+        ],
         "unread_notifications": unread,
     }

@@ -1,0 +1,126 @@
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from sqm.complaints.choices import CallbackOutcome, CauseKind, Channel, Demand, Topic
+from sqm.complaints.models import ComplaintCause, Department
+from sqm.complaints.services import Intake, filing_categories
+
+
+class CategoryChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj) -> str:
+        return obj.path
+
+
+class IntakeForm(forms.Form):
+    """One customer contact as the agent records it; triage reads the intake facts."""
+
+    customer = forms.IntegerField(widget=forms.HiddenInput)
+    account = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    channel = forms.ChoiceField(label=_("channel"), choices=Channel.choices, initial="hotline")
+    topic = forms.ChoiceField(label=_("topic"), choices=Topic.choices, initial="other")
+    demands = forms.MultipleChoiceField(
+        label=_("demands"),
+        choices=Demand.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    dissatisfied = forms.BooleanField(label=_("expresses dissatisfaction"), required=False)
+    accepted = forms.BooleanField(label=_("accepted the on-the-spot result"), required=False)
+    needs_handover = forms.BooleanField(
+        label=_("needs dispatch, investigation or another department"), required=False
+    )
+    description = forms.CharField(
+        label=_("description"),
+        widget=forms.Textarea(attrs={"rows": 4}),
+        max_length=4000,
+    )
+    category = CategoryChoiceField(label=_("category"), queryset=filing_categories())
+
+    def intake(self) -> Intake:
+        data = self.cleaned_data
+        return Intake(
+            topic=data["topic"],
+            accepted=data["accepted"],
+            demands=data["demands"],
+            dissatisfied=data["dissatisfied"],
+            needs_handover=data["needs_handover"],
+        )
+
+
+class TriageForm(IntakeForm):
+    """The intake facts alone, for the live triage preview."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in ("customer", "account", "channel", "description", "category"):
+            del self.fields[name]
+
+
+class ActionForm(forms.Form):
+    note = forms.CharField(
+        label=_("note"), widget=forms.Textarea(attrs={"rows": 3}), required=False
+    )
+    department = forms.ModelChoiceField(
+        label=_("department"),
+        queryset=Department.objects.filter(active=True).exclude(kind="front_line"),
+        required=False,
+    )
+
+
+class CallbackForm(forms.Form):
+    outcome = forms.ChoiceField(
+        label=_("callback outcome"), choices=CallbackOutcome.choices, widget=forms.RadioSelect
+    )
+    note = forms.CharField(
+        label=_("note"), widget=forms.Textarea(attrs={"rows": 2}), required=False
+    )
+    remediation_owner = forms.ModelChoiceField(
+        label=_("remediation follow-up owner"),
+        queryset=None,
+        required=False,
+        help_text=_("Needed when the customer is dissatisfied."),
+    )
+
+    def __init__(self, *args, order=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        from django.contrib.auth import get_user_model
+        from django.db.models import Q
+
+        people = get_user_model().objects.filter(is_active=True, groups__isnull=False)
+        if order is not None:
+            people = people.filter(Q(all_cities=True) | Q(cities=order.city_id))
+        self.fields["remediation_owner"].queryset = people.distinct().order_by("username")
+
+
+class AttachmentForm(forms.Form):
+    file = forms.FileField(label=_("file"))
+
+
+class BreachReasonForm(forms.Form):
+    reason = forms.CharField(
+        label=_("reason for the breach"), widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class LinkCauseForm(forms.Form):
+    cause = forms.ModelChoiceField(
+        label=_("batch cause"),
+        queryset=ComplaintCause.objects.filter(ended_at__isnull=True),
+        required=False,
+        empty_label=_("(none)"),
+    )
+
+
+class CauseForm(forms.ModelForm):
+    class Meta:
+        model = ComplaintCause
+        fields = ["kind", "title", "description", "city", "started_at", "ended_at", "reference"]
+        widgets = {
+            "started_at": forms.DateTimeInput(attrs={"type": "datetime-local"}),
+            "ended_at": forms.DateTimeInput(attrs={"type": "datetime-local"}),
+            "description": forms.Textarea(attrs={"rows": 3}),
+        }
+
+    kind = forms.ChoiceField(label=_("kind"), choices=CauseKind.choices)

@@ -1,0 +1,289 @@
+"""Read side of work orders: my queue, filtered lists, the team-lead overview, SLA colours.
+
+Every list starts from `WorkOrder.objects.restrict(user)`, so the city scope is part of the
+SQL. The queue and department lists filter on indexed columns (assignee or department,
+state, deadline) and sort by the deadline that matters in the order's state.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+
+from django.db.models import Case, Count, F, Q, QuerySet, When
+from django.utils import timezone
+
+from sqm.complaints.choices import RecordType
+from sqm.complaints.choices import WorkOrderState as S
+from sqm.complaints.models import WorkOrder
+from sqm.core.crypto import lookup_hash
+
+MOBILE = re.compile(r"1\d{10}")
+
+OPEN_STATES = (S.NEW, S.IN_PROGRESS, S.ESCALATED, S.REOPENED, S.SUSPENDED, S.REPLIED,
+               S.AWAITING_CALLBACK)  # fmt: skip
+HANDLING_STATES = (S.NEW, S.IN_PROGRESS, S.ESCALATED, S.REOPENED)
+CALLBACK_STATES = (S.REPLIED, S.AWAITING_CALLBACK)
+# A callback turns amber this long before it is due (the resolution clock has warn_at).
+CALLBACK_WARNING = timedelta(hours=4)
+
+
+def with_due(queryset: QuerySet) -> QuerySet:
+    """Annotate `due`: the callback deadline once replied, else the resolution deadline."""
+    return queryset.annotate(
+        due=Case(When(state__in=CALLBACK_STATES, then=F("callback_due")), default=F("resolve_due"))
+    )
+
+
+def _listing(queryset: QuerySet) -> QuerySet:
+    return with_due(queryset).select_related("category__parent", "city", "department", "assignee")
+
+
+def my_queue(user) -> QuerySet:
+    """Open work orders assigned to USER, and unclaimed escalated orders of their departments,
+    soonest deadline first."""
+    mine = Q(assignee=user)
+    department_ids = list(user.departments.values_list("pk", flat=True))
+    if department_ids:
+        mine |= Q(assignee__isnull=True, department__in=department_ids, state=S.ESCALATED)
+    orders = WorkOrder.objects.restrict(user).filter(mine, state__in=OPEN_STATES)
+    return _listing(orders).order_by(F("due").asc(nulls_last=True), "pk")
+
+
+@dataclass
+class Filters:
+    """The filters of the work-order list (all optional); `from_query` reads a GET."""
+
+    q: str = ""
+    state: str = ""
+    city: str = ""
+    department: str = ""
+    category: str = ""
+    channel: str = ""
+    sla: str = ""  # overdue | warning | ontime
+    upgraded: bool | None = None
+    repeat: bool | None = None
+    record_type: str = RecordType.COMPLAINT_WORK_ORDER
+    created_from: date | None = None
+    created_to: date | None = None
+    open_only: bool = False
+    errors: dict = field(default_factory=dict)
+
+    KEYS = ("q", "state", "city", "department", "category", "channel", "sla", "record_type")
+
+    @classmethod
+    def from_query(cls, query) -> Filters:
+        found = cls(**{key: (query.get(key) or "").strip() for key in cls.KEYS})
+        if "record_type" in query and not found.record_type:
+            found.record_type = ""  # "all record types" chosen explicitly
+        elif not found.record_type:
+            found.record_type = RecordType.COMPLAINT_WORK_ORDER
+        for key in ("upgraded", "repeat"):
+            value = query.get(key)
+            setattr(found, key, {"1": True, "0": False}.get(value))
+        found.open_only = query.get("open") == "1"
+        for key in ("created_from", "created_to"):
+            value = query.get(key)
+            if value:
+                try:
+                    setattr(found, key, date.fromisoformat(value))
+                except ValueError:
+                    found.errors[key] = value
+        return found
+
+    def as_query(self) -> dict[str, str]:
+        """The filters as GET parameters (for links to the export and the next page)."""
+        out = {key: getattr(self, key) for key in self.KEYS if getattr(self, key)}
+        if self.record_type == "":
+            out["record_type"] = ""
+        for key in ("upgraded", "repeat"):
+            value = getattr(self, key)
+            if value is not None:
+                out[key] = "1" if value else "0"
+        if self.open_only:
+            out["open"] = "1"
+        for key in ("created_from", "created_to"):
+            value = getattr(self, key)
+            if value:
+                out[key] = value.isoformat()
+        return out
+
+
+def _day_start(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+def search(user, filters: Filters, now: datetime | None = None) -> QuerySet:
+    """Work orders USER may see that match FILTERS, soonest deadline first."""
+    now = now or timezone.now()
+    orders = WorkOrder.objects.restrict(user)
+    f = filters
+    if f.q:
+        term = f.q
+        if MOBILE.fullmatch(term):
+            # Personal data is encrypted: a mobile number is found through its lookup hash.
+            orders = orders.filter(customer__mobile_hash=lookup_hash(term))
+        elif term.upper().startswith("TS"):
+            orders = orders.filter(number__startswith=term.upper())
+        else:
+            orders = orders.filter(
+                Q(number=term) | Q(customer__customer_id=term) | Q(description__contains=term)
+            )
+    simple = {
+        "state": f.state,
+        "city__code": f.city,
+        "department__code": f.department,
+        "channel": f.channel,
+        "record_type": f.record_type,
+    }
+    orders = orders.filter(**{key: value for key, value in simple.items() if value})
+    if f.category:
+        # A code at any level: the order's own third-level code or one of its ancestors.
+        orders = orders.filter(
+            Q(category__code=f.category)
+            | Q(category__parent__code=f.category)
+            | Q(category__parent__parent__code=f.category)
+        )
+    if f.upgraded is not None:
+        orders = orders.filter(upgraded=f.upgraded)
+    if f.repeat is not None:
+        orders = orders.filter(repeat_of__isnull=not f.repeat)
+    if f.open_only or f.sla:
+        orders = orders.filter(state__in=OPEN_STATES)
+    if f.created_from:
+        orders = orders.filter(created__gte=_day_start(f.created_from))
+    if f.created_to:
+        orders = orders.filter(created__lt=_day_start(f.created_to + timedelta(days=1)))
+    orders = _listing(orders)
+    if f.sla == "overdue":
+        orders = orders.filter(due__lt=now)
+    elif f.sla == "warning":
+        orders = orders.filter(
+            Q(state__in=HANDLING_STATES, warn_at__lte=now, resolve_due__gte=now)
+            | Q(
+                state__in=CALLBACK_STATES,
+                callback_due__gte=now,
+                callback_due__lt=now + CALLBACK_WARNING,
+            )  # fmt: skip
+        )
+    elif f.sla == "ontime":
+        orders = orders.filter(Q(due__isnull=True) | Q(due__gte=now)).exclude(
+            state__in=HANDLING_STATES, warn_at__lte=now
+        )
+    return orders.order_by(F("due").asc(nulls_last=True), "-pk")
+
+
+def sla_status(order: WorkOrder, now: datetime | None = None) -> str:
+    """'overdue', 'warning', 'ontime', 'paused' (suspended), 'done' or '' (no clock)."""
+    now = now or timezone.now()
+    if order.state == S.CLOSED:
+        return "done"
+    if order.state == S.SUSPENDED:
+        return "paused"
+    if order.state in CALLBACK_STATES:
+        due = order.callback_due
+        if due is None:
+            return ""
+        if due < now:
+            return "overdue"
+        return "warning" if due - now < CALLBACK_WARNING else "ontime"
+    if order.resolve_due is None:
+        return ""
+    if order.resolve_due < now:
+        return "overdue"
+    if order.warn_at is not None and order.warn_at <= now:
+        return "warning"
+    return "ontime"
+
+
+@dataclass
+class Overview:
+    """What a team lead looks at first."""
+
+    open: int
+    overdue: int
+    warning: int
+    upgraded_open: int
+    remediation_open: int
+    by_department: list[dict]
+    by_city: list[dict]
+
+
+def overview(user, now: datetime | None = None) -> Overview:
+    """Counts of open work orders USER oversees: totals, by department and by city."""
+    now = now or timezone.now()
+    opened = WorkOrder.objects.restrict(user).filter(state__in=OPEN_STATES)
+    overdue_q = Q(state__in=HANDLING_STATES, resolve_due__lt=now) | Q(
+        state__in=CALLBACK_STATES, callback_due__lt=now
+    )
+    warning_q = Q(state__in=HANDLING_STATES, warn_at__lte=now, resolve_due__gte=now)
+    counts = {
+        "open": Count("pk"),
+        "overdue": Count("pk", filter=overdue_q),
+        "warning": Count("pk", filter=warning_q),
+    }
+    totals = opened.aggregate(
+        **counts,
+        upgraded_open=Count("pk", filter=Q(upgraded=True)),
+        remediation_open=Count("pk", filter=Q(remediation=True)),
+    )
+    by_department = list(
+        opened.values("department__code", "department__name")
+        .annotate(**counts)
+        .order_by("-overdue", "-open", "department__code")
+    )
+    by_city = list(
+        opened.values("city__code", "city__name").annotate(**counts).order_by("city__code")
+    )
+    return Overview(**totals, by_department=by_department, by_city=by_city)
+
+
+def export_columns() -> list:
+    """Columns of the work-order Excel export. The customer appears masked only: the
+    description is free text, exported as recorded. Times are written as local time."""
+    from django.utils.translation import gettext_lazy as t
+
+    return [
+        (t("work order number"), lambda o: o.number),
+        (t("record type"), lambda o: o.get_record_type_display()),
+        (t("state"), lambda o: o.get_state_display()),
+        (t("SLA"), lambda o: str(SLA_LABELS.get(sla_status(o), ""))),
+        (t("city"), lambda o: o.city.name),
+        (t("channel"), lambda o: o.get_channel_display()),
+        (t("upgraded complaint"), lambda o: int(o.upgraded)),
+        (t("customer ID"), lambda o: o.customer.customer_id),
+        (t("customer"), lambda o: o.customer.masked_name),
+        (t("category"), lambda o: o.category.path),
+        (t("description"), lambda o: o.description),
+        (t("handling department"), lambda o: o.department.name if o.department else ""),
+        (
+            t("first-responsibility department"),
+            lambda o: o.first_responsible.name if o.first_responsible else "",
+        ),
+        (t("assignee"), lambda o: o.assignee.username if o.assignee else ""),
+        (t("created"), lambda o: o.created),
+        (t("resolve by"), lambda o: o.resolve_due),
+        (t("replied at"), lambda o: o.replied_at),
+        (t("closed at"), lambda o: o.closed_at),
+        (t("closed after its deadline"), lambda o: "" if o.untimely is None else int(o.untimely)),
+        (t("reason for the breach"), lambda o: o.breach_reason),
+        (t("callback outcome"), lambda o: o.get_callback_outcome_display()),
+        (t("repeat of"), lambda o: o.repeat_of.number if o.repeat_of_id else ""),
+        (t("batch cause"), lambda o: o.cause.title if o.cause_id else ""),
+    ]
+
+
+def _sla_labels() -> dict:
+    from django.utils.translation import gettext_lazy as t
+
+    return {
+        "overdue": t("overdue"),
+        "warning": t("near deadline"),
+        "ontime": t("on time"),
+        "paused": t("paused"),
+        "done": t("closed"),
+    }
+
+
+SLA_LABELS = _sla_labels()

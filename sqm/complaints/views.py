@@ -1,0 +1,489 @@
+"""Work-order pages. Thin: each view parses a form and calls a service function."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import FileResponse, HttpResponseBadRequest
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from sqm.complaints import queries, records, services, textmining, workorders
+from sqm.complaints.choices import CauseKind, Channel, RecordType, WorkOrderState
+from sqm.complaints.choices import WorkOrderAction as A
+from sqm.complaints.forms import (
+    ActionForm,
+    AttachmentForm,
+    BreachReasonForm,
+    CallbackForm,
+    CauseForm,
+    IntakeForm,
+    LinkCauseForm,
+    TriageForm,
+)
+from sqm.complaints.models import (
+    Category,
+    ComplaintCause,
+    Department,
+    WorkOrder,
+    WorkOrderAttachment,
+)
+from sqm.core.decorators import permission_required
+from sqm.core.exporting import xlsx_response
+from sqm.core.models import City
+from sqm.customers.models import Customer
+from sqm.customers.services import accounts_of, search_customers
+
+PER_PAGE = 50
+
+
+class Window:
+    """A page of a list without counting the whole list (counts cost a scan at 1M rows)."""
+
+    def __init__(self, queryset, request, per_page: int = PER_PAGE) -> None:
+        try:
+            self.number = max(1, int(request.GET.get("page", 1)))
+        except ValueError:
+            self.number = 1
+        start = (self.number - 1) * per_page
+        rows = list(queryset[start : start + per_page + 1])
+        self.has_next = len(rows) > per_page
+        self.rows = rows[:per_page]
+        self.has_previous = self.number > 1
+        self.start = start
+
+    def __iter__(self):
+        return iter(self.rows)
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+
+def _decorate(orders, now=None) -> list:
+    now = now or timezone.now()
+    for order in orders:
+        order.sla = queries.sla_status(order, now)
+        order.sla_label = queries.SLA_LABELS.get(order.sla, "")
+    return orders
+
+
+# --- intake ------------------------------------------------------------------------------
+
+
+@permission_required("complaints.add_workorder")
+def intake(request):
+    form = IntakeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        customer = Customer.objects.restrict(request.user).filter(pk=data["customer"]).first()
+        account = None
+        if customer is None:
+            form.add_error(None, _("Find the customer first."))
+        elif data.get("account"):
+            account = accounts_of(request.user, customer).filter(pk=data["account"]).first()
+        if customer is not None:
+            try:
+                order, decision = services.record_contact(
+                    request.user,
+                    customer=customer,
+                    account=account,
+                    category=data["category"],
+                    channel=data["channel"],
+                    description=data["description"],
+                    intake=form.intake(),
+                )
+            except ValidationError as exc:
+                form.add_error(None, exc)
+            else:
+                messages.success(
+                    request,
+                    _("Recorded as %(kind)s: %(number)s.")
+                    % {"kind": decision.record_type.label, "number": order.number},
+                )
+                return redirect("complaints:order", pk=order.pk)
+    customer = None
+    if form.data.get("customer"):
+        customer = (
+            Customer.objects.restrict(request.user).filter(pk=form.data.get("customer")).first()
+        )
+    return render(
+        request,
+        "complaints/intake.html",
+        {
+            "form": form,
+            "customer": customer,
+            "found": [customer] if customer else [],
+            "accounts": accounts_of(request.user, customer) if customer else [],
+            "decision": _preview(form.data) if request.method == "POST" else None,
+        },
+    )
+
+
+def _preview(data):
+    form = TriageForm(data)
+    if not form.is_valid():
+        return None
+    return services.triage(form.intake())
+
+
+@permission_required("complaints.add_workorder")
+def intake_customer(request):
+    """htmx: find the customer by mobile number, customer ID or account number."""
+    query = request.GET.get("lookup", "").strip()
+    found = list(search_customers(request.user, query)[:10]) if query else []
+    accounts = accounts_of(request.user, found[0]) if len(found) == 1 else []
+    recent = []
+    if len(found) == 1:
+        recent = _decorate(
+            list(
+                WorkOrder.objects.restrict(request.user)
+                .filter(customer=found[0])
+                .select_related("category__parent")
+                .order_by("-created")[:5]
+            )
+        )
+    return render(
+        request,
+        "complaints/_intake_customer.html",
+        {"query": query, "found": found, "accounts": accounts, "recent": recent},
+    )
+
+
+@permission_required("complaints.add_workorder")
+def intake_triage(request):
+    """htmx: the record type the entry rules give the facts entered so far."""
+    return render(
+        request, "complaints/_intake_triage.html", {"decision": _preview(request.GET or None)}
+    )
+
+
+@permission_required("complaints.add_workorder")
+def intake_suggest(request):
+    """htmx: likely categories for the description, and the customer's similar complaints."""
+    text = request.GET.get("description", "")
+    suggestions = textmining.suggest_categories(text, k=3) if text.strip() else []
+    similar = []
+    customer_id = request.GET.get("customer")
+    if customer_id and text.strip():
+        customer = Customer.objects.restrict(request.user).filter(pk=customer_id).first()
+        if customer is not None:
+            similar = textmining.similar_complaints(customer, text, limit=3)
+    return render(
+        request,
+        "complaints/_intake_suggest.html",
+        {"suggestions": suggestions, "similar": similar},
+    )
+
+
+# --- lists ------------------------------------------------------------------------------
+
+
+@permission_required("complaints.view_workorder")
+def queue(request):
+    orders = Window(queries.my_queue(request.user), request)
+    _decorate(orders.rows)
+    return render(request, "complaints/queue.html", {"page": orders})
+
+
+def _list_context(request) -> dict:
+    filters = queries.Filters.from_query(request.GET)
+    orders = Window(queries.search(request.user, filters), request)
+    _decorate(orders.rows)
+    query = filters.as_query()
+    return {
+        "page": orders,
+        "filters": filters,
+        "query": urlencode(query),
+        "states": WorkOrderState.choices,
+        "channels": Channel.choices,
+        "record_types": RecordType.choices,
+        "cities": _cities(request.user),
+        "departments": Department.objects.filter(active=True),
+        "top_categories": Category.objects.filter(level__lte=2, active=True),
+    }
+
+
+def _cities(user):
+    if user.is_superuser or user.all_cities:
+        return City.objects.all()
+    return user.cities.all()
+
+
+@permission_required("complaints.view_workorder")
+def order_list(request):
+    return render(request, "complaints/order_list.html", _list_context(request))
+
+
+@permission_required("complaints.oversee_workorders")
+def order_export(request):
+    filters = queries.Filters.from_query(request.GET)
+    orders = (
+        queries.search(request.user, filters)
+        .select_related("customer", "first_responsible", "repeat_of", "cause")
+        .iterator(chunk_size=2000)
+    )
+    return xlsx_response(
+        orders,
+        queries.export_columns(),
+        filename="work-orders",
+        sheet_title=str(_("Work orders")),
+        user=request.user,
+        target="list:work_orders",
+        with_personal_data=False,
+        filters=filters.as_query(),
+    )
+
+
+@permission_required("complaints.oversee_workorders")
+def overview(request):
+    now = timezone.now()
+    summary = queries.overview(request.user, now)
+    urgent = queries.search(request.user, queries.Filters(sla="overdue"), now)[:20]
+    upgraded = queries.search(request.user, queries.Filters(upgraded=True, open_only=True), now)[
+        :20
+    ]
+    return render(
+        request,
+        "complaints/overview.html",
+        {
+            "summary": summary,
+            "urgent": _decorate(list(urgent), now),
+            "upgraded": _decorate(list(upgraded), now),
+        },
+    )
+
+
+# --- one work order ------------------------------------------------------------------------
+
+
+def _order(request, pk: int) -> WorkOrder:
+    return get_object_or_404(
+        WorkOrder.objects.restrict(request.user).select_related(
+            "customer",
+            "account",
+            "category__parent__parent",
+            "category__parent__department",
+            "city",
+            "department",
+            "first_responsible",
+            "assignee",
+            "created_by",
+            "repeat_of",
+            "cause",
+            "remediation_owner",
+            "policy",
+        ),
+        pk=pk,
+    )
+
+
+def _detail(request, order: WorkOrder, **forms) -> dict:
+    user = request.user
+    order.sla = queries.sla_status(order)
+    order.sla_label = queries.SLA_LABELS.get(order.sla, "")
+    actions = workorders.available_actions(user, order)
+    breached = order.untimely or (
+        order.resolve_due is not None
+        and order.resolve_due < timezone.now()
+        and order.state != WorkOrderState.CLOSED
+    )
+    return {
+        "order": order,
+        "events": order.events.select_related("user", "department"),
+        "attachments": order.attachments.select_related("uploaded_by"),
+        "repeats": order.repeats.restrict(user).order_by("created"),
+        "actions": [(action, A(action).label) for action in actions],
+        "needs_department": {A.ESCALATE, A.TRANSFER} & set(actions),
+        "action_form": forms.get("action_form") or ActionForm(),
+        "callback_form": forms.get("callback_form") or CallbackForm(order=order),
+        "can_callback": workorders.can_record_callback(user, order),
+        "attachment_form": forms.get("attachment_form") or AttachmentForm(),
+        "can_attach": user.has_perm("complaints.add_workorderattachment")
+        and order.state != WorkOrderState.CLOSED,
+        "breach_form": forms.get("breach_form")
+        or BreachReasonForm(initial={"reason": order.breach_reason}),
+        "can_record_breach": breached,
+        "cause_form": LinkCauseForm(initial={"cause": order.cause_id}),
+        "can_link_cause": user.has_perm("complaints.change_complaintcause"),
+        "similar": textmining.similar_complaints(
+            order.customer, order.description, exclude_pk=order.pk, limit=3
+        ),
+    }
+
+
+@permission_required("complaints.view_workorder")
+def order_detail(request, pk: int):
+    order = _order(request, pk)
+    return render(request, "complaints/order_detail.html", _detail(request, order))
+
+
+def _act(request, order: WorkOrder, call, form_name: str, form) -> object:
+    """Run CALL; on a broken rule show the page again with the message (a missing permission
+    is a 403, a lost race a message on the fresh page)."""
+    try:
+        call()
+    except workorders.TransitionConflict as exc:
+        messages.error(request, str(exc))
+    except ValidationError as exc:
+        for message in exc.messages:
+            form.add_error(None, message)
+        order = _order(request, order.pk)
+        return render(
+            request,
+            "complaints/order_detail.html",
+            _detail(request, order, **{form_name: form}),
+            status=400,
+        )
+    return redirect("complaints:order", pk=order.pk)
+
+
+@require_POST
+@permission_required("complaints.view_workorder")
+def order_action(request, pk: int, action: str):
+    order = _order(request, pk)
+    if action not in A.values:
+        return HttpResponseBadRequest(_("Unknown action."))
+    form = ActionForm(request.POST)
+    form.is_valid()
+    data = form.cleaned_data
+    order.version = int(request.POST.get("version", order.version))
+    return _act(
+        request,
+        order,
+        lambda: workorders.do_transition(
+            request.user, order, action, data.get("note", ""), data.get("department")
+        ),
+        "action_form",
+        form,
+    )
+
+
+@require_POST
+@permission_required("complaints.do_callback")
+def order_callback(request, pk: int):
+    order = _order(request, pk)
+    form = CallbackForm(request.POST, order=order)
+    order.version = int(request.POST.get("version", order.version))
+    if not form.is_valid():
+        return render(
+            request,
+            "complaints/order_detail.html",
+            _detail(request, order, callback_form=form),
+            status=400,
+        )
+    data = form.cleaned_data
+    return _act(
+        request,
+        order,
+        lambda: workorders.record_callback(
+            request.user, order, data["outcome"], data["note"], data["remediation_owner"]
+        ),
+        "callback_form",
+        form,
+    )
+
+
+@require_POST
+@permission_required("complaints.add_workorderattachment")
+def order_attach(request, pk: int):
+    order = _order(request, pk)
+    form = AttachmentForm(request.POST, request.FILES)
+    if not form.is_valid():
+        return render(
+            request,
+            "complaints/order_detail.html",
+            _detail(request, order, attachment_form=form),
+            status=400,
+        )
+    return _act(
+        request,
+        order,
+        lambda: records.add_attachment(request.user, order, form.cleaned_data["file"]),
+        "attachment_form",
+        form,
+    )
+
+
+@require_POST
+@permission_required("complaints.view_workorder")
+def order_breach_reason(request, pk: int):
+    order = _order(request, pk)
+    form = BreachReasonForm(request.POST)
+    form.is_valid()
+    return _act(
+        request,
+        order,
+        lambda: records.record_breach_reason(
+            request.user, order, form.cleaned_data.get("reason", "")
+        ),
+        "breach_form",
+        form,
+    )
+
+
+@require_POST
+@permission_required("complaints.change_complaintcause")
+def order_link_cause(request, pk: int):
+    order = _order(request, pk)
+    form = LinkCauseForm(request.POST)
+    if not form.is_valid():
+        return HttpResponseBadRequest(_("Unknown batch cause."))
+    records.link_cause(request.user, [order], form.cleaned_data["cause"])
+    return redirect("complaints:order", pk=order.pk)
+
+
+@permission_required("complaints.view_workorderattachment")
+def attachment_download(request, pk: int):
+    attachment = get_object_or_404(
+        WorkOrderAttachment.objects.filter(work_order__in=WorkOrder.objects.restrict(request.user)),
+        pk=pk,
+    )
+    return FileResponse(
+        attachment.file.open("rb"),
+        as_attachment=True,
+        filename=attachment.original_name,
+        content_type=attachment.content_type,
+    )
+
+
+# --- batch causes ------------------------------------------------------------------------
+
+
+@permission_required("complaints.view_complaintcause")
+def cause_list(request):
+    form = CauseForm(request.POST or None)
+    if request.method == "POST":
+        if not request.user.has_perm("complaints.add_complaintcause"):
+            raise PermissionDenied
+        if form.is_valid():
+            try:
+                cause = records.create_cause(request.user, **form.cleaned_data)
+            except ValidationError as exc:
+                form.add_error(None, exc)
+            else:
+                return redirect("complaints:cause", pk=cause.pk)
+    causes = ComplaintCause.objects.select_related("city")
+    return render(
+        request,
+        "complaints/cause_list.html",
+        {
+            "page": Window(causes, request),
+            "form": form,
+            "kinds": CauseKind.choices,
+            "can_add": request.user.has_perm("complaints.add_complaintcause"),
+        },
+    )
+
+
+@permission_required("complaints.view_complaintcause")
+def cause_detail(request, pk: int):
+    cause = get_object_or_404(ComplaintCause.objects.select_related("city"), pk=pk)
+    orders = queries.with_due(
+        WorkOrder.objects.restrict(request.user).filter(cause=cause)
+    ).select_related("category__parent", "city")
+    page = Window(orders.order_by("-created"), request)
+    _decorate(page.rows)
+    return render(request, "complaints/cause_detail.html", {"cause": cause, "page": page})
