@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from sqm.complaints.models import Category, Department, SlaPolicy, WorkOrder
+from sqm.complaints.models import Category, ComplaintCause, Department, SlaPolicy, WorkOrder
 
 
 @admin.register(Department)
@@ -8,6 +8,20 @@ class DepartmentAdmin(admin.ModelAdmin):
     list_display = ["code", "name", "kind", "active"]
     list_filter = ["kind", "active"]
     search_fields = ["code", "name"]
+    filter_horizontal = ["members"]
+
+
+@admin.register(ComplaintCause)
+class ComplaintCauseAdmin(admin.ModelAdmin):
+    list_display = ["title", "kind", "city", "started_at", "ended_at", "reference"]
+    list_filter = ["kind", "city"]
+    search_fields = ["title", "reference"]
+    exclude = ["created_by"]
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)
 
 
 @admin.register(Category)

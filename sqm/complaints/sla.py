@@ -120,7 +120,8 @@ FIRST_LOOK_BACK = timedelta(hours=24)
 
 
 def _recipients(order: WorkOrder, leads_by_city: dict) -> list:
-    """The assignee (or whoever recorded it) and the team leads of the order's city."""
+    """Whoever holds the order — its assignee, else the members of the department whose pool
+    it waits in, else whoever recorded it — and the team leads of the order's city."""
     from django.contrib.auth import get_user_model
     from django.db.models import Q
 
@@ -131,7 +132,17 @@ def _recipients(order: WorkOrder, leads_by_city: dict) -> list:
             .filter(Q(all_cities=True) | Q(cities=order.city_id))
             .distinct()
         )
-    people = [order.assignee or order.created_by, *leads_by_city[order.city_id]]
+    if order.assignee is not None:
+        holders = [order.assignee]
+    elif order.department_id is not None:
+        # Unclaimed in a department's pool: its members answer for it.
+        key = ("department", order.department_id)
+        if key not in leads_by_city:
+            leads_by_city[key] = list(order.department.members.filter(is_active=True))
+        holders = leads_by_city[key] or [order.created_by]
+    else:
+        holders = [order.created_by]
+    people = [*holders, *leads_by_city[order.city_id]]
     seen, unique = set(), []
     for person in people:
         if person is not None and person.pk not in seen:
@@ -174,7 +185,7 @@ def check_deadlines(now: datetime | None = None) -> dict[str, int]:
         ):
             crossed = WorkOrder.objects.filter(
                 **{f"{column}__gt": since, f"{column}__lte": now}, state__in=running
-            ).select_related("assignee", "created_by")
+            ).select_related("assignee", "created_by", "department")
             for order in crossed:
                 counts[kind] += 1
                 message = text % {

@@ -79,3 +79,28 @@ def test_users_read_their_notifications_in_the_top_bar(client, people):
     assert order.number in page and 'id="unread-count">1<' in page
     client.post(reverse("core:notifications"))
     assert not Notification.objects.filter(user=people["lead"], read_at__isnull=True).exists()
+
+
+def test_it_warns_the_department_members_of_an_unclaimed_escalated_order(people):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from sqm.complaints.models import Department, WorkOrder
+    from sqm.complaints.sla import check_deadlines
+    from sqm.complaints.workorders import do_transition
+    from sqm.core.models import Notification
+    from tests.complaints.helpers import record
+
+    department = Department.objects.get(code="NET")
+    department.members.add(people["second"])
+    order = record(people["agent"])
+    order = do_transition(people["agent"], order, "accept")
+    order = do_transition(people["agent"], order, "escalate", "查线路", department)
+    assert order.assignee is None
+    now = timezone.now()
+    WorkOrder.objects.filter(pk=order.pk).update(warn_at=now - timedelta(minutes=1))
+    check_deadlines(now)
+    warned = set(Notification.objects.values_list("user__username", flat=True))
+    assert "c-second" in warned and "c-lead" in warned
+    assert "c-agent" not in warned
