@@ -91,7 +91,13 @@ def test_the_same_seed_writes_byte_identical_files(tmp_path):
     generate_province(tmp_path / "a", customers=400, seed=11)
     generate_province(tmp_path / "b", customers=400, seed=11)
     names = sorted(p.name for p in (tmp_path / "a").iterdir())
-    assert names == ["accounts.csv", "customers.csv", "manifest.json", "topology.csv"]
+    assert names == [
+        "accounts.csv",
+        "complaints.jsonl",
+        "customers.csv",
+        "manifest.json",
+        "topology.csv",
+    ]
     for name in names:
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
 
@@ -130,6 +136,7 @@ def test_it_returns_and_records_the_row_counts_of_each_file(province):
         "customers": len(province["customers"]),
         "accounts": len(province["accounts"]),
         "topology": len(province["topology"]),
+        "complaints": counts["complaints"],  # see test_complaint_history_generator.py
     }
     assert counts["customers"] == CUSTOMERS
     manifest = json.loads((province["out"] / "manifest.json").read_text(encoding="utf-8"))
@@ -142,6 +149,7 @@ def test_it_returns_and_records_the_row_counts_of_each_file(province):
         "customers.csv": counts["customers"],
         "accounts.csv": counts["accounts"],
         "topology.csv": counts["topology"],
+        "complaints.jsonl": counts["complaints"],
     }
 
 

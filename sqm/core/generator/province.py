@@ -27,6 +27,7 @@ from django.utils.translation import gettext as _
 
 from sqm.core.formats import ACCOUNT_COLUMNS, CUSTOMER_COLUMNS, TOPOLOGY_COLUMNS
 from sqm.core.generator import names
+from sqm.core.generator.complaints import ComplaintHistory, JsonLinesWriter
 from sqm.core.generator.identity import (
     ID_CHECK_MAP,
     ID_WEIGHTS,
@@ -43,7 +44,12 @@ GENERATOR_VERSION = "1"
 # from it. Fixed so that output does not depend on the day the generator runs.
 DEFAULT_AS_OF = date(2026, 6, 30)
 
-FILES = {"customers": "customers.csv", "accounts": "accounts.csv", "topology": "topology.csv"}
+FILES = {
+    "customers": "customers.csv",
+    "accounts": "accounts.csv",
+    "topology": "topology.csv",
+    "complaints": "complaints.jsonl",
+}
 
 # Relative share of subscribers per city (roughly population, nudged by the local economy).
 CITY_WEIGHTS: dict[str, int] = {
@@ -224,16 +230,18 @@ def generate_province(
     progress: bool = False,
     as_of: date = DEFAULT_AS_OF,
 ) -> dict[str, int]:
-    """Write customers.csv, accounts.csv, topology.csv and manifest.json into `out`.
+    """Write customers.csv, accounts.csv, topology.csv, complaints.jsonl and manifest.json.
 
-    Returns the number of data rows per kind: {"customers": …, "accounts": …, "topology": …}.
-    `progress` shows a bar on stderr when stderr is a terminal.
+    Returns the number of data rows per kind: {"customers": …, "accounts": …, "topology": …,
+    "complaints": …}. With `months` 0 no complaint history is made: complaints.jsonl is not
+    written and "complaints" is not in the result. `progress` shows a bar on stderr when
+    stderr is a terminal.
     """
     out = Path(out)
     if customers < 1:
         raise ValueError(_("The number of customers must be at least 1."))
-    if months < 1:
-        raise ValueError(_("The number of months must be at least 1."))
+    if months < 0:
+        raise ValueError(_("The number of months must not be negative."))
     if out.exists() and not out.is_dir():
         raise ValueError(_("%(path)s exists and is not a directory.") % {"path": out})
     identity_rng = _stream(seed, "identity")
@@ -246,12 +254,18 @@ def generate_province(
         )
     out.mkdir(parents=True, exist_ok=True)
 
-    writers: dict[str, _Writer] = {}
+    writers: dict[str, _Writer | JsonLinesWriter] = {}
     try:
         writers["customers"] = _Writer(out / FILES["customers"], CUSTOMER_COLUMNS)
         writers["accounts"] = _Writer(out / FILES["accounts"], ACCOUNT_COLUMNS)
         writers["topology"] = _Writer(out / FILES["topology"], TOPOLOGY_COLUMNS)
         network = AccessNetwork(_stream(seed, "network"), writers["topology"].writerow)
+        history = None
+        if months:
+            writers["complaints"] = JsonLinesWriter(out / FILES["complaints"])
+            history = ComplaintHistory(
+                _stream(seed, "complaints"), as_of, months, writers["complaints"].write
+            )
         bar = Progress(customers, _("customers"), enabled=progress)
         _write_customers(
             customers,
@@ -263,6 +277,7 @@ def generate_province(
             writers["accounts"].writerow,
             as_of,
             bar.update,
+            history.customer if history is not None else None,
         )
         bar.close()
     except BaseException:
@@ -301,8 +316,13 @@ def _write_customers(
     write_account: Callable[[list], None],
     as_of: date,
     advance: Callable[[int], None],
+    complain: Callable[..., None] | None = None,
 ) -> None:
-    """The main loop: one customer and its accounts per step (kept flat for speed)."""
+    """The main loop: one customer and its accounts per step (kept flat for speed).
+
+    COMPLAIN, when given, receives each customer with its account rows (for the complaint
+    history) right after they are written.
+    """
     random_ = rng.random
     fromordinal = date.fromordinal
     as_of_ordinal = as_of.toordinal()
@@ -335,6 +355,14 @@ def _write_customers(
     def status() -> str:
         return _pick(STATUS_CUM, random_())
 
+    held: list[list] = []  # this customer's account rows, for the complaint history
+    if complain is not None:
+        write_account_row = write_account
+
+        def write_account(row: list) -> None:
+            write_account_row(row)
+            held.append(row)
+
     for i in range(total):
         district, birth_ordinal, order = identities(i)
         city_code = district.city_code
@@ -358,6 +386,7 @@ def _write_customers(
         else:
             name = names.person_name(rng, order % 2 == 0, birth_ordinal < birth_cutoff)
             address = names.home_address(rng, city, district.name)
+        tier = _pick(TIER_CUM, random_())
         write_customer(
             [
                 customer_id,
@@ -365,7 +394,7 @@ def _write_customers(
                 mobile,
                 id_number,
                 kind,
-                _pick(TIER_CUM, random_()),
+                tier,
                 city,
                 district.name,
                 1 if random_() < MARKETING_CONSENT_SHARE else 0,
@@ -460,6 +489,9 @@ def _write_customers(
                     ]
                 )
 
+        if complain is not None:
+            complain(customer_id, kind, tier, district, held)
+            held.clear()
         if i % 1000 == 999:
             advance(1000)
     advance(total % 1000)

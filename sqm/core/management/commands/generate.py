@@ -26,9 +26,10 @@ class Command(BaseCommand):
     @property
     def help(self) -> str:
         return _(
-            "Write a synthetic province (customers.csv, accounts.csv, topology.csv and "
-            "manifest.json) into a directory. The same seed always gives the same files, and "
-            "`sqm import KIND DIR/KIND.csv` loads them."
+            "Write a synthetic province (customers.csv, accounts.csv, topology.csv, "
+            "complaints.jsonl and manifest.json) into a directory. The same seed always gives "
+            "the same files, and `sqm import KIND DIR/KIND.csv` (complaints: "
+            "DIR/complaints.jsonl) loads them."
         )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -54,7 +55,10 @@ class Command(BaseCommand):
             "--months",
             type=int,
             default=12,
-            help=_("Months of activity to cover, recorded in manifest.json (default 12)."),
+            help=_(
+                "Months of complaint history before --as-of written to complaints.jsonl; "
+                "0 writes no complaints (default 12)."
+            ),
         )
         parser.add_argument(
             "--as-of",
@@ -62,8 +66,8 @@ class Command(BaseCommand):
             default=DEFAULT_AS_OF,
             metavar="YYYY-MM-DD",
             help=_(
-                "The generated world's today: ages and opening dates count back from it "
-                "(default %(default)s)."
+                "The generated world's today: ages, opening dates and the complaint history "
+                "count back from it (default %(default)s)."
             ),
         )
 
@@ -73,8 +77,8 @@ class Command(BaseCommand):
         months: int = options["months"]
         if customers < 1:
             raise CommandError(_("--customers must be at least 1, got %(n)s.") % {"n": customers})
-        if months < 1:
-            raise CommandError(_("--months must be at least 1, got %(n)s.") % {"n": months})
+        if months < 0:
+            raise CommandError(_("--months must not be negative, got %(n)s.") % {"n": months})
         if out.exists() and not out.is_dir():
             raise CommandError(_("--out %(path)s is a file, not a directory.") % {"path": out})
         try:
@@ -90,13 +94,14 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from exc
         self.stdout.write(
             _(
-                "Wrote %(customers)s customers, %(accounts)s accounts and %(onus)s ONUs "
-                "to %(out)s (seed %(seed)s, %(months)s months)."
+                "Wrote %(customers)s customers, %(accounts)s accounts, %(onus)s ONUs and "
+                "%(complaints)s complaints to %(out)s (seed %(seed)s, %(months)s months)."
             )
             % {
                 "customers": f"{counts['customers']:,}",
                 "accounts": f"{counts['accounts']:,}",
                 "onus": f"{counts['topology']:,}",
+                "complaints": f"{counts.get('complaints', 0):,}",
                 "out": out,
                 "seed": options["seed"],
                 "months": months,
