@@ -10,6 +10,7 @@ goes through the field's own `get_db_prep_save`.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from datetime import datetime
 
 from django.db import connection, models
 from django.utils import timezone
@@ -27,11 +28,32 @@ _PLAIN = (
 )
 
 
-class BulkInserter:
-    """INSERT of MODEL rows given as dicts of field name → Python value."""
+def _time_converter(field: models.DateTimeField) -> Callable[[object], object]:
+    """Database value of a time: an aware datetime goes straight to the backend's adapter
+    (what `get_db_prep_save` ends in, minus its per-value checks); anything else takes the
+    field's own way (naive times, dates, strings)."""
+    adapt = connection.ops.adapt_datetimefield_value
+    prep = field.get_db_prep_save
 
-    def __init__(self, model: type[models.Model]) -> None:
+    def convert(value):
+        if isinstance(value, datetime) and value.tzinfo is not None:
+            return adapt(value)
+        return prep(value, connection)
+
+    return convert
+
+
+class BulkInserter:
+    """INSERT of MODEL rows given as dicts of field name → Python value.
+
+    `auto_now` / `auto_now_add` fields get the time of the insert, except those named in
+    KEEP_TIMES: they take the row's own value when it has one (history imports keep when a
+    record was made, not when it was loaded).
+    """
+
+    def __init__(self, model: type[models.Model], keep_times: tuple[str, ...] = ()) -> None:
         self.model = model
+        self.keep_times = frozenset(keep_times)
         self.fields = [f for f in model._meta.concrete_fields if not f.primary_key]
         columns = ", ".join(connection.ops.quote_name(f.column) for f in self.fields)
         marks = ", ".join(["%s"] * len(self.fields))
@@ -53,11 +75,31 @@ class BulkInserter:
             active = crypto.keyring().active_id
             return lambda row, now: active
         if isinstance(field, models.DateTimeField) and (field.auto_now or field.auto_now_add):
+            if name in self.keep_times:
+                prep_time = _time_converter(field)
+
+                def keep(row, now):
+                    value = row.get(name)
+                    return now if value is None else prep_time(value)
+
+                return keep
             return lambda row, now: now
         attname = field.attname
-        default = field.get_default() if field.has_default() else None
+        # As a model instance would: the declared default, else "" for text that may not be
+        # NULL, else None.
+        default = field.get_default()
         if isinstance(field, _PLAIN):
-            return lambda row, now: row.get(attname, row.get(name, default))
+            if attname == name:
+                return lambda row, now: row.get(name, default)
+            return lambda row, now: row[attname] if attname in row else row.get(name, default)
+        if isinstance(field, models.DateTimeField):
+            prep_time = _time_converter(field)
+
+            def convert_time(row, now):
+                value = row.get(attname, row.get(name, default))
+                return None if value is None else prep_time(value)
+
+            return convert_time
         prep = field.get_db_prep_save
 
         def convert(row, now):
@@ -73,7 +115,8 @@ class BulkInserter:
             if isinstance(f, models.DateTimeField) and (f.auto_now or f.auto_now_add)
         ]
         now = auto[0].get_db_prep_save(timezone.now(), connection) if auto else None
-        params = [tuple(conv(row, now) for conv in self.converters) for row in rows]
+        converters = self.converters
+        params = [[conv(row, now) for conv in converters] for row in rows]
         if params:
             with connection.cursor() as cursor:
                 cursor.executemany(self.sql, params)

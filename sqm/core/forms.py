@@ -10,13 +10,17 @@ IMPORT_KINDS = {
     ImportKind.CUSTOMERS: "customers.add_customer",
     ImportKind.ACCOUNTS: "customers.add_account",
     ImportKind.TOPOLOGY: "network.add_onu",
+    ImportKind.COMPLAINTS: "complaints.import_history",
 }
+UPLOAD_SUFFIXES = (".csv", ".xlsx", ".jsonl", ".ndjson")
 MAX_UPLOAD_MB = 512
 
 
 class ImportForm(forms.Form):
     kind = forms.ChoiceField(label=_("Kind"))
-    file = forms.FileField(label=_("File"), help_text=_(".csv (UTF-8 or GBK) or .xlsx"))
+    file = forms.FileField(
+        label=_("File"), help_text=_(".csv (UTF-8 or GBK), .xlsx, or .jsonl (complaints)")
+    )
     encoding = forms.ChoiceField(
         label=_("Encoding"),
         required=False,
@@ -35,8 +39,8 @@ class ImportForm(forms.Form):
     def clean_file(self):
         upload = self.cleaned_data["file"]
         name = upload.name.lower()
-        if not name.endswith((".csv", ".xlsx")):
-            raise forms.ValidationError(_("Upload a .csv or .xlsx file."))
+        if not name.endswith(UPLOAD_SUFFIXES):
+            raise forms.ValidationError(_("Upload a .csv, .xlsx or .jsonl file."))
         if upload.size > MAX_UPLOAD_MB * 1024 * 1024:
             raise forms.ValidationError(
                 _("The file is larger than %(n)d MB.") % {"n": MAX_UPLOAD_MB}

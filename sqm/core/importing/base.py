@@ -11,7 +11,7 @@ from django.db import connection, transaction
 from django.utils.translation import gettext as _
 
 from sqm.core import audit, context
-from sqm.core.importing.reader import UnreadableFile, open_table
+from sqm.core.importing.reader import INVALID, UnreadableFile, open_table
 from sqm.core.models import AuditAction
 
 MAX_REPORTED_ERRORS = 10_000
@@ -133,7 +133,8 @@ def run_import(
         result.error_count = 1
         return result
 
-    missing = [c for c in importer.required if c not in table.header]
+    json_lines = table.header is None  # each line names its own keys
+    missing = [] if json_lines else [c for c in importer.required if c not in table.header]
     if missing:
         for column in missing:
             importer.error(1, column, _("required column is missing from the header row"))
@@ -170,9 +171,18 @@ def run_import(
                 try:
                     for line, row in table.rows:
                         result.rows += 1
+                        if INVALID in row:
+                            importer.error(line, "-", row[INVALID])
+                            continue
                         if "__extra__" in row:
                             importer.error(line, "-", _("more values than header columns"))
                             continue
+                        if json_lines:
+                            absent = [c for c in importer.required if c not in row]
+                            if absent:
+                                for column in absent:
+                                    importer.error(line, column, _("required key is missing"))
+                                continue
                         try:
                             value = importer.clean_row(line, row)
                         except RowInvalid as exc:

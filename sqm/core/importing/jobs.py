@@ -56,7 +56,8 @@ def start_job(user, kind: str, upload, dry_run: bool, encoding: str | None = Non
 
 
 def run_job(job_id: int) -> ImportJob:
-    import sqm.customers.importers  # noqa: F401 - registers the importers
+    import sqm.complaints.importers  # noqa: F401 - registers the importers
+    import sqm.customers.importers  # noqa: F401
     import sqm.network.importers  # noqa: F401
 
     job = ImportJob.objects.get(pk=job_id)

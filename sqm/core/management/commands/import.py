@@ -15,17 +15,19 @@ from sqm.core.progress import Progress
 
 class Command(BaseCommand):
     help = _(
-        "Import an exchange file (CSV in UTF-8, or GBK with --encoding gbk, or XLSX). "
+        "Import an exchange file (CSV in UTF-8, or GBK with --encoding gbk, XLSX, or JSON "
+        "Lines for complaints). "
         "Every row is validated; if any row is bad, each is printed as "
         "file:line: column: reason, nothing is changed, and the exit status is 1."
     )
 
     def add_arguments(self, parser) -> None:
+        import sqm.complaints.importers  # noqa: F401 - registers complaints
         import sqm.customers.importers  # noqa: F401 - registers customers, accounts
         import sqm.network.importers  # noqa: F401 - registers topology
 
         parser.add_argument("kind", choices=sorted(registry), help=_("what the file holds"))
-        parser.add_argument("file", type=Path, help=_("the .csv or .xlsx file"))
+        parser.add_argument("file", type=Path, help=_("the .csv, .xlsx or .jsonl file"))
         parser.add_argument(
             "--dry-run", action="store_true", help=_("validate and count, change nothing")
         )
