@@ -8,6 +8,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth.models import Group
+from django.utils import timezone
 from django.utils.translation import gettext
 
 from sqm.core.models import City, User
@@ -26,35 +27,76 @@ DEMO_USERS: list[tuple[str, str, list[str] | None]] = [
 ]
 
 
+# Months of complaint history in the demo, ending today.
+DEMO_MONTHS = 6
+# Open work orders put in each demo user's queue: up to QUEUE_SIZE from the history, topped
+# up to QUEUE_MIN with customers calling again today.
+QUEUE_SIZE = 5
+QUEUE_MIN = 3
+REFERENCE_MARKER = ".imported"
+HISTORY_MARKER = ".history-imported"
+
+
 def demo_dir() -> Path:
     return Path(settings.SQM_HOME) / "demo"
 
 
 def province_loaded() -> bool:
-    return (demo_dir() / ".imported").exists()
+    out = demo_dir()
+    return (out / REFERENCE_MARKER).exists() and (out / HISTORY_MARKER).exists()
 
 
-def load_province(customers: int, seed: int, say: Callable[[str], None]) -> None:
-    """Generate the province files and import them (topology, customers, accounts)."""
-    import sqm.customers.importers  # noqa: F401 - registers the importers
+def _loaded_as(marker: Path, customers: int, seed: int) -> tuple[int, int]:
+    """The size and seed a demo province was loaded with ("customers=N seed=S")."""
+    found = dict(
+        part.split("=", 1) for part in marker.read_text(encoding="utf-8").split() if "=" in part
+    )
+    return int(found.get("customers", customers)), int(found.get("seed", seed))
+
+
+def load_province(
+    customers: int, seed: int, say: Callable[[str], None], months: int = DEMO_MONTHS
+) -> None:
+    """Generate the province files and import them (topology, customers, accounts, then
+    MONTHS of complaint history ending today).
+
+    A demo loaded before complaint history existed keeps its province: the same customers
+    and accounts are generated again (same size and seed) and only the history is imported.
+    """
+    import sqm.complaints.importers  # noqa: F401 - registers the importers
+    import sqm.customers.importers  # noqa: F401
     import sqm.network.importers  # noqa: F401
-    from sqm.core.generator import generate_province
+    from sqm.core.generator import FILES, generate_province
     from sqm.core.importing import run_import
 
     out = demo_dir()
     out.mkdir(parents=True, exist_ok=True)
+    reference = out / REFERENCE_MARKER
+    if reference.exists():
+        customers, seed = _loaded_as(reference, customers, seed)
+    today = timezone.localdate()
     say(
-        gettext("generating a demo province of %(n)s customers (seed %(seed)s) in %(out)s")
-        % {"n": f"{customers:,}", "seed": seed, "out": out}
+        gettext(
+            "generating a demo province of %(n)s customers (seed %(seed)s) with %(months)s "
+            "months of complaints in %(out)s"
+        )
+        % {"n": f"{customers:,}", "seed": seed, "months": months, "out": out}
     )
-    generate_province(out, customers=customers, seed=seed, progress=True)
-    for kind in ("topology", "customers", "accounts"):
+    generate_province(
+        out, customers=customers, seed=seed, months=months, progress=True, as_of=today
+    )
+    kinds = ["topology", "customers", "accounts"] if not reference.exists() else []
+    if months:
+        kinds.append("complaints")
+    for kind in kinds:
         say(gettext("importing %(kind)s") % {"kind": kind})
         # The first load of a fresh instance: one audited import, no per-row change log.
-        result = run_import(kind, out / f"{kind}.csv", log_changes=False)
+        result = run_import(kind, out / FILES[kind], log_changes=False)
         if not result.ok:
             raise RuntimeError("\n".join(result.error_lines()[:20]))
-    (out / ".imported").write_text(f"customers={customers} seed={seed}\n", encoding="utf-8")
+        if kind == "accounts":
+            reference.write_text(f"customers={customers} seed={seed}\n", encoding="utf-8")
+    (out / HISTORY_MARKER).write_text(f"months={months} as_of={today}\n", encoding="utf-8")
 
 
 def ensure_users() -> list[tuple[str, str, str]]:
@@ -77,4 +119,91 @@ def ensure_users() -> list[tuple[str, str, str]]:
         if city_codes:
             user.cities.set(City.objects.filter(code__in=city_codes))
         created.append((username, str(role.label), password))
+    fill_queues()
     return created
+
+
+# Which open work orders suit whose queue: (user name, states, and the state a suspended
+# order must have been suspended from: front line before escalation, back office after).
+QUEUES = (
+    ("secondline", ("escalated",), "escalated"),
+    ("agent", ("replied", "awaiting_callback"), None),
+    ("firstline", ("new", "in_progress", "reopened"), "in_progress"),
+    ("lead", ("new", "in_progress", "reopened", "escalated"), None),
+)
+
+
+def fill_queues(size: int = QUEUE_SIZE, least: int = QUEUE_MIN) -> int:
+    """Put open work orders of the history into the demo users' queues (once).
+
+    Each queue user gets up to SIZE unassigned open orders of their cities in the states
+    their role works on; remediation orders get the team lead as follow-up owner. Where the
+    history has fewer than LEAST left, customers of the user's city call again today and
+    their orders are recorded and moved on through the live lifecycle
+    (`complaints.workorders`). Returns the number of orders assigned; 0 when the queues were
+    filled before.
+    """
+    from sqm.complaints.models import WorkOrder
+
+    users = {u.username: u for u in User.objects.filter(username__in=[q[0] for q in QUEUES])}
+    if len(users) < len(QUEUES) or WorkOrder.objects.filter(assignee__in=users.values()).exists():
+        return 0
+    assigned = calls = 0
+    for username, states, suspended_from in QUEUES:
+        user = users[username]
+        wanted = WorkOrder.objects.restrict(user).filter(
+            assignee=None, record_type="complaint_work_order", state__in=states
+        )
+        if suspended_from:
+            wanted = wanted | WorkOrder.objects.restrict(user).filter(
+                assignee=None, state="suspended", state_before_suspension=suspended_from
+            )
+        picked = list(wanted.order_by("-created").values_list("pk", flat=True)[:size])
+        while len(picked) < least:
+            again = _call_again_today(user, users, calls)
+            calls += 1
+            if again is None:  # a province too small to have history to follow up
+                break
+            picked.append(again)
+        assigned += WorkOrder.objects.filter(pk__in=picked).update(assignee=user)
+    WorkOrder.objects.filter(state="reopened", remediation=True, remediation_owner=None).update(
+        remediation_owner=users["lead"]
+    )
+    return assigned
+
+
+def _call_again_today(user: User, users: dict[str, User], nth: int) -> int | None:
+    """The customer of the NTH latest closed work order (in the demo agent's city) complains
+    again today; the new work order is taken as far as USER's queue needs (returns its
+    primary key)."""
+    from sqm.complaints.models import Department, WorkOrder
+    from sqm.complaints.workorders import do_transition, open_work_order
+
+    front = users["agent"]
+    earlier = (
+        WorkOrder.objects.restrict(front)
+        .filter(record_type="complaint_work_order", state="closed")
+        .select_related("customer", "category", "account")
+        .order_by("-created")[nth : nth + 1]
+        .first()
+    )
+    if earlier is None:
+        return None
+    order = open_work_order(
+        front,
+        customer=earlier.customer,
+        category=earlier.category,
+        channel="hotline",
+        description="客户再次来电，问题仍未解决：" + earlier.description,
+        account=earlier.account,
+    )
+    if order.state != "new":  # recorded closed (not a work order in this version)
+        return order.pk
+    order = do_transition(front, order, "accept")
+    if user.username == "secondline":
+        second_line = Department.objects.filter(kind="second_line").order_by("code").first()
+        order = do_transition(front, order, "escalate", "需二线核查处理", department=second_line)
+    elif user.username == "agent":
+        order = do_transition(front, order, "reply", "已核实处理，等待回访确认。")
+        order = do_transition(front, order, "start_callback")
+    return order.pk
