@@ -405,3 +405,11 @@ def test_the_upload_page_imports_history_for_those_allowed_to(client, tmp_path):
     job = ImportJob.objects.get()
     assert job.status == "done" and job.created_count == 1, job.errors
     assert WorkOrder.objects.get().number == "H1"
+
+
+def test_the_importer_reads_exactly_the_keys_the_generator_writes():
+    from sqm.complaints.importers import OPTIONAL, REQUIRED
+    from sqm.core.generator.complaints import COMPLAINT_KEYS
+
+    assert set(REQUIRED) | set(OPTIONAL) == set(COMPLAINT_KEYS)
+    assert not set(REQUIRED) & set(OPTIONAL)

@@ -97,7 +97,6 @@ PROMISES = (
     "当天回电", "免费更换设备", "减免一个月月租",
 )  # fmt: skip
 MONTHS = ("上个月", "本月", "这个月", "上上个月", "最近两个月")
-NUMBERS_CN = ("二", "三", "五", "六", "八", "十二", "十五", "二十")
 
 # --- openers by channel (the first words of the record) --------------------------------------
 

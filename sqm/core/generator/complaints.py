@@ -514,7 +514,8 @@ class ComplaintHistory:
         record.follow_up = previous is not None
         if previous is not None:
             code, account = previous.code, previous.account
-            if random_() >= 0.7:  # the same problem, told as a neighbouring category
+            not_open_yet = account is not None and account[6][:19] > created.isoformat()
+            if random_() >= 0.7 and not not_open_yet:  # told as a neighbouring category
                 options = [c for c in self.siblings[previous.parent] if _fits(c, account)]
                 if options:
                     code = options[int(random_() * len(options))]
