@@ -20,6 +20,7 @@ from sqm.complaints.models import WorkOrder
 from sqm.core.crypto import lookup_hash
 
 MOBILE = re.compile(r"1\d{10}")
+EARLIEST, LATEST = date(1990, 1, 1), date(2199, 12, 31)
 
 OPEN_STATES = (S.NEW, S.IN_PROGRESS, S.ESCALATED, S.REOPENED, S.SUSPENDED, S.REPLIED,
                S.AWAITING_CALLBACK)  # fmt: skip
@@ -87,9 +88,15 @@ class Filters:
             value = query.get(key)
             if value:
                 try:
-                    setattr(found, key, date.fromisoformat(value))
+                    day = date.fromisoformat(value)
                 except ValueError:
                     found.errors[key] = value
+                    continue
+                # Far-off dates would overflow the day arithmetic; no record is that old.
+                if not EARLIEST <= day <= LATEST:
+                    found.errors[key] = value
+                    continue
+                setattr(found, key, day)
         return found
 
     def as_query(self) -> dict[str, str]:

@@ -320,9 +320,22 @@ def order_detail(request, pk: int):
     return render(request, "complaints/order_detail.html", _detail(request, order))
 
 
+def _stale(request, order: WorkOrder) -> bool:
+    """Whether the form was sent from a page showing an older version of ORDER."""
+    seen = request.POST.get("version", "")
+    return seen.isdigit() and int(seen) != order.version
+
+
 def _act(request, order: WorkOrder, call, form_name: str, form) -> object:
     """Run CALL; on a broken rule show the page again with the message (a missing permission
     is a 403, a lost race a message on the fresh page)."""
+    if _stale(request, order):
+        messages.error(
+            request,
+            _("Work order %(number)s was changed by someone else; reload it.")
+            % {"number": order.number},
+        )
+        return redirect("complaints:order", pk=order.pk)
     try:
         call()
     except workorders.TransitionConflict as exc:
@@ -349,7 +362,6 @@ def order_action(request, pk: int, action: str):
     form = ActionForm(request.POST)
     form.is_valid()
     data = form.cleaned_data
-    order.version = int(request.POST.get("version", order.version))
     return _act(
         request,
         order,
@@ -366,7 +378,6 @@ def order_action(request, pk: int, action: str):
 def order_callback(request, pk: int):
     order = _order(request, pk)
     form = CallbackForm(request.POST, order=order)
-    order.version = int(request.POST.get("version", order.version))
     if not form.is_valid():
         return render(
             request,

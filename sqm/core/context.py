@@ -28,12 +28,17 @@ def current() -> Actor:
 
 @contextmanager
 def acting_as(user=None, label: str = "", request_id: str | None = None, ip: str | None = None):
-    """Attribute every change and audit entry in the block to USER (or LABEL, e.g. `cli`)."""
+    """Attribute every change and audit entry in the block to USER (or LABEL, e.g. `cli`).
+
+    Inside a request the request id and address carry over, so a service called by a view
+    logs its changes under the request's X-Request-ID.
+    """
+    outer = _current.get()
     actor = Actor(
         user=user,
         label=label or (getattr(user, "username", "") if user else ""),
-        request_id=request_id or uuid.uuid4().hex,
-        ip=ip,
+        request_id=request_id or outer.request_id or uuid.uuid4().hex,
+        ip=ip or outer.ip,
     )
     token = _current.set(actor)
     try:

@@ -96,7 +96,25 @@ def load_province(
             raise RuntimeError("\n".join(result.error_lines()[:20]))
         if kind == "accounts":
             reference.write_text(f"customers={customers} seed={seed}\n", encoding="utf-8")
+    if months:
+        train_category_classifier(say)
     (out / HISTORY_MARKER).write_text(f"months={months} as_of={today}\n", encoding="utf-8")
+
+
+def train_category_classifier(say: Callable[[str], None]) -> None:
+    """Train the intake page's category suggestions on the imported history."""
+    from sqm.complaints import textmining
+
+    say(gettext("training the category suggestions on the complaint history"))
+    try:
+        report = textmining.train()
+    except ValueError as exc:  # too little history (a tiny demo): suggestions stay off
+        say(str(exc))
+        return
+    say(
+        gettext("category suggestions: top-1 %(top1).0f%%, top-3 %(top3).0f%% on held-out orders")
+        % {"top1": 100 * (report.top1 or 0), "top3": 100 * (report.top3 or 0)}
+    )
 
 
 def ensure_users() -> list[tuple[str, str, str]]:

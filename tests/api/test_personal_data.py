@@ -7,6 +7,7 @@ from drf_spectacular.generators import SchemaGenerator
 from sqm.core.models import Alert, AuditEntry, ChangeLogEntry
 from sqm.customers.models import Customer
 from tests.api.data import ADDRESS, ID_NUMBER, MOBILE, NAME
+from tests.complaints.helpers import record
 
 pytestmark = pytest.mark.django_db
 
@@ -18,9 +19,10 @@ def get_paths() -> list[str]:
     return sorted(path for path, ops in schema["paths"].items() if "get" in ops)
 
 
-def object_ids(nj) -> dict[str, int]:
+def object_ids(nj, order) -> dict[str, object]:
     customer_type = ContentType.objects.get_for_model(Customer)
     return {
+        "work-orders": order.number,
         "customers": nj.customer.pk,
         "accounts": nj.active.pk,
         "olts": nj.olt.pk,
@@ -46,13 +48,17 @@ def test_no_read_endpoint_returns_plaintext_personal_data(api, admin, agent, nj,
     )
     assert revealed.json()["mobile"] == MOBILE  # the one place it may appear
     Alert.objects.create(kind="reveal_rate", subject=agent, message="agent revealed 21")
+    order = record(agent, customer=nj.customer, description="宽带网速慢")
     client = api(request.getfixturevalue(who))
-    ids = object_ids(nj)
+    ids = object_ids(nj, order)
     paths = get_paths()
     assert len(paths) >= 16
     for template in paths:
         resource = template.removeprefix("/api/v1/").split("/")[0]
-        path = template.replace("{id}", str(ids[resource]))
+        for key in ("{id}", "{number}"):
+            if key in template:
+                template = template.replace(key, str(ids[resource]))
+        path = template
         for query in ("", f"?mobile={MOBILE}", f"?id_number={ID_NUMBER}&limit=1"):
             response = client.get(path + query)
             assert response.status_code in (200, 400, 403), (path, response.status_code)

@@ -311,3 +311,22 @@ def test_an_action_the_role_may_not_take_is_forbidden(client, people):
     assert response.status_code == 403
     order.refresh_from_db()
     assert order.state == WorkOrderState.NEW
+
+
+def test_far_off_dates_in_the_filters_are_refused_not_a_crash(client, people):
+    client.force_login(people["lead"])
+    response = client.get(reverse("complaints:orders"), {"created_to": "9999-12-31"})
+    assert response.status_code == 200
+    assert "YYYY-MM-DD" in response.content.decode()
+
+
+def test_changes_made_from_a_page_carry_the_request_id(client, people):
+    from sqm.core.models import ChangeLogEntry
+
+    order = record(people["agent"])
+    client.force_login(people["agent"])
+    client.post(
+        reverse("complaints:order_action", args=[order.pk, "accept"]),
+        HTTP_X_REQUEST_ID="req-accept-1",
+    )
+    assert ChangeLogEntry.objects.filter(request_id="req-accept-1").exists()
