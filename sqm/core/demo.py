@@ -137,8 +137,22 @@ def ensure_users() -> list[tuple[str, str, str]]:
         if city_codes:
             user.cities.set(City.objects.filter(code__in=city_codes))
         created.append((username, str(role.label), password))
+    join_departments()
     fill_queues()
     return created
+
+
+# Department membership of demo users: their queues include the unclaimed escalated orders.
+DEMO_MEMBERS = {"secondline": ["NET-2L", "BILL-2L", "NET", "CS"]}
+
+
+def join_departments() -> None:
+    from sqm.complaints.models import Department
+
+    for username, codes in DEMO_MEMBERS.items():
+        user = User.objects.filter(username=username).first()
+        if user is not None:
+            user.departments.add(*Department.objects.filter(code__in=codes))
 
 
 # Which open work orders suit whose queue: (user name, states, and the state a suspended
