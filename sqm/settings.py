@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "sqm.core",
     "sqm.customers",
     "sqm.network",
+    "sqm.notify",
     "sqm.complaints",
     "sqm.api",
 ]
@@ -206,6 +207,13 @@ SPECTACULAR_SETTINGS = {
 SQM_CALLBACK_MAX_ATTEMPTS = env_int("SQM_CALLBACK_MAX_ATTEMPTS", 3)
 # Work-order attachments: largest accepted file (bytes).
 SQM_ATTACHMENT_MAX_BYTES = env_int("SQM_ATTACHMENT_MAX_MB", 10) * 2**20
+
+# Fault SMS (docs/faults.md): local hours SMS may go out, the hold-down before a fault SMS,
+# the hotline and signature the templates name.
+SQM_SMS_WINDOW = env("SQM_SMS_WINDOW", "08:00-22:00")
+SQM_SMS_HOLD_DOWN_MINUTES = env_int("SQM_SMS_HOLD_DOWN_MINUTES", 5)
+SQM_HOTLINE = env("SQM_HOTLINE", "10086")
+SQM_SMS_SIGNATURE = env("SQM_SMS_SIGNATURE", "【中国移动】")
 # A complaint within this many days of the same customer's previous one (same second-level
 # category) closing is a repeat complaint (重复投诉).
 SQM_REPEAT_DAYS = env_int("SQM_REPEAT_DAYS", 30)

@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from sqm.core.models import ChangeLoggedModel
+from sqm.network.choices import AlarmEventKind, AlarmLevel, AlarmOutcome, FaultState
 
 
 class Olt(ChangeLoggedModel):
@@ -99,3 +100,136 @@ class Onu(ChangeLoggedModel):
 
     def __str__(self) -> str:
         return self.onu_id
+
+
+# --- alarms, fault events, outages (docs/faults.md) -----------------------------------------
+
+
+class AlarmEvent(models.Model):
+    """An alarm event as received from the network management system, kept once.
+
+    (alarm_id, event) is unique, so a repeated event changes nothing.
+    """
+
+    alarm_id = models.CharField(_("alarm ID"), max_length=64)
+    event = models.CharField(_("event"), max_length=8, choices=AlarmEventKind.choices)
+    olt_code = models.CharField(_("OLT ID"), max_length=64)
+    level = models.CharField(_("level"), max_length=8, choices=AlarmLevel.choices)
+    frame = models.PositiveSmallIntegerField(_("frame"), null=True, blank=True)
+    slot = models.PositiveSmallIntegerField(_("slot"), null=True, blank=True)
+    port = models.PositiveSmallIntegerField(_("port"), null=True, blank=True)
+    onu_code = models.CharField(_("ONU ID"), max_length=64, blank=True)
+    type = models.CharField(_("alarm type"), max_length=32)
+    severity = models.CharField(_("severity"), max_length=16)
+    occurred_at = models.DateTimeField(_("occurred at"))
+    received_at = models.DateTimeField(_("received at"), auto_now_add=True)
+    outcome = models.CharField(_("outcome"), max_length=16, choices=AlarmOutcome.choices)
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["alarm_id", "event"], name="alarmevent_once")
+        ]
+        indexes = [models.Index(fields=["outcome", "received_at"], name="alarmevent_outcome")]
+        verbose_name = _("alarm event")
+        verbose_name_plural = _("alarm events")
+
+    def __str__(self) -> str:
+        return f"{self.alarm_id} {self.event}"
+
+
+class FaultEvent(ChangeLoggedModel):
+    """The failure of one element, grouping the alarms under it (故障事件)."""
+
+    level = models.CharField(_("level"), max_length=8, choices=AlarmLevel.choices)
+    olt = models.ForeignKey(Olt, on_delete=models.CASCADE, related_name="faults")
+    board = models.ForeignKey(Board, null=True, blank=True, on_delete=models.CASCADE)
+    pon_port = models.ForeignKey(PonPort, null=True, blank=True, on_delete=models.CASCADE)
+    onu = models.ForeignKey(Onu, null=True, blank=True, on_delete=models.CASCADE)
+    city = models.ForeignKey("core.City", on_delete=models.PROTECT, verbose_name=_("city"))
+    type = models.CharField(_("alarm type"), max_length=32)
+    severity = models.CharField(_("severity"), max_length=16)
+    state = models.CharField(
+        _("state"), max_length=8, choices=FaultState.choices, default=FaultState.ACTIVE
+    )
+    merged_into = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="absorbed",
+        verbose_name=_("merged into"),
+    )
+    started_at = models.DateTimeField(_("started at"))
+    ended_at = models.DateTimeField(_("ended at"), null=True, blank=True)
+    estimated_recovery = models.DateTimeField(_("estimated recovery"), null=True, blank=True)
+    affected_accounts = models.PositiveIntegerField(_("affected accounts"), default=0)
+
+    city_path = "city"
+
+    class Meta:
+        ordering = ["-started_at"]
+        indexes = [models.Index(fields=["state", "city"], name="fault_state_city")]
+        verbose_name = _("fault event")
+        verbose_name_plural = _("fault events")
+
+    def __str__(self) -> str:
+        return f"{self.olt.olt_id} {self.get_level_display()} {self.type}"
+
+
+class Alarm(models.Model):
+    """One alarm's life: raised at, cleared at (None while active), on which element."""
+
+    alarm_id = models.CharField(_("alarm ID"), max_length=64, unique=True)
+    level = models.CharField(_("level"), max_length=8, choices=AlarmLevel.choices)
+    olt = models.ForeignKey(Olt, on_delete=models.CASCADE, related_name="alarms")
+    board = models.ForeignKey(Board, null=True, blank=True, on_delete=models.CASCADE)
+    pon_port = models.ForeignKey(PonPort, null=True, blank=True, on_delete=models.CASCADE)
+    onu = models.ForeignKey(Onu, null=True, blank=True, on_delete=models.CASCADE)
+    type = models.CharField(_("alarm type"), max_length=32)
+    severity = models.CharField(_("severity"), max_length=16)
+    raised_at = models.DateTimeField(_("raised at"))
+    cleared_at = models.DateTimeField(_("cleared at"), null=True, blank=True)
+    fault_event = models.ForeignKey(
+        FaultEvent, on_delete=models.CASCADE, related_name="alarms", verbose_name=_("fault")
+    )
+
+    class Meta:
+        ordering = ["raised_at", "id"]
+        # Active alarms of an OLT: everything correlation needs.
+        indexes = [models.Index(fields=["olt", "cleared_at"], name="alarm_olt_active")]
+        verbose_name = _("alarm")
+        verbose_name_plural = _("alarms")
+
+    def __str__(self) -> str:
+        return self.alarm_id
+
+
+class Outage(models.Model):
+    """One maximal interval during which an account was down (covered by an active alarm)."""
+
+    account = models.ForeignKey(
+        "customers.Account", on_delete=models.CASCADE, related_name="outages"
+    )
+    fault_event = models.ForeignKey(
+        FaultEvent, on_delete=models.CASCADE, related_name="outages", verbose_name=_("fault")
+    )
+    started_at = models.DateTimeField(_("started at"))
+    ended_at = models.DateTimeField(_("ended at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-started_at"]
+        constraints = [
+            # At most one open outage per account.
+            models.UniqueConstraint(
+                fields=["account"],
+                condition=models.Q(ended_at__isnull=True),
+                name="outage_one_open",
+            )
+        ]
+        indexes = [models.Index(fields=["account", "ended_at"], name="outage_account")]
+        verbose_name = _("outage")
+        verbose_name_plural = _("outages")
+
+    def __str__(self) -> str:
+        return f"{self.account_id} {self.started_at:%Y-%m-%d %H:%M}"

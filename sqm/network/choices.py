@@ -1,0 +1,31 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class AlarmLevel(models.TextChoices):
+    """The element an alarm is raised on; each level covers everything below it."""
+
+    OLT = "olt", _("OLT")
+    BOARD = "board", _("board")
+    PON = "pon", _("PON port")
+    ONU = "onu", _("ONU")
+
+
+class AlarmEventKind(models.TextChoices):
+    RAISE = "raise", _("raise")
+    CLEAR = "clear", _("clear")
+
+
+class AlarmOutcome(models.TextChoices):
+    """What ingestion did with a received alarm event."""
+
+    APPLIED = "applied", _("applied")
+    EARLY_CLEAR = "early_clear", _("clear before its raise (kept until the raise arrives)")
+    IGNORED_CLEAR = "ignored_clear", _("clear of an alarm already cleared (ignored)")
+    UNMATCHED = "unmatched", _("on an unknown element")
+
+
+class FaultState(models.TextChoices):
+    ACTIVE = "active", _("active")
+    CLEARED = "cleared", _("cleared")
+    MERGED = "merged", _("merged into a wider fault")

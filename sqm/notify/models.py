@@ -1,0 +1,87 @@
+"""SMS templates and the outbox (docs/notify.md).
+
+Every message carries an idempotency key (outage + kind): scheduling the same message twice
+finds the existing row. The worker releases scheduled messages at their time; senders move
+them on through guarded state updates.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from sqm.core.fields import EncryptedTextField, KeyIdField
+from sqm.core.models import ChangeLoggedModel
+from sqm.notify.choices import MessageKind, MessageState
+
+
+class SmsTemplate(ChangeLoggedModel):
+    """The text of fault and recovery SMS, with {area} {type} {eta} {hotline} {signature}."""
+
+    kind = models.CharField(_("kind"), max_length=16, choices=MessageKind.choices, unique=True)
+    text = models.TextField(_("text"))
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["kind"]
+        verbose_name = _("SMS template")
+        verbose_name_plural = _("SMS templates")
+
+    def __str__(self) -> str:
+        return self.get_kind_display()
+
+
+class OutboundMessage(models.Model):
+    """One SMS to one customer (an outbox row)."""
+
+    key = models.CharField(_("idempotency key"), max_length=64, unique=True)
+    kind = models.CharField(_("kind"), max_length=16, choices=MessageKind.choices)
+    account = models.ForeignKey(
+        "customers.Account",
+        on_delete=models.CASCADE,
+        related_name="messages",
+        verbose_name=_("account"),
+    )
+    outage = models.ForeignKey(
+        "network.Outage",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="messages",
+        verbose_name=_("outage"),
+    )
+    fault_event = models.ForeignKey(
+        "network.FaultEvent",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="messages",
+        verbose_name=_("fault event"),
+    )
+    # Filled when the message is rendered for sending; encrypted like the customer's own.
+    mobile = EncryptedTextField(_("mobile number"), mask="mobile", blank=True)
+    pii_key_id = KeyIdField()
+    text = models.TextField(_("text"), blank=True)
+    send_at = models.DateTimeField(_("send at"))
+    state = models.CharField(
+        _("state"), max_length=12, choices=MessageState.choices, default=MessageState.SCHEDULED
+    )
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    parts = models.PositiveSmallIntegerField(_("SMS parts"), default=0)
+    smsc_ids = models.CharField(_("SMSC message ids"), max_length=255, blank=True)
+    created = models.DateTimeField(_("created"), auto_now_add=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    done_at = models.DateTimeField(_("delivered or failed at"), null=True, blank=True)
+    last_error = models.CharField(_("last error"), max_length=255, blank=True)
+
+    class Meta:
+        ordering = ["send_at", "id"]
+        indexes = [
+            # The release query: scheduled messages whose time has come.
+            models.Index(fields=["state", "send_at"], name="message_due"),
+        ]
+        verbose_name = _("outbound SMS")
+        verbose_name_plural = _("outbound SMS")
+
+    def __str__(self) -> str:
+        return self.key
