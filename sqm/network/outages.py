@@ -1,9 +1,9 @@
 """From alarms to fault events and account outages (docs/faults.md).
 
-One engine, two stores: `Engine` applies raises and clears; a `Store` answers what the engine
-asks about topology and state and records what it decides. The live path uses the database
-store (`sqm.network.faults`), `sqm faults replay` a memory store over the same topology —
-so the replay shows exactly what the live path would do.
+One engine over a store: `Engine` applies raises and clears; a `Store` answers what the
+engine asks about topology and state and records what it decides. `sqm faults replay` runs it
+over the memory store and the loaded topology; the live ingestion path is to run the same
+engine over a database store, so the replay shows exactly what the live path does.
 
 - An active broadband account is down while any active alarm covers it (its ONU, PON port,
   board or OLT). Each maximal down interval is one outage.
