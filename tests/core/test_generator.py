@@ -93,6 +93,7 @@ def test_the_same_seed_writes_byte_identical_files(tmp_path):
     names = sorted(p.name for p in (tmp_path / "a").iterdir())
     assert names == [
         "accounts.csv",
+        "alarms.jsonl",
         "complaints.jsonl",
         "customers.csv",
         "manifest.json",
@@ -137,6 +138,7 @@ def test_it_returns_and_records_the_row_counts_of_each_file(province):
         "accounts": len(province["accounts"]),
         "topology": len(province["topology"]),
         "complaints": counts["complaints"],  # see test_complaint_history_generator.py
+        "alarms": counts["alarms"],  # see test_generator_alarms.py
     }
     assert counts["customers"] == CUSTOMERS
     manifest = json.loads((province["out"] / "manifest.json").read_text(encoding="utf-8"))
@@ -150,6 +152,7 @@ def test_it_returns_and_records_the_row_counts_of_each_file(province):
         "accounts.csv": counts["accounts"],
         "topology.csv": counts["topology"],
         "complaints.jsonl": counts["complaints"],
+        "alarms.jsonl": counts["alarms"],
     }
 
 

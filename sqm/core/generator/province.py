@@ -18,7 +18,7 @@ import random
 from bisect import bisect_right
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from math import lcm
 from pathlib import Path
 from typing import TextIO
@@ -27,7 +27,8 @@ from django.utils.translation import gettext as _
 
 from sqm.core.formats import ACCOUNT_COLUMNS, CUSTOMER_COLUMNS, TOPOLOGY_COLUMNS
 from sqm.core.generator import names
-from sqm.core.generator.complaints import ComplaintHistory, JsonLinesWriter
+from sqm.core.generator.alarms import AlarmStream
+from sqm.core.generator.complaints import ComplaintHistory, JsonLinesWriter, window_start
 from sqm.core.generator.identity import (
     ID_CHECK_MAP,
     ID_WEIGHTS,
@@ -49,6 +50,7 @@ FILES = {
     "accounts": "accounts.csv",
     "topology": "topology.csv",
     "complaints": "complaints.jsonl",
+    "alarms": "alarms.jsonl",
 }
 
 # Relative share of subscribers per city (roughly population, nudged by the local economy).
@@ -229,19 +231,25 @@ def generate_province(
     months: int = 12,
     progress: bool = False,
     as_of: date = DEFAULT_AS_OF,
+    alarm_days: int | None = None,
 ) -> dict[str, int]:
-    """Write customers.csv, accounts.csv, topology.csv, complaints.jsonl and manifest.json.
+    """Write customers.csv, accounts.csv, topology.csv, complaints.jsonl, alarms.jsonl and
+    manifest.json.
 
-    Returns the number of data rows per kind: {"customers": …, "accounts": …, "topology": …,
-    "complaints": …}. With `months` 0 no complaint history is made: complaints.jsonl is not
-    written and "complaints" is not in the result. `progress` shows a bar on stderr when
-    stderr is a terminal.
+    Returns the number of data rows (lines) per kind: {"customers": …, "accounts": …,
+    "topology": …, "complaints": …, "alarms": …}. With `months` 0 no complaint history is
+    made: complaints.jsonl is not written and "complaints" is not in the result. The alarm
+    stream covers the same months, or the last `alarm_days` days before `as_of` when given;
+    a window of 0 days writes no alarms.jsonl and leaves "alarms" out. `progress` shows a bar
+    on stderr when stderr is a terminal.
     """
     out = Path(out)
     if customers < 1:
         raise ValueError(_("The number of customers must be at least 1."))
     if months < 0:
         raise ValueError(_("The number of months must not be negative."))
+    if alarm_days is not None and alarm_days < 0:
+        raise ValueError(_("The number of alarm days must not be negative."))
     if out.exists() and not out.is_dir():
         raise ValueError(_("%(path)s exists and is not a directory.") % {"path": out})
     identity_rng = _stream(seed, "identity")
@@ -252,20 +260,36 @@ def generate_province(
         raise ValueError(
             _("At most %(limit)s customers can be generated.") % {"limit": f"{limit:,}"}
         )
+    alarms_from = (
+        window_start(as_of, months) if alarm_days is None else as_of - timedelta(days=alarm_days)
+    )
     out.mkdir(parents=True, exist_ok=True)
 
-    writers: dict[str, _Writer | JsonLinesWriter] = {}
+    writers: dict[str, _Writer | JsonLinesWriter | AlarmStream] = {}
     try:
         writers["customers"] = _Writer(out / FILES["customers"], CUSTOMER_COLUMNS)
         writers["accounts"] = _Writer(out / FILES["accounts"], ACCOUNT_COLUMNS)
         writers["topology"] = _Writer(out / FILES["topology"], TOPOLOGY_COLUMNS)
-        network = AccessNetwork(_stream(seed, "network"), writers["topology"].writerow)
         history = None
         if months:
             writers["complaints"] = JsonLinesWriter(out / FILES["complaints"])
             history = ComplaintHistory(
                 _stream(seed, "complaints"), as_of, months, writers["complaints"].write
             )
+        topology_row = writers["topology"].writerow
+        alarms = None
+        if alarms_from < as_of:
+            # The alarm stream sees every ONU as its topology row is written.
+            alarms = writers["alarms"] = AlarmStream(
+                _stream(seed, "alarms"), out / FILES["alarms"], alarms_from, as_of
+            )
+            write_onu, see_onu = topology_row, alarms.onu
+
+            def topology_row(row: list) -> None:
+                write_onu(row)
+                see_onu(row)
+
+        network = AccessNetwork(_stream(seed, "network"), topology_row)
         bar = Progress(customers, _("customers"), enabled=progress)
         _write_customers(
             customers,
@@ -280,6 +304,8 @@ def generate_province(
             history.customer if history is not None else None,
         )
         bar.close()
+        if alarms is not None:
+            alarms.finish()  # sorts the alarm lines into their file
     except BaseException:
         for writer in writers.values():
             writer.discard()
@@ -294,6 +320,7 @@ def generate_province(
         "seed": seed,
         "customers": customers,
         "months": months,
+        "alarm_days": (as_of - alarms_from).days if alarms is not None else 0,
         "as_of": as_of.isoformat(),
         "files": {FILES[kind]: rows for kind, rows in counts.items()},
         "olts": network.olts,

@@ -27,8 +27,8 @@ class Command(BaseCommand):
     def help(self) -> str:
         return _(
             "Write a synthetic province (customers.csv, accounts.csv, topology.csv, "
-            "complaints.jsonl and manifest.json) into a directory. The same seed always gives "
-            "the same files, and `sqm import KIND DIR/KIND.csv` (complaints: "
+            "complaints.jsonl, alarms.jsonl and manifest.json) into a directory. The same seed "
+            "always gives the same files, and `sqm import KIND DIR/KIND.csv` (complaints: "
             "DIR/complaints.jsonl) loads them."
         )
 
@@ -61,6 +61,16 @@ class Command(BaseCommand):
             ),
         )
         parser.add_argument(
+            "--alarm-days",
+            type=int,
+            default=None,
+            metavar="D",
+            help=_(
+                "Network alarms (alarms.jsonl) for the last D days before --as-of instead of "
+                "the --months window; 0 writes no alarms (default: the --months window)."
+            ),
+        )
+        parser.add_argument(
             "--as-of",
             type=_as_of,
             default=DEFAULT_AS_OF,
@@ -79,6 +89,11 @@ class Command(BaseCommand):
             raise CommandError(_("--customers must be at least 1, got %(n)s.") % {"n": customers})
         if months < 0:
             raise CommandError(_("--months must not be negative, got %(n)s.") % {"n": months})
+        alarm_days: int | None = options["alarm_days"]
+        if alarm_days is not None and alarm_days < 0:
+            raise CommandError(
+                _("--alarm-days must not be negative, got %(n)s.") % {"n": alarm_days}
+            )
         if out.exists() and not out.is_dir():
             raise CommandError(_("--out %(path)s is a file, not a directory.") % {"path": out})
         try:
@@ -89,19 +104,22 @@ class Command(BaseCommand):
                 months=months,
                 progress=True,
                 as_of=options["as_of"],
+                alarm_days=alarm_days,
             )
         except (ValueError, OSError) as exc:
             raise CommandError(str(exc)) from exc
         self.stdout.write(
             _(
-                "Wrote %(customers)s customers, %(accounts)s accounts, %(onus)s ONUs and "
-                "%(complaints)s complaints to %(out)s (seed %(seed)s, %(months)s months)."
+                "Wrote %(customers)s customers, %(accounts)s accounts, %(onus)s ONUs, "
+                "%(complaints)s complaints and %(alarms)s alarm events to %(out)s "
+                "(seed %(seed)s, %(months)s months)."
             )
             % {
                 "customers": f"{counts['customers']:,}",
                 "accounts": f"{counts['accounts']:,}",
                 "onus": f"{counts['topology']:,}",
                 "complaints": f"{counts.get('complaints', 0):,}",
+                "alarms": f"{counts.get('alarms', 0):,}",
                 "out": out,
                 "seed": options["seed"],
                 "months": months,
