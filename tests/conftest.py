@@ -29,10 +29,15 @@ def english_outside_requests():
 
 @pytest.fixture(autouse=True)
 def fresh_business_calendar():
-    """A rolled-back test sends no delete signal: never let a cached calendar leak across."""
+    """A rolled-back test sends no delete signal: never let a cached calendar (or cached SLA
+    policies and category tree) leak across."""
+    from sqm.complaints.sla import forget_policies
+
     invalidate_calendar()
+    forget_policies()
     yield
     invalidate_calendar()
+    forget_policies()
 
 
 @pytest.fixture

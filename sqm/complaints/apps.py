@@ -6,3 +6,13 @@ class ComplaintsConfig(AppConfig):
     name = "sqm.complaints"
     label = "complaints"
     verbose_name = _("Complaints")
+
+    def ready(self) -> None:
+        from django.db.models.signals import post_delete, post_save
+
+        from sqm.complaints import sla
+        from sqm.complaints.models import Category, SlaPolicy
+
+        for model in (SlaPolicy, Category):
+            post_save.connect(sla.forget_policies, sender=model, dispatch_uid=f"sla-{model}")
+            post_delete.connect(sla.forget_policies, sender=model, dispatch_uid=f"sla-d-{model}")

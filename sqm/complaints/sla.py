@@ -8,18 +8,43 @@ callback deadline; closing records whether the order was closed in time. See doc
 
 from __future__ import annotations
 
+import time
 from datetime import datetime, timedelta
 from decimal import Decimal
 
 from sqm.complaints.models import Category, SlaPolicy, WorkOrder
 from sqm.core.calendar import get_calendar
 
+# Policies and the category tree change rarely but are read on every intake: keep them per
+# process for a short while (a policy edit reaches every worker within POLICY_CACHE_SECONDS;
+# in the editing process at once, through the signal below).
+POLICY_CACHE_SECONDS = 30.0
+_cache: dict = {}
 
-def _ancestors(category: Category) -> list[int]:
-    ids, node = [], category
+
+def forget_policies(**kwargs) -> None:
+    _cache.clear()
+
+
+def _policies() -> tuple[list[SlaPolicy], dict[int, int | None]]:
+    now = time.monotonic()
+    if _cache.get("until", 0.0) < now:
+        _cache["policies"] = list(SlaPolicy.objects.filter(active=True).select_related("category"))
+        _cache["parents"] = dict(Category.objects.values_list("pk", "parent_id"))
+        _cache["until"] = now + POLICY_CACHE_SECONDS
+    return _cache["policies"], _cache["parents"]
+
+
+def category_parents() -> dict[int, int | None]:
+    """Category id → parent id, from the same short-lived cache as the policies."""
+    return _policies()[1]
+
+
+def _ancestors(category_id: int, parents: dict[int, int | None]) -> list[int]:
+    ids, node = [], category_id
     while node is not None:
-        ids.append(node.pk)
-        node = node.parent
+        ids.append(node)
+        node = parents.get(node)
     return ids
 
 
@@ -37,10 +62,15 @@ def _specificity(policy: SlaPolicy) -> tuple:
 
 def policy_for(order: WorkOrder) -> SlaPolicy | None:
     """The most specific active policy matching ORDER's category, customer tier, upgrade."""
+    policies, parents = _policies()
+    if order.category_id not in parents:  # a category newer than the cache
+        forget_policies()
+        policies, parents = _policies()
+    ancestors = _ancestors(order.category_id, parents)
     candidates = [
         p
-        for p in SlaPolicy.objects.filter(active=True).select_related("category")
-        if (p.category_id is None or p.category_id in _ancestors(order.category))
+        for p in policies
+        if (p.category_id is None or p.category_id in ancestors)
         and (not p.tier or p.tier == order.customer.tier)
         and (p.upgraded is None or p.upgraded == order.upgraded)
     ]
@@ -73,9 +103,12 @@ def shift(policy: SlaPolicy, moment: datetime | None, by: timedelta) -> datetime
     return moment + by
 
 
-def opening_deadlines(order: WorkOrder, start: datetime) -> dict:
-    """Fields to set on a new work order: policy, response and resolution deadlines, warning."""
-    policy = policy_for(order)
+def opening_deadlines(order: WorkOrder, start: datetime, policy: SlaPolicy | None = None) -> dict:
+    """Fields to set on a new work order: policy, response and resolution deadlines, warning.
+
+    POLICY: the policy already chosen (`policy_for`), to keep the choice out of a transaction.
+    """
+    policy = policy or policy_for(order)
     if policy is None:
         return {}
     return {

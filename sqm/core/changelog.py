@@ -90,7 +90,9 @@ def _entry(instance, action: str, before: dict | None, after: dict | None, ct=No
 
 
 def record_save(sender, instance, created, raw=False, **kwargs) -> None:
-    if raw:
+    # `_log_later`: the caller writes the entry itself once the object is complete (a row
+    # whose number depends on its id is saved twice but logged once).
+    if raw or getattr(instance, "_log_later", False):
         return
     after = snapshot(instance)
     if created:
