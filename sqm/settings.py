@@ -227,3 +227,29 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("SQM_LOG_LEVEL", "WARNING")},
 }
+
+# --- SMS delivery (docs/notify.md) ---------------------------------------------- notify ---
+# Sender: `console` (each SMS as a JSON line on stdout, or appended to SQM_SMS_FILE) or `smpp`.
+SQM_SMS_BACKEND = env("SQM_SMS_BACKEND", "console")
+SQM_SMS_FILE = env("SQM_SMS_FILE")
+# A message the SMSC refused is tried again after SQM_SMS_RETRY_SECONDS (doubling each time)
+# until it has had SQM_SMS_MAX_ATTEMPTS attempts; then it is failed.
+SQM_SMS_MAX_ATTEMPTS = env_int("SQM_SMS_MAX_ATTEMPTS", 3)
+SQM_SMS_RETRY_SECONDS = env_int("SQM_SMS_RETRY_SECONDS", 60)
+# Messages left `sending` this long (a sender that died) are put back and counted as
+# possible duplicates; keep it above the SMPP response timeout.
+SQM_SMS_STALE_SECONDS = env_int("SQM_SMS_STALE_SECONDS", 300)
+# Send due SMS from the every-minute Huey job; off when a long-running `sqm sms send` does it
+# (the default with SMPP: receipts only arrive while a transceiver is bound).
+SQM_SMS_SEND_IN_JOBS = env_bool("SQM_SMS_SEND_IN_JOBS", default=SQM_SMS_BACKEND == "console")
+SQM_SMPP_HOST = env("SQM_SMPP_HOST", "127.0.0.1")
+SQM_SMPP_PORT = env_int("SQM_SMPP_PORT", 2775)
+SQM_SMPP_SYSTEM_ID = env("SQM_SMPP_SYSTEM_ID", "")
+SQM_SMPP_PASSWORD = env("SQM_SMPP_PASSWORD", "")  # or SQM_SMPP_PASSWORD_FILE
+SQM_SMPP_SYSTEM_TYPE = env("SQM_SMPP_SYSTEM_TYPE", "")
+SQM_SMPP_SOURCE_ADDR = env("SQM_SMPP_SOURCE_ADDR", "10086")
+SQM_SMPP_BIND = env("SQM_SMPP_BIND", "transceiver")  # transmitter | transceiver
+SQM_SMPP_WINDOW = env_int("SQM_SMPP_WINDOW", 10)  # submit_sm outstanding at once
+SQM_SMPP_RATE = env_int("SQM_SMPP_RATE", 100)  # submit_sm per second (0: no limit)
+SQM_SMPP_ENQUIRE_SECONDS = env_int("SQM_SMPP_ENQUIRE_SECONDS", 30)
+# --- end of SMS delivery --------------------------------------------------------------------
