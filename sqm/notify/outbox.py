@@ -38,6 +38,7 @@ from sqm.notify.choices import MessageState
 from sqm.notify.models import OutboundMessage
 from sqm.notify.rules import current_rules
 from sqm.notify.senders import Outgoing, Receipt, Result, Sender, get_sender
+from sqm.notify.smpp import SmppError
 
 log = logging.getLogger(__name__)
 
@@ -304,7 +305,12 @@ class Worker:
         """Poll until every message sent in this run has its receipts, or SECONDS passed."""
         deadline = time.monotonic() + seconds
         while True:
-            self.receipts(self.sender.poll(min(0.1, max(0.0, deadline - time.monotonic()))))
+            try:
+                receipts = self.sender.poll(min(0.1, max(0.0, deadline - time.monotonic())))
+            except SmppError as exc:  # what was sent is recorded; receipts will be late
+                log.warning("no more receipts in this run: %s", exc)
+                return
+            self.receipts(receipts)
             settled = self.summary.delivered + self.summary.undelivered >= self.summary.sent
             if settled or time.monotonic() >= deadline or self.stop():
                 return
@@ -429,7 +435,8 @@ def send(
     polling for receipts for IDLE_SECONDS between passes. LIMIT caps each pass."""
     if stale_after is None:
         stale_after = timedelta(seconds=settings.SQM_SMS_STALE_SECONDS)
-    sender = sender or get_sender()
+    # A single pass gives up on an unreachable SMSC after a few tries; a running worker waits.
+    sender = sender or get_sender(**({"connect_attempts": 5} if once else {}))
     if hasattr(sender, "client"):
         sender.client.should_stop = stop
     worker = Worker(sender, clock=clock, any_time=any_time, limit=limit, stop=stop)

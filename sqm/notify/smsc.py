@@ -80,6 +80,7 @@ class Submit:
             "text": self.text,
             "short_message": self.short_message.hex(),
             "status": self.status,
+            "received": round(self.received, 6),  # time.monotonic() of the SMSC's process
         }
 
 
