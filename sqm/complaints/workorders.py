@@ -84,14 +84,11 @@ def required_permission(action: str, order: WorkOrder) -> str:
 
 
 def in_cities(user, city_id: int) -> bool:
-    """Whether CITY_ID is one of USER's cities (the user's city ids are read once per user
-    object, i.e. once per request: intake checks this on every contact)."""
+    """Whether CITY_ID is one of USER's cities (no query after the first: intake checks this
+    on every contact)."""
     if user.is_superuser or getattr(user, "all_cities", False):
         return True
-    ids = getattr(user, "_sqm_city_ids", None)
-    if ids is None:
-        ids = user._sqm_city_ids = frozenset(user.cities.values_list("pk", flat=True))
-    return city_id in ids
+    return city_id in user.city_ids()
 
 
 def open_work_order(

@@ -10,8 +10,9 @@ class RestrictedQuerySet(models.QuerySet):
         """Rows USER may ACTION (view, add, change, delete, or a custom codename).
 
         No permission → nothing. Users bound to cities see only rows whose city path
-        (the model's `city_path`) is one of theirs; the filter becomes a subquery in the
-        same SQL statement, never a Python-side filter.
+        (the model's `city_path`) is one of theirs; the filter is part of the same SQL
+        statement (the user's city ids, read once per user object), never a Python-side
+        filter.
         """
         if user is None or not user.is_authenticated or not user.is_active:
             return self.none()
@@ -24,7 +25,7 @@ class RestrictedQuerySet(models.QuerySet):
         city_path = getattr(self.model, "city_path", None)
         if city_path is None:
             return self
-        return self.filter(**{f"{city_path}__in": user.cities.values("pk")})
+        return self.filter(**{f"{city_path}__in": sorted(user.city_ids())})
 
 
 RestrictedManager = models.Manager.from_queryset(RestrictedQuerySet)

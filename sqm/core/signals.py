@@ -86,6 +86,8 @@ def on_m2m(sender, instance, action, pk_set, model, **kwargs):
     """Audit group membership, direct permissions, group permissions and city scope."""
     if action not in {"post_add", "post_remove", "post_clear"}:
         return
+    # A user's scope changed: drop the city ids cached on that object.
+    instance.__dict__.pop("_sqm_city_ids", None)
     from django.contrib.auth import get_user_model
     from django.contrib.auth.models import Group
 

@@ -19,8 +19,19 @@ def test_it_restricts_customers_to_the_users_cities(agent, outsider, auditor, ad
 
 @pytest.mark.django_db
 def test_it_restricts_inside_the_sql(agent):
+    nanjing = city("NJ")
     sql = str(Customer.objects.restrict(agent).query)
-    assert "core_user_cities" in sql
+    assert f"city_id\" IN ({nanjing.pk})" in sql
+
+
+@pytest.mark.django_db
+def test_a_scope_change_reaches_the_same_user_object_at_once(agent):
+    nj, sz = CustomerFactory(), CustomerFactory(city=city("SZ"))
+    assert list(Customer.objects.restrict(agent)) == [nj]
+    agent.cities.add(city("SZ"))
+    assert set(Customer.objects.restrict(agent)) == {nj, sz}
+    agent.cities.clear()
+    assert list(Customer.objects.restrict(agent)) == []
 
 
 @pytest.mark.django_db
