@@ -130,11 +130,15 @@ class WorkOrder(ChangeLoggedModel):
     `sqm.complaints.workorders.do_transition` only: a guarded update plus a timeline event."""
 
     number = models.CharField(_("work order number"), max_length=24, unique=True)
+    # The FK indexes of customer, city, department and assignee are left out: each column
+    # leads a composite index below, which serves the same look-ups (and SQLite, given both,
+    # picks the single-column one for the queue and reads closed orders too).
     customer = models.ForeignKey(
         "customers.Customer",
         on_delete=models.PROTECT,
         related_name="work_orders",
         verbose_name=_("customer"),
+        db_index=False,
     )
     account = models.ForeignKey(
         "customers.Account",
@@ -145,7 +149,9 @@ class WorkOrder(ChangeLoggedModel):
         verbose_name=_("account"),
     )
     # The customer's city, copied so scoping and city lists need no join.
-    city = models.ForeignKey("core.City", on_delete=models.PROTECT, verbose_name=_("city"))
+    city = models.ForeignKey(
+        "core.City", on_delete=models.PROTECT, verbose_name=_("city"), db_index=False
+    )
     channel = models.CharField(_("channel"), max_length=24, choices=Channel.choices)
     upgraded = models.BooleanField(_("upgraded complaint"), default=False, db_index=True)
     repeat_of = models.ForeignKey(
@@ -205,6 +211,7 @@ class WorkOrder(ChangeLoggedModel):
         on_delete=models.PROTECT,
         related_name="+",
         verbose_name=_("handling department"),
+        db_index=False,
     )
     first_responsible = models.ForeignKey(
         Department,
@@ -221,6 +228,7 @@ class WorkOrder(ChangeLoggedModel):
         on_delete=models.SET_NULL,
         related_name="+",
         verbose_name=_("assignee"),
+        db_index=False,
     )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
