@@ -88,7 +88,8 @@ def test_a_message_another_worker_took_in_between_is_not_taken_again(monkeypatch
     )
 
 
-@pytest.mark.django_db(transaction=True)
+# Serialized rollback: a flush after a transactional test would drop the seeded cities.
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_concurrent_releases_never_take_the_same_message():
     if connection.vendor == "sqlite":
         pytest.skip(
