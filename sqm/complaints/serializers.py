@@ -43,8 +43,7 @@ from sqm.network.api import UserCityField
 
 # Actions offered by `transitions/`. Closing, reopening and unreachable attempts follow
 # from a callback outcome: they go through `callback/`, as on the page.
-BY_CALLBACK = (WorkOrderAction.CLOSE, WorkOrderAction.REOPEN, WorkOrderAction.CALLBACK_ATTEMPT)
-ACTIONS = [name for name in workorders.TRANSITIONS if name not in BY_CALLBACK]
+ACTIONS = workorders.DIRECT_ACTIONS
 YES_NO = [("1", _("yes")), ("0", _("no"))]
 
 

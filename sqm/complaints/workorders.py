@@ -324,7 +324,9 @@ def record_callback(
 
 
 # Actions offered as buttons; the callback outcomes drive close / reopen / attempt.
-_BY_CALLBACK = (A.CLOSE, A.REOPEN, A.CALLBACK_ATTEMPT)
+BY_CALLBACK = (A.CLOSE, A.REOPEN, A.CALLBACK_ATTEMPT)
+# The actions a user chooses directly (a page button, the API's transitions/).
+DIRECT_ACTIONS = [action for action in TRANSITIONS if action not in BY_CALLBACK]
 
 
 def available_actions(user, order: WorkOrder) -> list[str]:
@@ -332,7 +334,7 @@ def available_actions(user, order: WorkOrder) -> list[str]:
     return [
         action
         for action, step in TRANSITIONS.items()
-        if action not in _BY_CALLBACK
+        if action not in BY_CALLBACK
         and order.state in step.sources
         and user.has_perm(required_permission(action, order))
         and not (action == A.CLAIM and order.assignee_id == user.pk)
