@@ -6,11 +6,11 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
-from sqm.customers.choices import AccountStatus, Service
 from sqm.customers.models import Account
 from sqm.network.alarms import AlarmInput
 from sqm.network.models import Board, Olt, Onu, PonPort
 from sqm.network.outages import AlarmFacts, Element, Engine, MemoryStore
+from sqm.network.services import accounts_under
 from sqm.notify.rules import SHANGHAI, Rules
 
 
@@ -19,48 +19,40 @@ class Topology:
 
     def __init__(self) -> None:
         self._elements: dict[tuple, Element | None] = {}
-        self._olts: dict[str, bool] = {}
+        # The database row behind each resolved element, for `services.accounts_under`.
+        self._rows: dict[Element, Olt | Board | PonPort | Onu] = {}
 
     def resolve(self, alarm: AlarmInput) -> Element | None:
         """The element ALARM is on, with its full position; None if the topology lacks it."""
         key = (alarm.olt_id, alarm.level, alarm.frame, alarm.slot, alarm.port, alarm.onu_id)
         if key not in self._elements:
-            self._elements[key] = self._lookup(alarm)
+            row = self._lookup(alarm)
+            element = None
+            if row is not None:
+                element = alarm.element()
+                if alarm.level == "onu":  # an ONU alarm names only the ONU
+                    element = Element(alarm.olt_id, "onu", row.frame, row.slot, row.port,
+                                      alarm.onu_id)  # fmt: skip
+                self._rows[element] = row
+            self._elements[key] = element
         return self._elements[key]
 
-    def _lookup(self, alarm: AlarmInput) -> Element | None:
-        if alarm.level == "onu":
-            row = (
-                Onu.objects.filter(onu_id=alarm.onu_id, olt__olt_id=alarm.olt_id)
-                .values_list("frame", "slot", "port")
-                .first()
-            )
-            if row is None:
-                return None
-            return Element(alarm.olt_id, "onu", *row, alarm.onu_id)
+    @staticmethod
+    def _lookup(alarm: AlarmInput) -> Olt | Board | PonPort | Onu | None:
         where = {"olt__olt_id": alarm.olt_id}
         if alarm.level == "olt":
-            found = Olt.objects.filter(olt_id=alarm.olt_id).exists()
-        elif alarm.level == "board":
-            found = Board.objects.filter(**where, frame=alarm.frame, slot=alarm.slot).exists()
-        else:
-            found = PonPort.objects.filter(
+            return Olt.objects.filter(olt_id=alarm.olt_id).first()
+        if alarm.level == "board":
+            return Board.objects.filter(**where, frame=alarm.frame, slot=alarm.slot).first()
+        if alarm.level == "pon":
+            return PonPort.objects.filter(
                 **where, frame=alarm.frame, slot=alarm.slot, port=alarm.port
-            ).exists()
-        return alarm.element() if found else None
+            ).first()
+        return Onu.objects.filter(**where, onu_id=alarm.onu_id).first()
 
-    @staticmethod
-    def accounts_under(element: Element) -> list[int]:
-        """Active broadband accounts under ELEMENT (primary keys), one indexed query."""
-        accounts = Account.objects.filter(status=AccountStatus.ACTIVE, service=Service.BROADBAND)
-        position = {"onu__olt__olt_id": element.olt}
-        if element.level in ("board", "pon", "onu"):
-            position.update(onu__frame=element.frame, onu__slot=element.slot)
-        if element.level in ("pon", "onu"):
-            position["onu__port"] = element.port
-        if element.level == "onu":
-            position["onu__onu_id"] = element.onu
-        return list(accounts.filter(**position).values_list("pk", flat=True))
+    def accounts_under(self, element: Element) -> list[int]:
+        """Active broadband accounts under a resolved ELEMENT (primary keys)."""
+        return list(accounts_under(self._rows[element]).values_list("pk", flat=True))
 
 
 @dataclass

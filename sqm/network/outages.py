@@ -14,7 +14,7 @@ engine over a database store, so the replay shows exactly what the live path doe
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
@@ -100,7 +100,6 @@ class Effect:
 @dataclass
 class Engine:
     store: Store
-    effects: list[Effect] = field(default_factory=list)
 
     def raise_alarm(self, alarm: AlarmFacts) -> Effect:
         effect = Effect()
