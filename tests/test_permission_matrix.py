@@ -50,6 +50,10 @@ RECORDERS = frozenset({"hotline_agent", "first_line", "team_lead", "administrato
 OVERSEERS = frozenset({"team_lead", "quality_manager", "administrator"})
 CAUSE_EDITORS = frozenset({"second_line", "team_lead", "quality_manager", "administrator"})
 ADMINISTRATORS = frozenset({"administrator"})
+NOC = frozenset({"network_ops", "administrator"})
+ALARM_READERS = NOC | {"quality_manager"}
+ALARM = {"alarm_id": "M-1", "event": "raise", "olt_id": "OLT-MATRIX", "level": "olt",
+         "type": "LOS", "severity": "critical", "occurred_at": "2026-11-22T10:00:00"}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -146,6 +150,8 @@ ROWS = [
         body={"name": "南京鼓楼OLT09", "city": "NJ"},
         ok=201,
     ),
+    Row("/api/v1/alarms/", ALARM_READERS),
+    Row("/api/v1/alarms/", NOC, method="post", body=ALARM),
     Row("/api/v1/pon-ports/", TOPOLOGY_READERS, "list", "NJ-OLT-1"),
     Row("/api/v1/pon-ports/{port}/", TOPOLOGY_READERS, "detail"),
     Row("/api/v1/pon-ports/{port}/accounts/", TOPOLOGY_READERS, "detail"),

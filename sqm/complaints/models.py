@@ -191,6 +191,16 @@ class WorkOrder(ChangeLoggedModel):
         related_name="work_orders",
         verbose_name=_("batch cause"),
     )
+    # Set when the contact is about a known network fault: a batch answer (拦截) or a
+    # batch complaint (docs/faults.md, pre-processing).
+    fault_event = models.ForeignKey(
+        "network.FaultEvent",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="work_orders",
+        verbose_name=_("fault event"),
+    )
     state = models.CharField(
         _("state"),
         max_length=20,

@@ -13,6 +13,19 @@ VIEW_TOPOLOGY = [
     "network.view_ponport",
     "network.view_onu",
 ]
+# Fault events, their alarms and SMS: everyone who sees the network sees what is broken.
+VIEW_FAULTS = [
+    "network.view_faultevent",
+    "network.view_alarm",
+    "network.view_faulttype",
+    "notify.view_outboundmessage",
+]
+# The NOC: ingest alarms, read what was received, set a fault's estimated recovery.
+MANAGE_FAULTS = [
+    "network.add_alarmevent",
+    "network.view_alarmevent",
+    "network.change_faultevent",
+]
 EDIT_TOPOLOGY = [
     f"network.{verb}_{model}"
     for verb in ("add", "change", "delete")
@@ -54,6 +67,7 @@ ROLES: tuple[Role, ...] = (
         (
             *VIEW_CUSTOMERS,
             *VIEW_TOPOLOGY,
+            *VIEW_FAULTS,
             *VIEW_COMPLAINT_DATA,
             *FRONT_LINE_WORK,
             "complaints.do_callback",
@@ -63,7 +77,7 @@ ROLES: tuple[Role, ...] = (
     Role(
         "first_line",
         _("first-line support"),
-        (*VIEW_CUSTOMERS, *VIEW_TOPOLOGY, *VIEW_COMPLAINT_DATA, *FRONT_LINE_WORK),
+        (*VIEW_CUSTOMERS, *VIEW_TOPOLOGY, *VIEW_FAULTS, *VIEW_COMPLAINT_DATA, *FRONT_LINE_WORK),
     ),
     Role(
         "second_line",
@@ -71,6 +85,7 @@ ROLES: tuple[Role, ...] = (
         (
             *VIEW_CUSTOMERS,
             *VIEW_TOPOLOGY,
+            *VIEW_FAULTS,
             *VIEW_COMPLAINT_DATA,
             *MANAGE_CAUSES,
             "complaints.handle_back_office",
@@ -84,6 +99,7 @@ ROLES: tuple[Role, ...] = (
         (
             *VIEW_CUSTOMERS,
             *VIEW_TOPOLOGY,
+            *VIEW_FAULTS,
             *VIEW_COMPLAINT_DATA,
             *FRONT_LINE_WORK,
             *MANAGE_CAUSES,
@@ -99,12 +115,14 @@ ROLES: tuple[Role, ...] = (
         (
             *VIEW_CUSTOMERS,
             *VIEW_TOPOLOGY,
+            *VIEW_FAULTS,
             *EDIT_CUSTOMERS,
             *VIEW_COMPLAINT_DATA,
             *MANAGE_CAUSES,
             "complaints.do_callback",
             "complaints.oversee_workorders",
             "complaints.import_history",
+            "network.view_alarmevent",
             "customers.export_pii",
             "core.add_importjob",
             "core.view_importjob",
@@ -116,7 +134,9 @@ ROLES: tuple[Role, ...] = (
         (
             "customers.view_account",
             *VIEW_TOPOLOGY,
+            *VIEW_FAULTS,
             *EDIT_TOPOLOGY,
+            *MANAGE_FAULTS,
             "core.add_importjob",
             "core.view_importjob",
         ),

@@ -3,17 +3,29 @@
 from __future__ import annotations
 
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import extend_schema, extend_schema_view
-from rest_framework import serializers
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
+from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import ParseError
+from rest_framework.parsers import JSONParser
+from rest_framework.response import Response
 
-from sqm.api.schema import ErrorSerializer
+from sqm.api.pagination import Pagination
+from sqm.api.schema import AutoSchema, ErrorSerializer
 from sqm.api.viewsets import ModelViewSet, ReadOnlyViewSet
+from sqm.core.context import acting_as
 from sqm.core.models import City
 from sqm.customers.api import AccountSerializer
 from sqm.network import services
+from sqm.network.choices import AlarmOutcome
 from sqm.network.filters import OltFilterSet, OnuFilterSet, PonPortFilterSet
-from sqm.network.models import Olt, Onu, PonPort
+from sqm.network.ingest import ingest_objects
+from sqm.network.models import AlarmEvent, Olt, Onu, PonPort
 
 
 class UserCityField(serializers.SlugRelatedField):
@@ -135,7 +147,105 @@ class OnuViewSet(AccountsUnderMixin, ReadOnlyViewSet):
         return Onu.objects.restrict(self.request.user).select_related("olt")
 
 
+class AlarmEventSerializer(serializers.ModelSerializer):
+    olt_id = serializers.CharField(source="olt_code")
+    onu_id = serializers.CharField(source="onu_code")
+
+    class Meta:
+        model = AlarmEvent
+        fields = [
+            "id", "alarm_id", "event", "olt_id", "level", "frame", "slot", "port", "onu_id",
+            "type", "severity", "occurred_at", "received_at", "outcome",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+
+class AlarmInSerializer(serializers.Serializer):
+    """One alarm as the network management system sends it (docs/formats.md, alarms)."""
+
+    alarm_id = serializers.CharField(help_text=_("The management system's id of the alarm."))
+    event = serializers.ChoiceField(["raise", "clear"])
+    olt_id = serializers.CharField()
+    level = serializers.ChoiceField(["olt", "board", "pon", "onu"])
+    frame = serializers.IntegerField(required=False, help_text=_("Levels board and pon."))
+    slot = serializers.IntegerField(required=False, help_text=_("Levels board and pon."))
+    port = serializers.IntegerField(required=False, help_text=_("Level pon."))
+    onu_id = serializers.CharField(required=False, help_text=_("Level onu."))
+    type = serializers.CharField(help_text=_("e.g. LOS, power-off, link-down"))
+    severity = serializers.CharField()
+    occurred_at = serializers.CharField(help_text=_("ISO 8601; without offset: Asia/Shanghai."))
+
+
+class AlarmErrorSerializer(serializers.Serializer):
+    line = serializers.IntegerField(help_text=_("Position of the alarm in the list, from 1."))
+    key = serializers.CharField()
+    message = serializers.CharField()
+
+
+class IngestResultSerializer(serializers.Serializer):
+    counts = serializers.DictField(
+        child=serializers.IntegerField(),
+        help_text=_("received, raised, cleared, duplicates, unmatched, early_clears, "
+                    "ignored_clears, rejected, outages_started, outages_ended, "
+                    "notices_scheduled, notices_cancelled, recoveries_scheduled, opted_out"),
+    )  # fmt: skip
+    errors = AlarmErrorSerializer(many=True)
+
+
+@extend_schema_view(
+    list=extend_schema(
+        parameters=[
+            OpenApiParameter("outcome", enum=[c.value for c in AlarmOutcome]),
+            OpenApiParameter("alarm_id", str),
+            OpenApiParameter("olt_id", str),
+        ]
+    ),
+    create=extend_schema(
+        request=AlarmInSerializer(many=True),
+        responses={
+            200: OpenApiResponse(IngestResultSerializer, _("Every alarm was taken.")),
+            207: OpenApiResponse(
+                IngestResultSerializer, _("Some alarms were bad (see errors); the rest were taken.")
+            ),
+            400: OpenApiResponse(IngestResultSerializer, _("No alarm could be taken.")),
+        },
+    ),
+)
+class AlarmViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet):
+    """Alarm events from the network management system: send one alarm or a list; read
+    what was received (newest first), e.g. `?outcome=unmatched` for unknown elements."""
+
+    serializer_class = AlarmEventSerializer
+    pagination_class = Pagination
+    schema = AutoSchema()
+
+    def get_queryset(self):
+        events = AlarmEvent.objects.all()
+        for key, column in (("outcome", "outcome"), ("alarm_id", "alarm_id"),
+                            ("olt_id", "olt_code")):  # fmt: skip
+            value = self.request.query_params.get(key)
+            if value:
+                events = events.filter(**{column: value})
+        return events
+
+    parser_classes = [JSONParser]
+
+    def create(self, request, *args, **kwargs):
+        try:
+            data = request.data
+        except ParseError as exc:  # answered in the same shape as a bad alarm
+            problem = {"line": 0, "key": "-", "message": str(exc.detail)}
+            return Response({"counts": {"rejected": 1}, "errors": [problem]}, status=400)
+        items = data if isinstance(data, list) else [data]
+        with acting_as(request.user, request_id=getattr(request, "request_id", None)):
+            result = ingest_objects(items)
+        taken = len(items) - result.counts["rejected"]
+        code = 200 if not result.errors else (207 if taken else 400)
+        return Response(result.as_dict(), status=code)
+
+
 def register(router) -> None:
+    router.register("alarms", AlarmViewSet, basename="alarm")
     router.register("olts", OltViewSet, basename="olt")
     router.register("pon-ports", PonPortViewSet, basename="ponport")
     router.register("onus", OnuViewSet, basename="onu")

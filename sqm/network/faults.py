@@ -43,16 +43,29 @@ class Topology:
         if alarm.level == "olt":
             return Olt.objects.filter(olt_id=alarm.olt_id).first()
         if alarm.level == "board":
-            return Board.objects.filter(**where, frame=alarm.frame, slot=alarm.slot).first()
+            boards = Board.objects.select_related("olt")
+            return boards.filter(**where, frame=alarm.frame, slot=alarm.slot).first()
         if alarm.level == "pon":
-            return PonPort.objects.filter(
-                **where, frame=alarm.frame, slot=alarm.slot, port=alarm.port
-            ).first()
-        return Onu.objects.filter(**where, onu_id=alarm.onu_id).first()
+            return (
+                PonPort.objects.select_related("olt")
+                .filter(**where, frame=alarm.frame, slot=alarm.slot, port=alarm.port)
+                .first()
+            )
+        onus = Onu.objects.select_related("olt", "pon_port")
+        return onus.filter(**where, onu_id=alarm.onu_id).first()
+
+    def row(self, element: Element) -> Olt | Board | PonPort | Onu:
+        """The database row of ELEMENT (resolved earlier, or looked up by its position)."""
+        if element not in self._rows:
+            alarm = AlarmInput("", "raise", element.olt, element.level, element.frame,
+                               element.slot, element.port, element.onu or "", "", "",
+                               None)  # fmt: skip
+            self._rows[element] = self._lookup(alarm)
+        return self._rows[element]
 
     def accounts_under(self, element: Element) -> list[int]:
         """Active broadband accounts under a resolved ELEMENT (primary keys)."""
-        return list(accounts_under(self._rows[element]).values_list("pk", flat=True))
+        return list(accounts_under(self.row(element)).values_list("pk", flat=True))
 
 
 @dataclass

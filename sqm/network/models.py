@@ -233,3 +233,22 @@ class Outage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.account_id} {self.started_at:%Y-%m-%d %H:%M}"
+
+
+class FaultType(ChangeLoggedModel):
+    """What an alarm type means to a customer: the name used in SMS ({type}) and the
+    script hotline agents answer with (admin-editable; docs/faults.md)."""
+
+    code = models.CharField(
+        _("alarm type"), max_length=32, unique=True, help_text=_("As alarms carry it, e.g. LOS.")
+    )
+    name = models.CharField(pgettext_lazy("thing", "name"), max_length=32)
+    script = models.TextField(_("answer script"))
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("fault type")
+        verbose_name_plural = _("fault types")
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
