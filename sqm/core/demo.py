@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 
 from django.conf import settings
@@ -34,6 +35,9 @@ DEMO_MONTHS = 6
 QUEUE_SIZE = 5
 QUEUE_MIN = 3
 REFERENCE_MARKER = ".imported"
+ALARMS_MARKER = ".alarms-ingested"
+# Days of the generated alarm stream taken into the live fault path, ending today.
+DEMO_ALARM_DAYS = 7
 HISTORY_MARKER = ".history-imported"
 
 
@@ -99,6 +103,32 @@ def load_province(
     if months:
         train_category_classifier(say)
     (out / HISTORY_MARKER).write_text(f"months={months} as_of={today}\n", encoding="utf-8")
+
+
+def ingest_recent_alarms(say: Callable[[str], None], days: int = DEMO_ALARM_DAYS) -> None:
+    """Take the last DAYS of the generated alarm stream through live ingestion, so the NOC
+    pages and the agents' pre-processing show faults (those still open at midnight are
+    active). Once per demo directory."""
+    from sqm.core.generator import FILES
+    from sqm.network.alarms import read_alarm_lines
+    from sqm.network.ingest import ingest
+
+    out = demo_dir()
+    path = out / FILES["alarms"]
+    if (out / ALARMS_MARKER).exists() or not path.exists():
+        return
+    with path.open("rb") as handle:
+        alarms, _errors = read_alarm_lines(handle)  # the generator writes no bad lines
+    since = timezone.now() - timedelta(days=days)
+    raised = {a.alarm_id for a in alarms if a.event == "raise" and a.occurred_at >= since}
+    recent = sorted(
+        (a for a in alarms if a.alarm_id in raised), key=lambda a: (a.occurred_at, a.line)
+    )
+    say(gettext("ingesting %(n)s alarm events of the last %(days)s days") % {
+        "n": f"{len(recent):,}", "days": days})  # fmt: skip
+    for start in range(0, len(recent), 2000):
+        ingest(recent[start : start + 2000])
+    (out / ALARMS_MARKER).write_text(f"days={days} events={len(recent)}\n", encoding="utf-8")
 
 
 def train_category_classifier(say: Callable[[str], None]) -> None:

@@ -7,12 +7,21 @@ them on through guarded state updates.
 
 from __future__ import annotations
 
+import string
+
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from sqm.core.fields import EncryptedTextField, KeyIdField
 from sqm.core.models import ChangeLoggedModel
 from sqm.notify.choices import MessageKind, MessageState
+
+# The variables each kind of template may use (docs/faults.md).
+TEMPLATE_VARIABLES = {
+    MessageKind.FAULT: {"area", "type", "eta", "hotline", "signature"},
+    MessageKind.RECOVERY: {"area", "type", "eta", "hotline", "signature", "recovered"},
+}
 
 
 class SmsTemplate(ChangeLoggedModel):
@@ -29,6 +38,25 @@ class SmsTemplate(ChangeLoggedModel):
 
     def __str__(self) -> str:
         return self.get_kind_display()
+
+    def clean(self) -> None:
+        """Refuse variables the kind does not have, and braces that do not pair up."""
+        allowed = TEMPLATE_VARIABLES.get(self.kind, set())
+        try:
+            names = {name for _, name, _, _ in string.Formatter().parse(self.text) if name}
+        except ValueError as exc:
+            raise ValidationError({"text": _("Unpaired brace: %(e)s") % {"e": exc}}) from exc
+        unknown = sorted(names - allowed)
+        if unknown:
+            raise ValidationError(
+                {
+                    "text": _("Unknown variables: %(names)s. Allowed: %(allowed)s.")
+                    % {
+                        "names": ", ".join("{" + n + "}" for n in unknown),
+                        "allowed": ", ".join("{" + n + "}" for n in sorted(allowed)),
+                    }
+                }
+            )
 
 
 class OutboundMessage(models.Model):

@@ -41,6 +41,7 @@ class Command(BaseCommand):
             self.stdout.write(gettext("demo province already loaded; reusing it"))
         else:
             demo.load_province(customers, seed, say=self.stdout.write)
+        demo.ingest_recent_alarms(say=self.stdout.write)
         new_users = demo.ensure_users()
         if new_users:
             self.stdout.write("\n" + gettext("Demo users (shown only now — note the passwords):"))
