@@ -36,9 +36,9 @@ from django.utils import timezone
 from sqm.core.fields import refresh_personal_fields
 from sqm.notify.choices import MessageState
 from sqm.notify.models import OutboundMessage
+from sqm.notify.pdu import SmppError
 from sqm.notify.rules import current_rules
 from sqm.notify.senders import Outgoing, Receipt, Result, Sender, get_sender
-from sqm.notify.smpp import SmppError
 
 log = logging.getLogger(__name__)
 

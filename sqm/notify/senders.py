@@ -28,11 +28,11 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils import timezone
 
 from sqm.core.masking import mask_mobile
+from sqm.notify.pdu import Receipt
 from sqm.notify.rules import split_sms
 from sqm.notify.smpp import (
     Feed,
     Outgoing,
-    Receipt,
     ReceiptsHandler,
     Result,
     ResultsHandler,

@@ -40,7 +40,7 @@ from pathlib import Path
 from smpplib import consts
 from smpplib import smpp as codec
 
-from sqm.notify.smpp import ConnectionLost, decode_text, read_pdus, split_udh
+from sqm.notify.pdu import ConnectionLost, decode_text, read_pdus, split_udh
 
 RECEIVER_BINDS = {"bind_transceiver", "bind_receiver"}
 TRANSMITTER_BINDS = {"bind_transceiver", "bind_transmitter"}

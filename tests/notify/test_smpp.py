@@ -11,17 +11,10 @@ import pytest
 from smpplib import consts
 from smpplib import smpp as codec
 
+from sqm.notify.flow import BackOff, TokenBucket
+from sqm.notify.pdu import SmppError, encode_parts, parse_receipt
 from sqm.notify.rules import split_sms
-from sqm.notify.smpp import (
-    BackOff,
-    Outgoing,
-    SmppClient,
-    SmppConfig,
-    SmppError,
-    TokenBucket,
-    encode_parts,
-    parse_receipt,
-)
+from sqm.notify.smpp import Outgoing, SmppClient, SmppConfig
 from sqm.notify.smsc import Smsc
 
 CHINESE_150 = (

@@ -12,7 +12,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
 
 from sqm.notify import outbox
-from sqm.notify.smpp import SmppError
+from sqm.notify.pdu import SmppError
 
 
 def positive(value: str) -> int:
