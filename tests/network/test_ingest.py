@@ -259,3 +259,27 @@ def test_the_api_takes_one_alarm_or_a_list_and_answers_207_for_a_partly_bad_list
     unmatched = client.get("/api/v1/alarms/?outcome=unmatched").json()
     assert unmatched["count"] == 0
     assert client.get("/api/v1/alarms/?alarm_id=P1").json()["results"][0]["outcome"] == "applied"
+
+
+def test_a_flap_within_one_batch_keeps_two_outages_and_notifies_only_the_open_one(network):
+    counts = feed(
+        body("P0a", "raise", "2026-11-22T10:00:00+08:00"),
+        body("P0a", "clear", "2026-11-22T10:02:00+08:00"),
+        body("P0b", "raise", "2026-11-22T10:03:00+08:00"),
+    )
+    assert counts["outages_started"] == 4 and counts["ended_before_notice"] == 2
+    assert Outage.objects.filter(ended_at__isnull=True).count() == 2
+    assert messages() == [
+        ("A-1", "fault", "scheduled", at(10, 8)),
+        ("A-2", "fault", "scheduled", at(10, 8)),
+    ]
+    states = sorted(FaultEvent.objects.values_list("state", flat=True))
+    assert states == ["active", "cleared"]
+
+
+def test_a_late_raise_after_its_clear_in_another_batch_notifies_nothing(network):
+    feed(body("P0", "clear", "2026-11-22T10:20:00+08:00"), now=at(10, 21))
+    feed(body("P0", "raise", "2026-11-22T10:00:00+08:00"), now=at(10, 22))
+    assert Outage.objects.get(account__account_id="A-1").ended_at == at(10, 20)
+    assert not OutboundMessage.objects.exists()
+    assert FaultEvent.objects.get().state == FaultState.CLEARED
