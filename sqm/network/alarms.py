@@ -18,6 +18,9 @@ KEYS = (
     "alarm_id", "event", "olt_id", "level", "frame", "slot", "port", "onu_id", "type",
     "severity", "occurred_at",
 )  # fmt: skip
+# Critical and major alarms cut the service of every account under the element; minor ones
+# (e.g. high-temperature) are recorded but cut nothing (docs/formats.md).
+SERVICE_CUTTING = frozenset({"critical", "major"})
 # Position keys each level needs (frame/slot/port of an ONU come from the topology).
 NEEDS = {"olt": (), "board": ("frame", "slot"), "pon": ("frame", "slot", "port"), "onu": ()}
 
@@ -39,6 +42,10 @@ class AlarmInput:
     severity: str
     occurred_at: datetime
     line: int = 0
+
+    @property
+    def cuts_service(self) -> bool:
+        return self.severity.lower() in SERVICE_CUTTING
 
     def element(self) -> Element:
         return Element(self.olt_id, self.level, self.frame, self.slot, self.port, self.onu_id)

@@ -23,6 +23,7 @@ class AlarmOutcome(models.TextChoices):
     EARLY_CLEAR = "early_clear", _("clear before its raise (kept until the raise arrives)")
     IGNORED_CLEAR = "ignored_clear", _("clear of an alarm already cleared (ignored)")
     UNMATCHED = "unmatched", _("on an unknown element")
+    NO_IMPACT = "no_impact", _("minor: recorded, cuts no service")
 
 
 class FaultState(models.TextChoices):

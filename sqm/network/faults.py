@@ -28,6 +28,8 @@ class Topology:
         if key not in self._elements:
             row = self._lookup(alarm)
             element = None
+            if row is not None and alarm.level == "onu" and not _same_place(alarm, row):
+                row = None  # the NMS places the ONU elsewhere: unmatched, for the NOC
             if row is not None:
                 element = alarm.element()
                 if alarm.level == "onu":  # an ONU alarm names only the ONU
@@ -68,6 +70,12 @@ class Topology:
         return list(accounts_under(self.row(element)).values_list("pk", flat=True))
 
 
+def _same_place(alarm: AlarmInput, onu: Onu) -> bool:
+    """Whether the frame/slot/port an ONU alarm gives (if any) are the ONU's own."""
+    pairs = zip((alarm.frame, alarm.slot, alarm.port), (onu.frame, onu.slot, onu.port), strict=True)
+    return all(given is None or given == own for given, own in pairs)
+
+
 @dataclass
 class ReplayResult:
     messages: list[dict] = field(default_factory=list)
@@ -77,10 +85,11 @@ class ReplayResult:
 def replay(alarms: list[AlarmInput], rules: Rules) -> ReplayResult:
     """Every SMS the rules would send for ALARMS, with the alarms' own times as the clock.
 
-    Alarms are taken in time order (file order among equal times). A repeated (alarm_id,
-    event) is skipped; a clear of an alarm that is not active is ignored; alarms on unknown
-    elements are counted as unmatched. Outages still open at the end are ongoing: their
-    fault SMS is listed, no recovery. Nothing is stored.
+    Alarms are taken in time order (file order among equal times). Minor alarms cut no
+    service and are skipped (counted). A repeated (alarm_id, event) is skipped; a clear of
+    an alarm that is not active is ignored; alarms on unknown elements are counted as
+    unmatched. Outages still open at the end are ongoing: their fault SMS is listed, no
+    recovery. Nothing is stored.
     """
     topology = Topology()
     store = MemoryStore(topology.accounts_under)
@@ -93,6 +102,9 @@ def replay(alarms: list[AlarmInput], rules: Rules) -> ReplayResult:
             result.counts["duplicates"] += 1
             continue
         seen.add(key)
+        if not alarm.cuts_service:
+            result.counts["no_service_impact"] += 1
+            continue
         if alarm.event == "raise":
             element = topology.resolve(alarm)
             if element is None:

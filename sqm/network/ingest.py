@@ -11,8 +11,9 @@ notices in bulk when the batch ends; fault events are written at once (alarms an
 point at them).
 
 - Every received event is kept once as an `AlarmEvent` with its outcome: applied, unmatched
-  (unknown element), early clear (a clear before its raise: applied when the raise comes) or
-  ignored clear (already cleared). A repeated (alarm_id, event) changes nothing.
+  (unknown element), no impact (a minor alarm: cuts no service), early clear (a clear
+  before its raise: applied when the raise comes) or ignored clear (already cleared). A
+  repeated (alarm_id, event) changes nothing.
 - Events of a batch are applied in time order (then arrival order).
 """
 
@@ -361,6 +362,10 @@ def _apply(alarms: list[AlarmInput], now: datetime, rules: Rules, counts: Counte
         seen.add(key)
         event = _event(alarm)
         events.append(event)
+        if not alarm.cuts_service:
+            event.outcome = AlarmOutcome.NO_IMPACT
+            counts["no_service_impact"] += 1
+            continue
         if alarm.event == "raise":
             element = topology.resolve(alarm)
             if element is None:

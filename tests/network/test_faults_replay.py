@@ -123,3 +123,12 @@ def test_a_bad_line_names_its_line_and_key_and_nothing_is_replayed(network, tmp_
         call_command("faults", "replay", str(path), stdout=io.StringIO(), stderr=err)
     assert f"{path}:2: event:" in err.getvalue()
     assert f"{path}:2: occurred_at:" in err.getvalue()
+
+
+def test_a_minor_alarm_sends_nothing(network, tmp_path):
+    messages, err = run(tmp_path, [
+        alarm("T1", "raise", "2026-11-22T10:00:00+08:00", level="olt", type="high-temperature",
+              severity="minor"),
+    ])  # fmt: skip
+    assert messages == []
+    assert "no_service_impact 1" in err

@@ -141,7 +141,8 @@ def test_the_notice_time_follows_hold_down_and_window_edges(network, raised, pla
 def test_the_olt_event_absorbs_its_pon_and_onu_alarms_in_either_order(network, olt_first):
     olt = body("O1", "raise", "2026-11-22T10:00:01+08:00", level="olt")
     pon = body("P0", "raise", "2026-11-22T10:00:02+08:00")
-    onu_alarm = body("N3", "raise", "2026-11-22T10:00:03+08:00", level="onu", onu_id="ONU-3")
+    onu_alarm = body("N3", "raise", "2026-11-22T10:00:03+08:00", level="onu", onu_id="ONU-3",
+                     port_number=1)  # fmt: skip
     if olt_first:
         for data in (olt, pon, onu_alarm):
             feed(data)
@@ -283,3 +284,22 @@ def test_a_late_raise_after_its_clear_in_another_batch_notifies_nothing(network)
     assert Outage.objects.get(account__account_id="A-1").ended_at == at(10, 20)
     assert not OutboundMessage.objects.exists()
     assert FaultEvent.objects.get().state == FaultState.CLEARED
+
+
+def test_a_minor_alarm_is_recorded_but_cuts_no_service(network):
+    hot = body("H1", "raise", "2026-11-22T10:00:00+08:00", level="olt", type="high-temperature",
+               severity="minor")  # fmt: skip
+    counts = feed(hot, {**hot, "event": "clear", "occurred_at": "2026-11-22T11:00:00+08:00"})
+    assert counts["no_service_impact"] == 2
+    assert set(AlarmEvent.objects.values_list("outcome", flat=True)) == {"no_impact"}
+    assert not FaultEvent.objects.exists() and not Outage.objects.exists()
+
+
+def test_an_onu_alarm_placing_the_onu_elsewhere_is_unmatched(network):
+    wrong = body("N9", "raise", "2026-11-22T10:00:00+08:00", level="onu", onu_id="ONU-1")
+    wrong.update(frame=0, slot=1, port=7)  # ONU-1 hangs on port 0
+    right = body("N8", "raise", "2026-11-22T10:00:00+08:00", level="onu", onu_id="ONU-2")
+    counts = feed(wrong, right)
+    assert counts["unmatched"] == 1 and counts["raised"] == 1
+    assert AlarmEvent.objects.get(alarm_id="N9").outcome == AlarmOutcome.UNMATCHED
+    assert [o.account.account_id for o in Outage.objects.all()] == ["A-2"]
