@@ -19,7 +19,7 @@ from rest_framework.test import APIClient
 
 from sqm.core import audit
 from sqm.core.models import Alert, ChangeLogEntry, ImportJob
-from tests.api.data import build_nanjing, build_suzhou, token_client
+from tests.api.data import build_fault, build_nanjing, build_suzhou, token_client
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -52,6 +52,7 @@ CAUSE_EDITORS = frozenset({"second_line", "team_lead", "quality_manager", "admin
 ADMINISTRATORS = frozenset({"administrator"})
 NOC = frozenset({"network_ops", "administrator"})
 ALARM_READERS = NOC | {"quality_manager"}
+FAULT_READERS = TOPOLOGY_READERS
 ALARM = {"alarm_id": "M-1", "event": "raise", "olt_id": "OLT-MATRIX", "level": "olt",
          "type": "LOS", "severity": "critical", "occurred_at": "2026-11-22T10:00:00"}  # fmt: skip
 
@@ -59,7 +60,7 @@ ALARM = {"alarm_id": "M-1", "event": "raise", "olt_id": "OLT-MATRIX", "level": "
 @dataclass(frozen=True)
 class Row:
     # placeholders: {customer} {account} {olt} {port} {onu} {audit} {change} {alert} {order}
-    # {attachment} {cause}
+    # {attachment} {cause} {fault}
     url: str
     allowed: frozenset[str]
     scope: str | None = None  # "list" or "detail": checked against other cities too
@@ -85,6 +86,19 @@ ROWS = [
     Row("/network/olts/", TOPOLOGY_READERS, "list", "NJ-OLT-1"),
     Row("/network/olts/{olt}/", TOPOLOGY_READERS, "detail"),
     Row("/network/ports/{port}/", TOPOLOGY_READERS, "detail"),
+    Row("/network/faults/", FAULT_READERS, "list", "NJ-OLT-1"),
+    Row("/network/faults/history/", FAULT_READERS, "list", "NJ-OLT-1"),
+    Row("/network/faults/{fault}/", FAULT_READERS, "detail"),
+    Row("/network/faults/{fault}/progress/", FAULT_READERS, "detail"),
+    Row(
+        "/network/faults/{fault}/estimate/",
+        NOC,
+        "detail",
+        method="post",
+        body={"estimated_recovery": ""},
+        ok=302,
+    ),
+    Row("/network/faults/unmatched/", ALARM_READERS),
     Row("/core/audit/", AUDITORS),
     Row("/core/changelog/", AUDITORS),
     Row("/core/notifications/", EVERYONE),
@@ -241,6 +255,7 @@ def objects() -> dict[str, int]:
         "audit": entry.pk,
         "change": ChangeLogEntry.objects.latest("id").pk,
         "alert": alert.pk,
+        "fault": build_fault(nj).pk,
     }
 
 

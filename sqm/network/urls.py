@@ -1,6 +1,6 @@
 from django.urls import path
 
-from sqm.network import views
+from sqm.network import fault_views, views
 
 app_name = "network"
 urlpatterns = [
@@ -8,4 +8,10 @@ urlpatterns = [
     path("olts/export/", views.olt_export, name="olt_export"),
     path("olts/<int:pk>/", views.olt_detail, name="olt"),
     path("ports/<int:pk>/", views.port_detail, name="port"),
+    path("faults/", fault_views.fault_list, name="faults"),
+    path("faults/history/", fault_views.fault_history, name="fault_history"),
+    path("faults/unmatched/", fault_views.unmatched_alarms, name="unmatched_alarms"),
+    path("faults/<int:pk>/", fault_views.fault_detail, name="fault"),
+    path("faults/<int:pk>/estimate/", fault_views.fault_estimate, name="fault_estimate"),
+    path("faults/<int:pk>/progress/", fault_views.fault_progress, name="fault_progress"),
 ]

@@ -13,7 +13,7 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from sqm.customers.models import Account, Customer
-from sqm.network.models import Olt, Onu, PonPort
+from sqm.network.models import FaultEvent, Olt, Onu, PonPort
 from tests.factories import AccountFactory, CustomerFactory, OltFactory, city, onu, port
 
 # The Nanjing customer's personal data, looked for in response bodies.
@@ -82,3 +82,19 @@ def build_nanjing() -> CityData:
 
 def build_suzhou() -> CityData:
     return build_city("SZ", "SZ", mobile="13900000001", district="姑苏区")
+
+
+def build_fault(data: CityData) -> FaultEvent:
+    """An active fault event on the city's first PON port (no alarms, outages or SMS)."""
+    from django.utils import timezone
+
+    return FaultEvent.objects.create(
+        level="pon",
+        olt=data.olt,
+        board=data.port.board,
+        pon_port=data.port,
+        city=data.olt.city,
+        type="LOS",
+        severity="critical",
+        started_at=timezone.now(),
+    )
