@@ -2,30 +2,36 @@
 
 from __future__ import annotations
 
+import django_filters
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import (
     OpenApiParameter,
     OpenApiResponse,
     extend_schema,
+    extend_schema_field,
     extend_schema_view,
 )
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ParseError
+from rest_framework.exceptions import ValidationError as ApiValidationError
 from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 
 from sqm.api.pagination import Pagination
 from sqm.api.schema import AutoSchema, ErrorSerializer
-from sqm.api.viewsets import ModelViewSet, ReadOnlyViewSet
+from sqm.api.viewsets import ActingUserMixin, ModelViewSet, ReadOnlyViewSet
 from sqm.core.context import acting_as
 from sqm.core.models import City
 from sqm.customers.api import AccountSerializer
-from sqm.network import services
-from sqm.network.choices import AlarmOutcome
+from sqm.network import fault_queries, services
+from sqm.network.choices import AlarmLevel, AlarmOutcome, FaultState
+from sqm.network.fault_services import set_estimated_recovery
 from sqm.network.filters import OltFilterSet, OnuFilterSet, PonPortFilterSet
 from sqm.network.ingest import ingest_objects
-from sqm.network.models import AlarmEvent, Olt, Onu, PonPort
+from sqm.network.models import AlarmEvent, FaultEvent, Olt, Onu, PonPort
 
 
 class UserCityField(serializers.SlugRelatedField):
@@ -244,8 +250,149 @@ class AlarmViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, viewsets.Gene
         return Response(result.as_dict(), status=code)
 
 
+# --- fault events (docs/faults.md, NOC pages) -------------------------------------------------
+
+
+class SmsCountsSerializer(serializers.Serializer):
+    scheduled = serializers.IntegerField()
+    sending = serializers.IntegerField()
+    sent = serializers.IntegerField()
+    delivered = serializers.IntegerField()
+    failed = serializers.IntegerField()
+    cancelled = serializers.IntegerField()
+    total = serializers.IntegerField(help_text=gettext_lazy("Every SMS but the cancelled."))
+    done = serializers.IntegerField(help_text=gettext_lazy("Sent, delivered or failed."))
+    waiting = serializers.IntegerField(help_text=gettext_lazy("Scheduled or sending."))
+    percent = serializers.IntegerField(help_text=gettext_lazy("done × 100 / total, rounded down."))
+
+
+class FaultEventSerializer(serializers.ModelSerializer):
+    olt = serializers.SlugRelatedField(slug_field="olt_id", read_only=True)
+    city = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    # Plain strings in the schema: an enum here would collide with other `level` and `state`
+    # enums (work orders) and rename their schema components.
+    level = serializers.CharField(read_only=True, help_text=gettext_lazy("olt, board, pon or onu"))
+    state = serializers.CharField(
+        read_only=True,
+        help_text=gettext_lazy("active, cleared, or merged (into the wider event `merged_into`)"),
+    )
+    element = serializers.SerializerMethodField(
+        help_text=gettext_lazy("The failed element: OLT ID, frame/slot/port, ONU ID.")
+    )
+    type_name = serializers.CharField(
+        read_only=True, allow_null=True, help_text=gettext_lazy("The fault type's name.")
+    )
+    sms = serializers.SerializerMethodField(help_text=gettext_lazy("The event's SMS by state."))
+    opted_out = serializers.SerializerMethodField(
+        help_text=gettext_lazy("Cut-off accounts whose customer opted out of service SMS.")
+    )
+
+    class Meta:
+        model = FaultEvent
+        fields = [
+            "id", "level", "olt", "element", "board", "pon_port", "onu", "city", "type",
+            "type_name", "severity", "state", "merged_into", "started_at", "ended_at",
+            "estimated_recovery", "affected_accounts", "opted_out", "sms",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+    def get_element(self, fault) -> str:
+        return fault_queries.element_label(fault)
+
+    @extend_schema_field(SmsCountsSerializer)
+    def get_sms(self, fault) -> dict:
+        counts = self.context.get("sms", {}).get(fault.pk)
+        if counts is None:
+            counts = fault_queries.sms_counts([fault.pk])[fault.pk]
+        return counts.as_dict()
+
+    def get_opted_out(self, fault) -> int:
+        found = self.context.get("opted_out", {}).get(fault.pk)
+        if found is None:
+            found = fault_queries.opted_out_counts([fault.pk])[fault.pk]
+        return found
+
+
+class FaultEstimateSerializer(serializers.Serializer):
+    estimated_recovery = serializers.DateTimeField(
+        allow_null=True,
+        help_text=gettext_lazy(
+            "When service should be back (ISO 8601); null removes the estimate. Fault SMS "
+            "still waiting are rewritten with it."
+        ),
+    )
+
+
+class FaultEventFilterSet(django_filters.FilterSet):
+    state = django_filters.ChoiceFilter(choices=FaultState.choices)
+    city = django_filters.CharFilter(field_name="city__code", label=gettext_lazy("City code"))
+    level = django_filters.ChoiceFilter(choices=AlarmLevel.choices)
+
+    class Meta:
+        model = FaultEvent
+        fields = ["state", "city", "level"]
+
+
+@extend_schema_view(
+    partial_update=extend_schema(
+        request=FaultEstimateSerializer,
+        responses={200: FaultEventSerializer},
+    ),
+)
+class FaultEventViewSet(
+    ActingUserMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Fault events in your cities, newest first, with their SMS counts by state
+    (`?state=active` for what is broken now). The NOC sets an event's estimated recovery
+    with PATCH; nothing else of an event is written through the API."""
+
+    serializer_class = FaultEventSerializer
+    filterset_class = FaultEventFilterSet
+    pagination_class = Pagination
+    schema = AutoSchema()
+    http_method_names = ["get", "patch", "head", "options"]
+
+    def get_queryset(self):
+        faults = fault_queries.visible_faults(self.request.user)
+        if self.action == "partial_update":
+            faults = faults.filter(
+                pk__in=FaultEvent.objects.restrict(self.request.user, "change").values("pk")
+            )
+        return faults.order_by("-started_at", "-id")
+
+    def list(self, request, *args, **kwargs):
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        ids = [fault.pk for fault in page]
+        context = {
+            **self.get_serializer_context(),
+            "sms": fault_queries.sms_counts(ids),
+            "opted_out": fault_queries.opted_out_counts(ids),
+        }
+        return self.get_paginated_response(
+            FaultEventSerializer(page, many=True, context=context).data
+        )
+
+    def partial_update(self, request, *args, **kwargs):
+        fault = self.get_object()
+        data = FaultEstimateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            with self.acting():
+                set_estimated_recovery(
+                    request.user, fault, data.validated_data["estimated_recovery"]
+                )
+        except DjangoValidationError as exc:
+            raise ApiValidationError({"estimated_recovery": exc.messages}) from exc
+        return Response(self.get_serializer(self.get_object()).data)
+
+
 def register(router) -> None:
     router.register("alarms", AlarmViewSet, basename="alarm")
+    router.register("fault-events", FaultEventViewSet, basename="faultevent")
     router.register("olts", OltViewSet, basename="olt")
     router.register("pon-ports", PonPortViewSet, basename="ponport")
     router.register("onus", OnuViewSet, basename="onu")

@@ -7,9 +7,12 @@ import re
 from datetime import datetime
 
 import pytest
+import schemathesis
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from hypothesis import HealthCheck, Phase, given, settings
+from rest_framework.authtoken.models import Token
 
 from sqm.core.models import ChangeLogEntry
 from sqm.network.alarms import parse_alarm
@@ -19,6 +22,8 @@ from sqm.network.ingest import ingest
 from sqm.network.models import FaultEvent
 from sqm.notify.models import OutboundMessage
 from sqm.notify.rules import SHANGHAI
+from tests.api.data import token_client
+from tests.api.test_schemathesis import CHECKS, openapi, wsgi_app  # noqa: F401 (fixture)
 from tests.factories import AccountFactory, CustomerFactory, OltFactory, UserFactory, city, onu
 from tests.factories import port as make_port
 
@@ -369,3 +374,123 @@ def test_the_pages_speak_chinese_by_default(network, noc, client):
         response = client.get(url)
         assert response.status_code == 200, url
         assert 'lang="zh-hans"' in response.content.decode()
+
+
+# --- the API -----------------------------------------------------------------------------------
+
+
+def test_the_api_lists_fault_events_filtered_by_state_city_and_level(network, admin, noc):
+    feed(alarm("P0", "raise", at(10)), alarm("S0", "raise", at(10), olt="OLT-S"))
+    feed(alarm("P1", "raise", at(10, 1), port=1))
+    feed(alarm("P1", "clear", at(10, 2), port=1), now=at(10, 2))
+    api = token_client(admin)
+
+    def ids(query: str = "") -> list[str]:
+        response = api.get("/api/v1/fault-events/" + query)
+        assert response.status_code == 200, response.content
+        return sorted(r["element"] for r in response.json()["results"])
+
+    assert ids() == ["OLT-L 0/1/0", "OLT-L 0/1/1", "OLT-S 0/1/0"]
+    assert ids("?state=active") == ["OLT-L 0/1/0", "OLT-S 0/1/0"]
+    assert ids("?city=NJ&state=cleared") == ["OLT-L 0/1/1"]
+    assert ids("?level=olt") == []
+    assert api.get("/api/v1/fault-events/?state=broken").status_code == 400
+    mine = token_client(noc).get("/api/v1/fault-events/").json()
+    assert {r["city"] for r in mine["results"]} == {"NJ"}
+    row = mine["results"][0]
+    assert set(row["sms"]) >= {"scheduled", "sending", "sent", "delivered", "failed",
+                               "cancelled", "total", "done", "percent"}  # fmt: skip
+
+
+def test_the_api_gives_one_event_with_its_sms_counts(network, noc):
+    feed(alarm("P0", "raise", at(10)))
+    fault = fault_of("P0")
+    OutboundMessage.objects.filter(fault_event=fault).filter(account__account_id="A-1").update(
+        state="sent"
+    )
+    data = token_client(noc).get(f"/api/v1/fault-events/{fault.pk}/").json()
+    assert (data["level"], data["olt"], data["city"], data["state"]) == (
+        "pon",
+        "OLT-L",
+        "NJ",
+        "active",
+    )
+    assert data["affected_accounts"] == 2 and data["opted_out"] == 0
+    assert (data["sms"]["sent"], data["sms"]["scheduled"], data["sms"]["percent"]) == (1, 1, 50)
+
+
+def test_the_api_sets_the_estimate_only_and_rewrites_waiting_sms(network, noc, agent_nj, outsider):
+    feed(alarm("P0", "raise", at(10)), alarm("S0", "raise", at(10), olt="OLT-S"))
+    fault, other = fault_of("P0"), fault_of("S0")
+    url = f"/api/v1/fault-events/{fault.pk}/"
+    api = token_client(noc)
+    response = api.patch(
+        url, {"estimated_recovery": "2026-11-22T18:00:00+08:00", "state": "cleared"}, format="json"
+    )
+    assert response.status_code == 200, response.content
+    assert response.json()["state"] == "active"  # only the estimate is writable
+    assert response.json()["estimated_recovery"] == "2026-11-22T18:00:00+08:00"
+    assert all(
+        "预计11月22日18:00前恢复" in m.text
+        for m in OutboundMessage.objects.filter(fault_event=fault)
+    )
+    entry = ChangeLogEntry.objects.filter(object_id=str(fault.pk)).order_by("-id").first()
+    assert entry.user == noc
+    early = api.patch(url, {"estimated_recovery": "2026-11-22T09:00:00+08:00"}, format="json")
+    assert early.status_code == 400 and "estimated_recovery" in early.json()
+    assert api.put(url, {"estimated_recovery": None}, format="json").status_code == 405
+    assert api.patch(f"/api/v1/fault-events/{other.pk}/", {}, format="json").status_code == 404
+    denied = token_client(agent_nj).patch(url, {"estimated_recovery": None}, format="json")
+    assert denied.status_code == 403
+    assert token_client(outsider).get(url).status_code == 404
+
+
+FAULT_OPERATIONS = sorted(
+    (path, method.upper())
+    for path, item in openapi()["paths"].items()
+    for method in item
+    if path.startswith("/api/v1/fault-events/") and method in {"get", "patch"}
+)
+
+
+def test_the_fault_event_operations_are_in_the_schema():
+    assert FAULT_OPERATIONS == [
+        ("/api/v1/fault-events/", "GET"),
+        ("/api/v1/fault-events/{id}/", "GET"),
+        ("/api/v1/fault-events/{id}/", "PATCH"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("path", "method"), FAULT_OPERATIONS, ids=[f"{m} {p}" for p, m in FAULT_OPERATIONS]
+)
+def test_the_fault_event_api_conforms_to_its_schema_on_a_real_event(
+    network,
+    wsgi_app,  # noqa: F811
+    admin,
+    path,
+    method,
+):
+    feed(alarm("P0", "raise", at(10)), alarm("P1", "raise", at(10), port=1))
+    feed(alarm("P1", "clear", at(10, 2), port=1), now=at(10, 2))
+    schema = schemathesis.openapi.from_dict(openapi())
+    schema.app = wsgi_app
+    operation = schema[path][method]
+    headers = {"Authorization": f"Token {Token.objects.get_or_create(user=admin)[0].key}"}
+    cases = operation.as_strategy()
+    if "{id}" in path:
+        cases = operation.as_strategy(path_parameters={"id": fault_of("P0").pk})
+
+    @settings(
+        max_examples=15,
+        deadline=None,
+        derandomize=True,
+        database=None,
+        phases=[Phase.explicit, Phase.generate],
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(case=cases)
+    def check(case):
+        case.call_and_validate(headers=headers, checks=CHECKS)
+
+    check()
