@@ -61,25 +61,48 @@ def record_contact(
     description: str,
     intake: Intake,
     account=None,
+    fault_event=None,
+    reason: str | None = None,
 ):
     """Record one customer contact (每诉必录): triage it by the entry rules, then write it.
 
     A complaint work order enters the lifecycle with its SLA clock; a service request or a
     direct-answer complaint is written closed. Returns (record, decision).
+
+    A complaint work order opened while an open outage covers the customer's account (the
+    chosen one; any of theirs when none is chosen) is linked to that fault event as a batch
+    complaint. FAULT_EVENT links the record to that fault instead, and REASON replaces the
+    triage reason: a batch answer (`preprocessing.do_batch_answer`).
     """
+    from contextlib import nullcontext
+    from dataclasses import replace
+
+    from django.db import transaction
+
+    from sqm.complaints import preprocessing
+    from sqm.complaints.choices import RecordType
     from sqm.complaints.workorders import open_work_order
 
     decision = triage(intake)
-    order = open_work_order(
-        user,
-        customer=customer,
-        account=account,
-        category=category,
-        channel=channel,
-        description=description,
-        decision=decision,
-        intake=intake,
-    )
+    if reason:
+        decision = replace(decision, reason=reason)
+    fault_id = getattr(fault_event, "pk", None)
+    if fault_id is None and decision.record_type == RecordType.COMPLAINT_WORK_ORDER:
+        fault_id = preprocessing.covering_fault(customer, account)  # read before writing
+    # The record and its link commit together (no savepoint when there is nothing to link).
+    with transaction.atomic() if fault_id is not None else nullcontext():
+        order = open_work_order(
+            user,
+            customer=customer,
+            account=account,
+            category=category,
+            channel=channel,
+            description=description,
+            decision=decision,
+            intake=intake,
+        )
+        if fault_id is not None:
+            preprocessing.link_fault(user, order, fault_id)
     return order, decision
 
 
