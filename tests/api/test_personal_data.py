@@ -6,7 +6,7 @@ from drf_spectacular.generators import SchemaGenerator
 
 from sqm.core.models import Alert, AuditEntry, ChangeLogEntry
 from sqm.customers.models import Customer
-from tests.api.data import ADDRESS, ID_NUMBER, MOBILE, NAME
+from tests.api.data import ADDRESS, ID_NUMBER, MOBILE, NAME, build_fault
 from tests.complaints.helpers import record
 
 pytestmark = pytest.mark.django_db
@@ -33,6 +33,7 @@ def object_ids(nj, order) -> dict[str, object]:
             content_type=customer_type, object_id=str(nj.customer.pk)
         ).pk,
         "alerts": Alert.objects.get().pk,
+        "fault-events": build_fault(nj).pk,
     }
 
 

@@ -28,6 +28,7 @@ from schemathesis.specs.openapi.checks import (
 
 from sqm.core import audit
 from sqm.core.models import Alert, ChangeLogEntry
+from tests.api.data import build_fault
 
 CHECKS = [
     not_a_server_error,
@@ -75,6 +76,7 @@ def existing_ids(nj, sz, agent) -> dict[str, int]:
         "audit-entries": entry.pk,
         "change-log": ChangeLogEntry.objects.latest("id").pk,
         "alerts": alert.pk,
+        "fault-events": build_fault(nj).pk,
     }
 
 
