@@ -53,7 +53,7 @@ def count(page, state: str, kind: str = "all"):
 def test_the_noc_sets_an_estimate_and_watches_the_sms_go_out(page, live_server, noc, fault):
     login(page, live_server, noc)
 
-    page.locator("#nav-faults").click()
+    page.locator("nav a[href='/network/faults/']").click()
     page.wait_for_url("**/network/faults/")
     row = page.locator(f'#faults tr[data-fault="{fault.pk}"]')
     expect(row).to_have_count(1)
