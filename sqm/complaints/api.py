@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 
 import django_filters
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied
@@ -30,7 +31,7 @@ from sqm.api.exceptions import Conflict
 from sqm.api.pagination import Pagination
 from sqm.api.schema import VALIDATION_ERROR, AutoSchema, ErrorSerializer
 from sqm.api.viewsets import ReadOnlyViewSet
-from sqm.complaints import queries, records, services, workorders
+from sqm.complaints import preprocessing, queries, records, services, workorders
 from sqm.complaints.choices import (
     NeedArea,
 )
@@ -44,6 +45,7 @@ from sqm.complaints.models import (
 from sqm.complaints.serializers import (
     AttachmentSerializer,
     AttachmentUploadSerializer,
+    BatchAnswerSerializer,
     BreachReasonSerializer,
     CallbackSerializer,
     CategorySerializer,
@@ -164,6 +166,7 @@ CONFLICT = OpenApiResponse(
     _("Someone else changed the work order since the version you sent; reload it."),
 )
 SEEN_VERSION = {"version": 3}
+INTERCEPTION_DAYS = 7  # the overview's interception rate covers the last week
 
 
 class IntakeViewSet(viewsets.GenericViewSet):
@@ -218,6 +221,7 @@ class WorkOrderViewSet(ReadOnlyViewSet):
         "attachments": [VIEW, "complaints.add_workorderattachment"],
         "breach_reason": [VIEW],
         "cause": [VIEW, "complaints.change_complaintcause"],
+        "batch_answer": [VIEW, "complaints.add_workorder", "network.view_faultevent"],
     }
 
     def get_queryset(self):
@@ -329,8 +333,53 @@ class WorkOrderViewSet(ReadOnlyViewSet):
     @extend_schema(responses=OverviewSerializer)
     @action(detail=False)
     def overview(self, request):
-        """Team leads: open, overdue and near-deadline counts, by department and by city."""
-        return Response(OverviewSerializer(queries.overview(request.user)).data)
+        """Team leads: open, overdue and near-deadline counts, by department and by city;
+        contacts about known faults over the last 7 days and the interception rate."""
+        now = timezone.now()
+        summary = vars(queries.overview(request.user, now)).copy()
+        summary["interception"] = preprocessing.interception_counts(
+            request.user, now - timedelta(days=INTERCEPTION_DAYS), now
+        )
+        return Response(OverviewSerializer(summary).data)
+
+    @extend_schema(
+        request=BatchAnswerSerializer,
+        responses={201: WorkOrderDetailSerializer},
+        examples=[
+            OpenApiExample(
+                "answered from a known fault",
+                value={
+                    "customer": "C00000042",
+                    "account": "A00000042",
+                    "fault_event": 17,
+                    "description": "客户来电反映宽带无法上网，已告知区域光缆中断及预计恢复时间",
+                },
+                request_only=True,
+            )
+        ],
+    )
+    @action(detail=False, methods=["post"], url_path="batch-answer")
+    def batch_answer(self, request):
+        """Record a contact answered from a known fault (投诉预处理, 批量答复): a closed
+        direct-answer complaint linked to the fault event; no work order is opened.
+
+        Refused (400) when the fault event is no longer active, or covers neither the given
+        account nor, without one, any of the customer's accounts. The same service as the
+        intake page's batch-answer button."""
+        body = BatchAnswerSerializer(data=request.data, context=self.get_serializer_context())
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        with service_errors():
+            order = preprocessing.do_batch_answer(
+                request.user,
+                data["customer"],
+                data["account"],
+                data["fault_event"],
+                description=data["description"],
+                channel=data["channel"],
+                category=data["category"],
+            )
+        return Response(self.order_response(order).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(
         request=TransitionSerializer,

@@ -40,6 +40,7 @@ from sqm.core.crypto import lookup_hash
 from sqm.customers.models import Customer
 from sqm.customers.services import accounts_of
 from sqm.network.api import UserCityField
+from sqm.network.models import FaultEvent
 
 # Actions offered by `transitions/`. Closing, reopening and unreachable attempts follow
 # from a callback outcome: they go through `callback/`, as on the page.
@@ -206,6 +207,7 @@ class WorkOrderSerializer(serializers.ModelSerializer):
             "assignee",
             "repeat_of",
             "cause",
+            "fault_event",
             "remediation",
             "created",
             "response_due",
@@ -367,6 +369,41 @@ class RecordSerializer(serializers.Serializer):
 
 class IntakeSerializer(RecordSerializer, IntakeFactsSerializer):
     """A customer contact to record (every contact is recorded, 每诉必录)."""
+
+
+class BatchAnswerSerializer(RecordSerializer):
+    """A contact answered from a known fault (投诉预处理): recorded as a closed direct-answer
+    complaint linked to the fault event; no work order is opened."""
+
+    fault_event = serializers.IntegerField(
+        min_value=1,
+        max_value=2**63 - 1,
+        help_text=_("Id of an active fault event covering the customer's account."),
+    )
+    channel = serializers.ChoiceField(choices=Channel.choices, default=Channel.HOTLINE)
+    category = serializers.SlugRelatedField(
+        slug_field="code",
+        queryset=services.filing_categories(),
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text=_("Code of an active third-level category; NQ.BB.03 when absent."),
+    )
+    description = serializers.CharField(
+        max_length=4000,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text=_("What the customer said; a standard text when empty."),
+    )
+
+    def validate_fault_event(self, value: int) -> FaultEvent:
+        fault = FaultEvent.objects.restrict(self.context["request"].user).filter(pk=value).first()
+        if fault is None:
+            raise serializers.ValidationError(
+                gettext("No fault event %(id)s in your cities.") % {"id": value}
+            )
+        return fault
 
 
 class IntakeResultSerializer(serializers.Serializer):
@@ -587,8 +624,26 @@ class CityCountsSerializer(Counts):
     city_name = serializers.CharField(source="city__name")
 
 
+class InterceptionSerializer(serializers.Serializer):
+    since = serializers.DateTimeField()
+    until = serializers.DateTimeField()
+    intercepted = serializers.IntegerField(
+        help_text=_("Contacts about a known fault answered without a work order.")
+    )
+    batch_complaints = serializers.IntegerField(
+        help_text=_("Work orders opened while a fault covered the customer, linked to it.")
+    )
+    rate = serializers.FloatField(
+        allow_null=True,
+        help_text=_("intercepted / (intercepted + batch_complaints); null when both are 0."),
+    )
+
+
 class OverviewSerializer(Counts):
     upgraded_open = serializers.IntegerField()
     remediation_open = serializers.IntegerField()
     by_department = DepartmentCountsSerializer(many=True)
     by_city = CityCountsSerializer(many=True)
+    interception = InterceptionSerializer(
+        help_text=_("Known faults over the last 7 days: batch answers against batch complaints.")
+    )

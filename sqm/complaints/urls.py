@@ -8,6 +8,7 @@ urlpatterns = [
     path("intake/customer/", views.intake_customer, name="intake_customer"),
     path("intake/triage/", views.intake_triage, name="intake_triage"),
     path("intake/suggest/", views.intake_suggest, name="intake_suggest"),
+    path("intake/batch-answer/", views.batch_answer, name="batch_answer"),
     path("queue/", views.queue, name="queue"),
     path("orders/", views.order_list, name="orders"),
     path("orders/export/", views.order_export, name="order_export"),

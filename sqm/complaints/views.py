@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
-from django.utils.http import urlencode
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from sqm.complaints import queries, records, services, textmining, workorders
+from sqm.complaints import preprocessing, queries, records, services, textmining, workorders
 from sqm.complaints.choices import CauseKind, Channel, RecordType, WorkOrderState
 from sqm.complaints.choices import WorkOrderAction as A
 from sqm.complaints.forms import (
@@ -36,8 +39,10 @@ from sqm.core.exporting import xlsx_response
 from sqm.core.models import City
 from sqm.customers.models import Customer
 from sqm.customers.services import accounts_of, search_customers
+from sqm.network.models import FaultEvent
 
 PER_PAGE = 50
+INTERCEPTION_DAYS = 7  # the team overview's interception rate covers the last week
 
 
 class Window:
@@ -109,6 +114,7 @@ def intake(request):
         customer = (
             Customer.objects.restrict(request.user).filter(pk=form.data.get("customer")).first()
         )
+    accounts = list(accounts_of(request.user, customer)) if customer else []
     return render(
         request,
         "complaints/intake.html",
@@ -116,7 +122,8 @@ def intake(request):
             "form": form,
             "customer": customer,
             "found": [customer] if customer else [],
-            "accounts": accounts_of(request.user, customer) if customer else [],
+            "accounts": accounts,
+            "situation": preprocessing.fault_situation(request.user, accounts),
             "decision": _preview(form.data) if request.method == "POST" else None,
         },
     )
@@ -134,7 +141,7 @@ def intake_customer(request):
     """htmx: find the customer by mobile number, customer ID or account number."""
     query = request.GET.get("lookup", "").strip()
     found = list(search_customers(request.user, query)[:10]) if query else []
-    accounts = accounts_of(request.user, found[0]) if len(found) == 1 else []
+    accounts = list(accounts_of(request.user, found[0])) if len(found) == 1 else []
     recent = []
     if len(found) == 1:
         recent = _decorate(
@@ -148,7 +155,13 @@ def intake_customer(request):
     return render(
         request,
         "complaints/_intake_customer.html",
-        {"query": query, "found": found, "accounts": accounts, "recent": recent},
+        {
+            "query": query,
+            "found": found,
+            "accounts": accounts,
+            "recent": recent,
+            "situation": preprocessing.fault_situation(request.user, accounts),
+        },
     )
 
 
@@ -176,6 +189,82 @@ def intake_suggest(request):
         "complaints/_intake_suggest.html",
         {"suggestions": suggestions, "similar": similar},
     )
+
+
+class BatchAnswerForm(forms.Form):
+    """A contact answered from a known fault: who, which fault, and what was said so far."""
+
+    customer = forms.IntegerField(min_value=1, max_value=2**63 - 1)
+    account = forms.IntegerField(min_value=1, max_value=2**63 - 1, required=False)
+    fault_event = forms.IntegerField(min_value=1, max_value=2**63 - 1)
+    channel = forms.ChoiceField(choices=Channel.choices, required=False)
+    description = forms.CharField(max_length=4000, required=False)
+    category = forms.ModelChoiceField(queryset=services.filing_categories(), required=False)
+
+
+@require_POST
+@permission_required("complaints.add_workorder")
+def batch_answer(request):
+    """Record the contact as answered from the known fault (批量答复): a closed direct-answer
+    complaint linked to the fault event. From the intake page (htmx) the answer is the
+    record's number, and the page clears its form; from a customer or account page, the
+    record's page."""
+    form = BatchAnswerForm(request.POST)
+    order, errors = None, []
+    if not form.is_valid():
+        errors = [_("Find the customer and choose the fault first.")]
+    else:
+        data = form.cleaned_data
+        user = request.user
+        customer = Customer.objects.restrict(user).filter(pk=data["customer"]).first()
+        fault = FaultEvent.objects.restrict(user).filter(pk=data["fault_event"]).first()
+        account = None
+        if customer is not None and data.get("account"):
+            account = accounts_of(user, customer).filter(pk=data["account"]).first()
+        if customer is None:
+            errors = [_("Find the customer first.")]
+        elif fault is None:
+            errors = [_("No such fault event in your cities.")]
+        elif data.get("account") and account is None:
+            errors = [_("The customer has no such account.")]
+        else:
+            try:
+                order = preprocessing.do_batch_answer(
+                    user,
+                    customer,
+                    account,
+                    fault,
+                    description=data.get("description") or "",
+                    channel=data.get("channel") or Channel.HOTLINE,
+                    category=data.get("category"),
+                )
+            except ValidationError as exc:
+                errors = exc.messages
+    if request.htmx:
+        response = render(
+            request,
+            "complaints/_batch_answer_result.html",
+            {"order": order, "errors": errors},
+            status=400 if errors else 200,
+        )
+        if order is not None:
+            response["HX-Trigger-After-Settle"] = "sqm:batch-answered"
+        return response
+    if order is not None:
+        messages.success(
+            request,
+            _("Answered from the known fault and recorded as %(kind)s: %(number)s.")
+            % {"kind": RecordType(order.record_type).label, "number": order.number},
+        )
+        return redirect("complaints:order", pk=order.pk)
+    back = request.POST.get("next", "")
+    if back and url_has_allowed_host_and_scheme(
+        back, {request.get_host()}, require_https=request.is_secure()
+    ):
+        for error in errors:
+            messages.error(request, error)
+        return redirect(back)
+    return render(request, "complaints/batch_answer_refused.html", {"errors": errors}, status=400)
 
 
 # --- lists ------------------------------------------------------------------------------
@@ -245,6 +334,9 @@ def overview(request):
     upgraded = queries.search(request.user, queries.Filters(upgraded=True, open_only=True), now)[
         :20
     ]
+    interception = preprocessing.interception_counts(
+        request.user, now - timedelta(days=INTERCEPTION_DAYS), now
+    )
     return render(
         request,
         "complaints/overview.html",
@@ -252,6 +344,8 @@ def overview(request):
             "summary": summary,
             "urgent": _decorate(list(urgent), now),
             "upgraded": _decorate(list(upgraded), now),
+            "interception": interception,
+            "interception_days": INTERCEPTION_DAYS,
         },
     )
 

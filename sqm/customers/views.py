@@ -4,6 +4,7 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext as _
 
+from sqm.complaints.preprocessing import fault_situation
 from sqm.core.decorators import permission_required
 from sqm.core.exporting import xlsx_response
 from sqm.core.views import paginate
@@ -40,16 +41,32 @@ def customer_detail(request, pk: int):
         except ValidationError as exc:
             form.add_error("reason", exc)
     template = "customers/_pii.html" if request.htmx else "customers/customer_detail.html"
+    # The reveal fragment shows the personal data alone: no accounts, no faults.
+    accounts = [] if request.htmx else list(services.accounts_of(request.user, customer))
     return render(
         request,
         template,
         {
             "customer": customer,
-            "accounts": services.accounts_of(request.user, customer),
+            "accounts": accounts,
             "form": form,
             "revealed": revealed,
             "can_reveal": request.user.has_perm("customers.reveal_customer"),
+            "situation": fault_situation(request.user, accounts),
+            "can_batch_answer": _can_batch_answer(request.user),
         },
+    )
+
+
+def _can_batch_answer(user) -> bool:
+    """Whether USER may record a contact as answered from a known fault (投诉预处理)."""
+    return all(
+        user.has_perm(perm)
+        for perm in (
+            "complaints.add_workorder",
+            "customers.view_customer",
+            "network.view_faultevent",
+        )
     )
 
 
@@ -75,7 +92,15 @@ def account_detail(request, pk: int):
     account = get_object_or_404(
         Account.objects.restrict(request.user).select_related("customer", "onu__pon_port"), pk=pk
     )
-    return render(request, "customers/account_detail.html", {"account": account})
+    return render(
+        request,
+        "customers/account_detail.html",
+        {
+            "account": account,
+            "situation": fault_situation(request.user, [account]),
+            "can_batch_answer": _can_batch_answer(request.user),
+        },
+    )
 
 
 def _wants_pii(request) -> bool:

@@ -1,6 +1,6 @@
 """Pre-processing for the hotline (投诉预处理): the fault situation of a customer's accounts,
 batch answers from a known fault, work orders during a fault linked as batch complaints,
-and the interception rate."""
+and the interception rate — as services, on the pages and through the API."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 from django.utils import timezone
 
 from sqm.complaints import preprocessing
@@ -24,6 +25,7 @@ from sqm.network.ingest import ingest
 from sqm.network.models import FaultEvent
 from sqm.notify.models import OutboundMessage
 from sqm.notify.rules import SHANGHAI
+from tests.api.data import token_client
 from tests.factories import AccountFactory, CustomerFactory, OltFactory, city, onu, port
 
 pytestmark = pytest.mark.django_db
@@ -318,3 +320,164 @@ def test_the_interception_rate_counts_both(net, people):
     assert interception_counts(people["sz_lead"], *week).batch_complaints == 0
     earlier = interception_counts(people["lead"], now - timedelta(days=14), now - timedelta(days=7))
     assert (earlier.intercepted, earlier.batch_complaints, earlier.rate) == (0, 0, None)
+
+
+# --- pages -------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def live_fault(net):
+    """A PON fault that started an hour ago (so its SMS count as recent)."""
+    started = timezone.now().replace(microsecond=0) - timedelta(hours=1)
+    return pon_down(started)
+
+
+def test_the_intake_look_up_shows_the_fault_panel_with_the_batch_answer_button(
+    client, net, people, live_fault
+):
+    client.force_login(people["agent"])
+    response = client.get(reverse("complaints:intake_customer"), {"lookup": "C-PRE"})
+    html = response.content.decode()
+    assert 'id="preprocessing"' in html
+    assert "南京玄武OLT01 0/1/0" in html and "玄武区" in html
+    assert f'id="batch-answer-{live_fault.pk}"' in html
+    assert 'data-state="down"' in html
+    assert "13900001111" not in html
+
+
+def test_the_intake_look_up_shows_no_panel_while_the_network_is_fine(client, net, people):
+    client.force_login(people["agent"])
+    response = client.get(reverse("complaints:intake_customer"), {"lookup": "C-PRE"})
+    assert 'id="preprocessing"' not in response.content.decode()
+
+
+def test_the_batch_answer_button_of_the_intake_page_answers_with_the_record_number(
+    client, net, people, live_fault
+):
+    client.force_login(people["agent"])
+    response = client.post(
+        reverse("complaints:batch_answer"),
+        {"customer": net.customer.pk, "account": "", "fault_event": live_fault.pk,
+         "channel": "hotline", "description": "上不了网", "category": "", "topic": "other"},
+        HTTP_HX_REQUEST="true",
+    )  # fmt: skip
+    order = WorkOrder.objects.get()
+    assert response.status_code == 200
+    assert response["HX-Trigger-After-Settle"] == "sqm:batch-answered"
+    assert order.number in response.content.decode()
+    assert (order.fault_event, order.description) == (live_fault, "上不了网")
+
+
+def test_a_refused_batch_answer_says_why(client, net, people, live_fault):
+    client.force_login(people["agent"])
+    response = client.post(
+        reverse("complaints:batch_answer"),
+        {"customer": net.customer.pk, "account": net.other.pk, "fault_event": live_fault.pk},
+        HTTP_HX_REQUEST="true",
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    assert response.status_code == 400
+    assert "does not cover account B-2" in response.content.decode()
+    assert not WorkOrder.objects.exists()
+
+
+def test_a_fault_of_another_city_is_not_found(client, net, people, live_fault):
+    client.force_login(people["outsider"])
+    response = client.post(
+        reverse("complaints:batch_answer"),
+        {"customer": net.customer.pk, "fault_event": live_fault.pk},
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    assert response.status_code == 400
+    assert not WorkOrder.objects.exists()
+
+
+def test_the_customer_and_account_pages_show_the_panel_and_answer_from_the_fault(
+    client, net, people, live_fault
+):
+    client.force_login(people["agent"])
+    customer_page = client.get(reverse("customers:customer", args=[net.customer.pk]))
+    html = customer_page.content.decode()
+    assert 'id="preprocessing"' in html and f'id="batch-answer-{live_fault.pk}"' in html
+    account_page = client.get(reverse("customers:account", args=[net.account.pk]))
+    assert "南京玄武OLT01 0/1/0" in account_page.content.decode()
+    fine_account = client.get(reverse("customers:account", args=[net.other.pk]))
+    assert 'id="preprocessing"' not in fine_account.content.decode()
+
+    response = client.post(
+        reverse("complaints:batch_answer"),
+        {"customer": net.customer.pk, "account": net.account.pk, "fault_event": live_fault.pk,
+         "next": reverse("customers:customer", args=[net.customer.pk])},
+    )  # fmt: skip
+    order = WorkOrder.objects.get()
+    assert response.status_code == 302
+    assert response.url == reverse("complaints:order", args=[order.pk])
+    assert order.record_type == RecordType.DIRECT_ANSWER_COMPLAINT
+
+
+def test_the_network_operations_see_the_panel_without_the_button(client, net, live_fault):
+    from tests.factories import UserFactory
+
+    noc = UserFactory(username="noc", roles=["network_ops"], city_codes=["NJ"])
+    client.force_login(noc)
+    html = client.get(reverse("customers:account", args=[net.account.pk])).content.decode()
+    assert 'id="preprocessing"' in html and "batch-answer-" not in html
+
+
+def test_the_team_overview_shows_the_interception_rate(client, net, people, live_fault):
+    do_batch_answer(people["agent"], net.customer, None, live_fault)
+    client.force_login(people["lead"])
+    html = client.get(reverse("complaints:overview")).content.decode()
+    assert 'id="intercepted-count">1<' in html
+    assert 'id="batch-complaint-count">0<' in html
+    assert 'id="interception-rate">100 %<' in html
+
+
+# --- API ---------------------------------------------------------------------------------
+
+
+def test_the_api_records_a_batch_answer(net, people, live_fault):
+    api = token_client(people["agent"])
+    response = api.post(
+        "/api/v1/work-orders/batch-answer/",
+        {"customer": "C-PRE", "fault_event": live_fault.pk, "description": "断网"},
+        format="json",
+    )
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert body["record_type"] == "direct_answer_complaint" and body["state"] == "closed"
+    assert body["fault_event"] == live_fault.pk and body["account"] == "B-1"
+    assert "已知网络故障" in body["triage_reason"]
+
+
+def test_the_api_refuses_a_batch_answer_the_fault_does_not_cover(net, people, live_fault):
+    api = token_client(people["agent"])
+    response = api.post(
+        "/api/v1/work-orders/batch-answer/",
+        {"customer": "C-PRE", "account": "B-2", "fault_event": live_fault.pk},
+        format="json",
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    assert response.status_code == 400
+    assert "does not cover account B-2" in str(response.json())
+    unknown = api.post(
+        "/api/v1/work-orders/batch-answer/",
+        {"customer": "C-PRE", "fault_event": live_fault.pk + 1000},
+        format="json",
+    )
+    assert unknown.status_code == 400 and set(unknown.json()) == {"fault_event"}
+    assert (
+        token_client(people["second"])
+        .post("/api/v1/work-orders/batch-answer/", {}, format="json")
+        .status_code
+        == 403
+    )
+    assert not WorkOrder.objects.exists()
+
+
+def test_the_api_overview_gives_the_interception_counts(net, people, live_fault):
+    do_batch_answer(people["agent"], net.customer, None, live_fault)
+    body = token_client(people["lead"]).get("/api/v1/work-orders/overview/").json()
+    assert body["interception"]["intercepted"] == 1
+    assert body["interception"]["batch_complaints"] == 0
+    assert body["interception"]["rate"] == 1.0
