@@ -11,8 +11,8 @@ once and answer from the known fault instead of opening a work order:
   the fault event (an intercepted complaint), through `services.record_contact` like any
   other contact.
 - `services.record_contact` links a complaint work order opened while an open outage covers
-  the customer to that fault event (a batch complaint, 批量投诉) with `covering_fault` and
-  `link_fault`.
+  the customer to that fault event (a batch complaint, 批量投诉), found by
+  `covering_fault`; the link is written with the record.
 - `interception_counts` compares the two for the team overview.
 """
 
@@ -29,7 +29,6 @@ from django.utils.translation import gettext as _
 from sqm.complaints.choices import Channel, Demand, RecordType, Topic
 from sqm.complaints.models import Category, WorkOrder
 from sqm.complaints.triage import Intake
-from sqm.core import changelog, context
 from sqm.network.choices import AlarmLevel, FaultState
 from sqm.network.models import Alarm, FaultEvent, FaultType, Olt, Outage
 from sqm.notify.choices import MessageKind, MessageState
@@ -355,15 +354,6 @@ def covering_fault(customer, account=None) -> int | None:
     else:
         outages = outages.filter(account__customer_id=customer.pk)
     return outages.order_by("started_at").values_list("fault_event_id", flat=True).first()
-
-
-def link_fault(user, order: WorkOrder, fault_id: int) -> None:
-    """Link ORDER to the fault event FAULT_ID, change-logged (as USER)."""
-    before = changelog.snapshot(order)
-    with context.acting_as(user):
-        WorkOrder.objects.filter(pk=order.pk).update(fault_event_id=fault_id)
-        order.fault_event_id = fault_id
-        changelog.record_bulk([order], "update", {order.pk: before})
 
 
 def batch_answer_reason(fault: FaultEvent, type_name: str) -> str:

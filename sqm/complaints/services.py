@@ -4,6 +4,9 @@ Triage (the entry rules and its decision table) lives in `sqm.complaints.triage`
 exposed here so callers depend on the services module only.
 """
 
+from dataclasses import replace
+
+from sqm.complaints.choices import RecordType
 from sqm.complaints.triage import (
     Decision,
     Intake,
@@ -74,13 +77,7 @@ def record_contact(
     complaint. FAULT_EVENT links the record to that fault instead, and REASON replaces the
     triage reason: a batch answer (`preprocessing.do_batch_answer`).
     """
-    from contextlib import nullcontext
-    from dataclasses import replace
-
-    from django.db import transaction
-
-    from sqm.complaints import preprocessing
-    from sqm.complaints.choices import RecordType
+    from sqm.complaints import preprocessing  # it records through this module
     from sqm.complaints.workorders import open_work_order
 
     decision = triage(intake)
@@ -89,20 +86,17 @@ def record_contact(
     fault_id = getattr(fault_event, "pk", None)
     if fault_id is None and decision.record_type == RecordType.COMPLAINT_WORK_ORDER:
         fault_id = preprocessing.covering_fault(customer, account)  # read before writing
-    # The record and its link commit together (no savepoint when there is nothing to link).
-    with transaction.atomic() if fault_id is not None else nullcontext():
-        order = open_work_order(
-            user,
-            customer=customer,
-            account=account,
-            category=category,
-            channel=channel,
-            description=description,
-            decision=decision,
-            intake=intake,
-        )
-        if fault_id is not None:
-            preprocessing.link_fault(user, order, fault_id)
+    order = open_work_order(
+        user,
+        customer=customer,
+        account=account,
+        category=category,
+        channel=channel,
+        description=description,
+        decision=decision,
+        intake=intake,
+        fault_event_id=fault_id,
+    )
     return order, decision
 
 

@@ -102,10 +102,12 @@ def open_work_order(
     record_type: str = RecordType.COMPLAINT_WORK_ORDER,
     decision=None,
     intake=None,
+    fault_event_id: int | None = None,
 ) -> WorkOrder:
     """Record a new work order for CUSTOMER filed under a third-level CATEGORY.
 
-    DECISION and INTAKE (from triage) are kept on the record. A record that is not a
+    DECISION and INTAKE (from triage) are kept on the record, and the FAULT_EVENT_ID it is
+    about (a batch answer or a batch complaint, docs/faults.md). A record that is not a
     complaint work order (a service request, a direct-answer complaint) is written closed:
     每诉必录 — every contact is recorded — but only work orders enter the lifecycle.
     """
@@ -144,6 +146,7 @@ def open_work_order(
         category=category,
         description=description,
         record_type=record_type,
+        fault_event_id=fault_event_id,
         created_by=user,
     )
     policy = sla.policy_for(order) if dispatched else None
