@@ -19,6 +19,9 @@ class Topology:
 
     def __init__(self) -> None:
         self._elements: dict[tuple, Element | None] = {}
+        self._onus: dict[str, Onu | None] = {}  # by ONU id, prefetched for a batch
+        self._ports: dict[tuple, PonPort] = {}  # by (OLT id, frame, slot, port), prefetched
+        self._port_olts: set[str] = set()  # OLTs whose ports are all in _ports
         # The database row behind each resolved element, for `services.accounts_under`.
         self._rows: dict[Element, Olt | Board | PonPort | Onu] = {}
 
@@ -39,8 +42,32 @@ class Topology:
             self._elements[key] = element
         return self._elements[key]
 
-    @staticmethod
-    def _lookup(alarm: AlarmInput) -> Olt | Board | PonPort | Onu | None:
+    def prefetch_onus(self, codes: set[str]) -> dict[str, Onu]:
+        """Look the ONUs CODES up in one query (a storm names hundreds); returns those found."""
+        todo = sorted(c for c in codes if c and c not in self._onus)
+        for code in todo:
+            self._onus[code] = None
+        for start in range(0, len(todo), 5000):
+            onus = Onu.objects.select_related("olt", "pon_port")
+            for onu in onus.filter(onu_id__in=todo[start : start + 5000]):
+                self._onus[onu.onu_id] = onu
+        return {code: self._onus[code] for code in codes if self._onus.get(code) is not None}
+
+    def prefetch_ports(self, olts: set[str]) -> list[PonPort]:
+        """Every PON port of the OLTs OLTS, in one query (an OLT has tens of them)."""
+        todo = sorted(o for o in olts if o not in self._port_olts)
+        self._port_olts.update(todo)
+        ports = list(PonPort.objects.select_related("olt").filter(olt__olt_id__in=todo))
+        for port in ports:
+            self._ports[port.olt.olt_id, port.frame, port.slot, port.port] = port
+        return ports
+
+    def _lookup(self, alarm: AlarmInput) -> Olt | Board | PonPort | Onu | None:
+        if alarm.level == "onu" and alarm.onu_id in self._onus:
+            onu = self._onus[alarm.onu_id]
+            return onu if onu is not None and onu.olt.olt_id == alarm.olt_id else None
+        if alarm.level == "pon" and alarm.olt_id in self._port_olts:
+            return self._ports.get((alarm.olt_id, alarm.frame, alarm.slot, alarm.port))
         where = {"olt__olt_id": alarm.olt_id}
         if alarm.level == "olt":
             return Olt.objects.filter(olt_id=alarm.olt_id).first()

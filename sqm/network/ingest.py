@@ -31,6 +31,7 @@ from sqm.network.choices import AlarmOutcome, FaultState
 from sqm.network.faults import Topology
 from sqm.network.models import Alarm, AlarmEvent, FaultEvent, Olt, Outage
 from sqm.network.outages import ActiveAlarm, AlarmFacts, Element, Engine
+from sqm.network.services import accounts_on_onus, accounts_on_ports
 from sqm.notify import scheduling
 from sqm.notify.rules import Rules, current_rules
 
@@ -75,19 +76,57 @@ class DatabaseStore:
         self._outages: list[_NewOutage] = []
         self._ends: dict[int, datetime] = {}  # open outages in the database, by account
         self.touched: set[int] = set()  # fault pks whose counts change
+        self._pon_clears: set[tuple] = set()  # positions of PON alarms the batch clears
 
     # -- reading --------------------------------------------------------------------------
 
-    def prefetch_active(self, alarm_ids: list[str]) -> None:
-        """The OLT of each of ALARM_IDS that is active, in one query per chunk."""
+    def prepare(self, alarms: list[AlarmInput]) -> None:
+        """Read what a batch will ask about in a few queries instead of several per alarm:
+        the OLT of each alarm being cleared, the ONUs named, their accounts and which of
+        those are down. (A storm is mostly ONU alarms.)"""
+        onus, port_olts = self.prefetch_active([a.alarm_id for a in alarms if a.event == "clear"])
+        onus |= {a.onu_id for a in alarms if a.event == "raise" and a.level == "onu"}
+        port_olts |= {a.olt_id for a in alarms if a.event == "raise" and a.level == "pon"}
+        found = self.topology.prefetch_onus(onus)
+        accounts = accounts_on_onus([onu.pk for onu in found.values()])
+        for code, onu in found.items():
+            element = Element(onu.olt.olt_id, "onu", onu.frame, onu.slot, onu.port, code)
+            self._accounts[element] = accounts[onu.pk]
+        down = [a for ids in accounts.values() for a in ids]
+        ports = self.topology.prefetch_ports(port_olts)
+        # Only ports that have an alarm in the batch: a port's accounts are many.
+        wanted = {(a.olt_id, a.frame, a.slot, a.port) for a in alarms if a.level == "pon"}
+        wanted |= self._pon_clears
+        ports = [p for p in ports if (p.olt.olt_id, p.frame, p.slot, p.port) in wanted]
+        accounts = accounts_on_ports([port.pk for port in ports])
+        for port in ports:
+            element = Element(port.olt.olt_id, "pon", port.frame, port.slot, port.port)
+            self._accounts[element] = accounts[port.pk]
+            down += accounts[port.pk]
+        self.down_among(down)
+
+    def prefetch_active(self, alarm_ids: list[str]) -> tuple[set[str], set[str]]:
+        """The OLT of each of ALARM_IDS that is active, in one query per chunk; returns the
+        ONU ids of those on ONUs and the OLTs of those on PON ports."""
         todo = [a for a in alarm_ids if a not in self._olt_of]
         for a in todo:
             self._olt_of[a] = None
+        onus, port_olts = set(), set()
         for start in range(0, len(todo), CHUNK):
             rows = Alarm.objects.filter(
                 alarm_id__in=todo[start : start + CHUNK], cleared_at__isnull=True
-            ).values_list("alarm_id", "olt__olt_id")
-            self._olt_of.update(rows)
+            ).values_list(
+                "alarm_id", "olt__olt_id", "onu__onu_id", "level",
+                "pon_port__frame", "pon_port__slot", "pon_port__port",
+            )  # fmt: skip
+            for alarm_id, olt, onu, level, frame, slot, port in rows:
+                self._olt_of[alarm_id] = olt
+                if onu:
+                    onus.add(onu)
+                if level == "pon":
+                    port_olts.add(olt)
+                    self._pon_clears.add((olt, frame, slot, port))
+        return onus, port_olts
 
     def accounts_under(self, element: Element) -> list[int]:
         if element not in self._accounts:
@@ -153,13 +192,13 @@ class DatabaseStore:
     def open_fault(self, element: Element, alarm: AlarmFacts) -> FaultEvent:
         row = self.topology.row(element)
         olt = row if isinstance(row, Olt) else row.olt
-        position = {"board": None, "pon_port": None, "onu": None}
+        position = {"board_id": None, "pon_port": None, "onu": None}
         if element.level == "board":
-            position["board"] = row
+            position["board_id"] = row.pk
         elif element.level == "pon":
-            position.update(board=row.board, pon_port=row)
+            position.update(board_id=row.board_id, pon_port=row)
         elif element.level == "onu":
-            position.update(board=row.pon_port.board, pon_port=row.pon_port, onu=row)
+            position.update(board_id=row.pon_port.board_id, pon_port=row.pon_port, onu=row)
         fault = FaultEvent.objects.create(
             level=element.level,
             olt=olt,
@@ -351,7 +390,7 @@ def _apply(alarms: list[AlarmInput], now: datetime, rules: Rules, counts: Counte
     topology = Topology()
     store = DatabaseStore(topology)
     engine = Engine(store)
-    store.prefetch_active([a.alarm_id for a in alarms if a.event == "clear"])
+    store.prepare(alarms)
     events: list[AlarmEvent] = []
     applied_early: list[int] = []
     for alarm in sorted(alarms, key=lambda a: (a.occurred_at, a.line)):

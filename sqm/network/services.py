@@ -10,13 +10,18 @@ from sqm.customers.models import Account
 from sqm.network.models import Board, Olt, Onu, PonPort
 
 
+def _cut_off_by_faults() -> QuerySet[Account]:
+    """The accounts a fault can cut off: active broadband ones."""
+    return Account.objects.filter(status=AccountStatus.ACTIVE, service=Service.BROADBAND)
+
+
 def accounts_under(element: Olt | Board | PonPort | Onu) -> QuerySet[Account]:
     """All active broadband accounts hanging under ELEMENT, as one indexed query.
 
     ONUs carry their OLT/frame/slot/port, so the index `onu_position` narrows the ONUs
     and `account_onu_status` the accounts, whatever level the element is.
     """
-    accounts = Account.objects.filter(status=AccountStatus.ACTIVE, service=Service.BROADBAND)
+    accounts = _cut_off_by_faults()
     if isinstance(element, Onu):
         return accounts.filter(onu=element)
     if isinstance(element, Olt):
@@ -29,6 +34,26 @@ def accounts_under(element: Olt | Board | PonPort | Onu) -> QuerySet[Account]:
     if isinstance(element, PonPort):
         position["onu__port"] = element.port
     return accounts.filter(**position)
+
+
+def accounts_on_onus(onu_ids: list[int]) -> dict[int, list[int]]:
+    """`accounts_under` for many ONUs at once: ONU id → its active broadband account ids."""
+    found: dict[int, list[int]] = {onu: [] for onu in onu_ids}
+    for start in range(0, len(onu_ids), 5000):
+        rows = _cut_off_by_faults().filter(onu_id__in=onu_ids[start : start + 5000])
+        for onu, account in rows.values_list("onu_id", "pk"):
+            found[onu].append(account)
+    return found
+
+
+def accounts_on_ports(port_ids: list[int]) -> dict[int, list[int]]:
+    """`accounts_under` for many PON ports at once: port id → active broadband account ids."""
+    found: dict[int, list[int]] = {port: [] for port in port_ids}
+    for start in range(0, len(port_ids), 5000):
+        rows = _cut_off_by_faults().filter(onu__pon_port_id__in=port_ids[start : start + 5000])
+        for port, account in rows.values_list("onu__pon_port_id", "pk"):
+            found[port].append(account)
+    return found
 
 
 def _count(rows: QuerySet, group_by: str) -> Coalesce:
