@@ -26,6 +26,7 @@ from datetime import datetime
 from django.db import connection, transaction
 from django.utils import timezone
 
+from sqm.core import changelog
 from sqm.network.alarms import AlarmError, AlarmInput, parse_alarm
 from sqm.network.choices import AlarmOutcome, FaultState
 from sqm.network.faults import Topology
@@ -77,6 +78,7 @@ class DatabaseStore:
         self._ends: dict[int, datetime] = {}  # open outages in the database, by account
         self.touched: set[int] = set()  # fault pks whose counts change
         self._pon_clears: set[tuple] = set()  # positions of PON alarms the batch clears
+        self._closing: dict[int, tuple[FaultEvent, datetime]] = {}
 
     # -- reading --------------------------------------------------------------------------
 
@@ -268,9 +270,7 @@ class DatabaseStore:
 
     def close_fault(self, fault: FaultEvent, at: datetime) -> None:
         fault = self._root(fault)
-        fault.state = FaultState.CLEARED
-        fault.ended_at = at
-        fault.save(update_fields=["state", "ended_at"])
+        self._closing[fault.pk] = (fault, at)  # written with the batch, change-logged
         self.touched.add(fault.pk)
 
     def start_outages(self, accounts: list[int], at: datetime, fault: FaultEvent) -> None:
@@ -309,6 +309,7 @@ class DatabaseStore:
                 ids = list(open_.values_list("pk", flat=True))
                 Outage.objects.filter(pk__in=ids).update(ended_at=at)
                 ended += ids
+        self._close_faults()
         counts["outages_ended"] += len(ended) + sum(o.ended is not None for o in self._outages)
         self._insert_outages()
         counts["outages_started"] += len(self._outages)
@@ -319,6 +320,15 @@ class DatabaseStore:
             fault = self._faults[fault_pk]
             scheduling.schedule_fault_notices(fault, started, rules, now, counts)
         self._count_affected()
+
+    def _close_faults(self) -> None:
+        """The faults whose last alarm cleared: one bulk update and their change-log rows."""
+        faults = [fault for fault, _at in self._closing.values()]
+        befores = {fault.pk: changelog.snapshot(fault) for fault in faults}
+        for fault, at in self._closing.values():
+            fault.state, fault.ended_at = FaultState.CLEARED, at
+        FaultEvent.objects.bulk_update(faults, ["state", "ended_at"], batch_size=500)
+        changelog.record_bulk(faults, "update", befores)
 
     def _insert_outages(self) -> None:
         if not self._outages:
