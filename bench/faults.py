@@ -678,11 +678,11 @@ def run_child(database: str, data: Path, opts: dict, server: str | None, keep: b
     env = {k: v for k, v in os.environ.items() if k != "SQM_DATABASE_URL"}
     env.update(SQM_HOME=str(home), PYTHONPATH=str(ROOT))
     dbname = None
-    if database == "postgres":
-        dbname = f"sqm_bench_faults_{os.getpid()}"
-        pg_admin(server, f'CREATE DATABASE "{dbname}"')
-        env["SQM_DATABASE_URL"] = urlunsplit(urlsplit(server)._replace(path=f"/{dbname}"))
     try:
+        if database == "postgres":
+            pg_admin(server, f'CREATE DATABASE "sqm_bench_faults_{os.getpid()}"')
+            dbname = f"sqm_bench_faults_{os.getpid()}"
+            env["SQM_DATABASE_URL"] = urlunsplit(urlsplit(server)._replace(path=f"/{dbname}"))
         done = subprocess.run(
             [sys.executable, __file__, "_child", str(data), json.dumps(opts)],
             env=env,
