@@ -206,6 +206,10 @@ class MemoryStore:
         self.outages: list[MemoryOutage] = []
         self.faults: list[MemoryFault] = []
 
+    def seed(self, element: Element, accounts: list[int]) -> None:
+        """Accounts under ELEMENT, known in advance (read in bulk by the caller)."""
+        self._cache[element] = accounts
+
     def accounts_under(self, element: Element) -> list[int]:
         if element not in self._cache:
             self._cache[element] = list(self._accounts_under(element))
