@@ -34,7 +34,12 @@
     // event.code: Alt+B types "∫" on a Mac keyboard, but it is still the B key.
     if (event.altKey && !event.ctrlKey && !event.metaKey && event.code === "KeyB") {
       var button = document.querySelector("#customer-box button.batch-answer");
-      if (button) { event.preventDefault(); button.click(); }
+      if (!button) return;
+      event.preventDefault();
+      // A fast Alt+B can land between htmx swapping the panel in and wiring its buttons
+      // (the settle step); processing it first makes the click post either way.
+      if (window.htmx) window.htmx.process(button);
+      button.click();
     }
   });
 })();
