@@ -24,16 +24,19 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.db import connection, transaction
+from django.db.models import Count
 from django.utils import timezone
 
-from sqm.core import changelog
+from sqm.core import bulk, changelog
+from sqm.core.models import City
 from sqm.network.alarms import AlarmError, AlarmInput, parse_alarm
 from sqm.network.choices import AlarmOutcome, FaultState
 from sqm.network.faults import Topology
 from sqm.network.models import Alarm, AlarmEvent, FaultEvent, Olt, Outage
-from sqm.network.outages import ActiveAlarm, AlarmFacts, Element, Engine
-from sqm.network.services import accounts_on_onus, accounts_on_ports
+from sqm.network.outages import ActiveAlarm, ActiveIndex, AlarmFacts, Element, Engine
+from sqm.network.services import accounts_by_onu_on_ports, accounts_on_onus
 from sqm.notify import scheduling
+from sqm.notify.models import OutboundMessage
 from sqm.notify.rules import Rules, current_rules
 
 CHUNK = scheduling.CHUNK
@@ -61,34 +64,45 @@ class _NewOutage:
 
 
 class DatabaseStore:
-    """The engine's store over the database, with a batch's writes held until `flush`."""
+    """The engine's store over the database, with a batch's writes held until `flush`.
+
+    Fault handles are `FaultEvent` objects, one per row (compared by identity); those the
+    batch opens get their primary keys when `flush` writes them.
+    """
 
     def __init__(self, topology: Topology) -> None:
         self.topology = topology
         self._accounts: dict[Element, list[int]] = {}
-        self._by_olt: dict[str, dict[str, ActiveAlarm]] = {}  # loaded per OLT on demand
+        self._by_olt: dict[str, ActiveIndex] = {}  # loaded per OLT on demand
         self._olt_of: dict[str, str | None] = {}
-        self._faults: dict[int, FaultEvent] = {}
-        self._merged: dict[int, FaultEvent] = {}  # child pk → the fault that absorbed it
+        self._faults: dict[int, FaultEvent] = {}  # loaded, by pk
+        self._new_faults: list[FaultEvent] = []  # opened by this batch, unsaved
+        self._merged: dict[int, FaultEvent] = {}  # id() of a child → the fault absorbing it
+        self._befores: dict[int, tuple[FaultEvent, dict]] = {}  # stored faults that change
         self._down: dict[int, bool] = {}  # accounts whose state this batch knows
         self._new_alarms: dict[str, Alarm] = {}
         self._clears: dict[str, datetime] = {}  # alarms already in the database
         self._new_outages: dict[int, _NewOutage] = {}  # open ones, by account
         self._outages: list[_NewOutage] = []
         self._ends: dict[int, datetime] = {}  # open outages in the database, by account
-        self.touched: set[int] = set()  # fault pks whose counts change
+        self._touched: dict[int, FaultEvent] = {}  # by id(): faults whose counts change
         self._pon_clears: set[tuple] = set()  # positions of PON alarms the batch clears
-        self._closing: dict[int, tuple[FaultEvent, datetime]] = {}
+        self._closing: dict[int, tuple[FaultEvent, datetime]] = {}  # by id()
+        self._cities: dict | None = None
 
     # -- reading --------------------------------------------------------------------------
 
     def prepare(self, alarms: list[AlarmInput]) -> None:
         """Read what a batch will ask about in a few queries instead of several per alarm:
-        the OLT of each alarm being cleared, the ONUs named, their accounts and which of
-        those are down. (A storm is mostly ONU alarms.)"""
+        the OLT of each alarm being cleared, the active alarms of every OLT named, the ONUs
+        named, the ports with alarms, their accounts and which of those are down. (A storm
+        is mostly ONU alarms.)"""
         onus, port_olts = self.prefetch_active([a.alarm_id for a in alarms if a.event == "clear"])
         onus |= {a.onu_id for a in alarms if a.event == "raise" and a.level == "onu"}
         port_olts |= {a.olt_id for a in alarms if a.event == "raise" and a.level == "pon"}
+        olts = {a.olt_id for a in alarms if a.event == "raise"}
+        olts |= {o for o in self._olt_of.values() if o is not None}
+        self._load_active(olts)
         found = self.topology.prefetch_onus(onus)
         accounts = accounts_on_onus([onu.pk for onu in found.values()])
         for code, onu in found.items():
@@ -100,11 +114,16 @@ class DatabaseStore:
         wanted = {(a.olt_id, a.frame, a.slot, a.port) for a in alarms if a.level == "pon"}
         wanted |= self._pon_clears
         ports = [p for p in ports if (p.olt.olt_id, p.frame, p.slot, p.port) in wanted]
-        accounts = accounts_on_ports([port.pk for port in ports])
+        # Each port's accounts by ONU: a port's clear asks about the ONU alarms below it.
+        by_onu = accounts_by_onu_on_ports([port.pk for port in ports])
         for port in ports:
-            element = Element(port.olt.olt_id, "pon", port.frame, port.slot, port.port)
-            self._accounts[element] = accounts[port.pk]
-            down += accounts[port.pk]
+            olt, place = port.olt.olt_id, (port.frame, port.slot, port.port)
+            element = Element(olt, "pon", *place)
+            self._accounts[element] = []
+            for code, ids in by_onu.get(port.pk, {}).items():
+                self._accounts[element] += ids
+                self._accounts.setdefault(Element(olt, "onu", *place, code), ids)
+            down += self._accounts[element]
         self.down_among(down)
 
     def prefetch_active(self, alarm_ids: list[str]) -> tuple[set[str], set[str]]:
@@ -140,34 +159,40 @@ class DatabaseStore:
             self.prefetch_active([alarm_id])
         return self._olt_of[alarm_id]
 
-    def active_alarms(self, olt: str) -> list[ActiveAlarm]:
+    def active_alarms(self, olt: str) -> ActiveIndex:
         if olt not in self._by_olt:
-            self._by_olt[olt] = self._load_active(olt)
-        return list(self._by_olt[olt].values())
+            self._load_active({olt})
+        return self._by_olt[olt]
 
-    def _load_active(self, olt: str) -> dict[str, ActiveAlarm]:
-        rows = Alarm.objects.filter(olt__olt_id=olt, cleared_at__isnull=True).values_list(
-            "alarm_id", "level", "fault_event_id", "board__frame", "board__slot",
-            "pon_port__frame", "pon_port__slot", "pon_port__port",
-            "onu__frame", "onu__slot", "onu__port", "onu__onu_id",
-        )  # fmt: skip
-        rows = list(rows)
-        missing = {r[2] for r in rows} - self._faults.keys()
-        for fault in FaultEvent.objects.filter(pk__in=missing).select_related("olt", "city"):
-            self._faults[fault.pk] = fault
-        active = {}
-        for alarm_id, level, fault_id, bf, bs, pf, ps, pp, of, os_, op, onu in rows:
-            if level == "olt":
-                element = Element(olt, level)
-            elif level == "board":
-                element = Element(olt, level, bf, bs)
-            elif level == "pon":
-                element = Element(olt, level, pf, ps, pp)
-            else:
-                element = Element(olt, level, of, os_, op, onu)
-            active[alarm_id] = ActiveAlarm(alarm_id, element, self._root(self._faults[fault_id]))
-            self._olt_of[alarm_id] = olt
-        return active
+    def _load_active(self, olts: set[str]) -> None:
+        """The active alarms of OLTS not loaded yet, in one query per chunk of OLTs."""
+        todo = sorted(o for o in olts if o not in self._by_olt)
+        for olt in todo:
+            self._by_olt[olt] = ActiveIndex()
+        for start in range(0, len(todo), CHUNK):
+            rows = Alarm.objects.filter(
+                olt__olt_id__in=todo[start : start + CHUNK], cleared_at__isnull=True
+            ).values_list(
+                "alarm_id", "olt__olt_id", "level", "fault_event_id", "board__frame",
+                "board__slot", "pon_port__frame", "pon_port__slot", "pon_port__port",
+                "onu__frame", "onu__slot", "onu__port", "onu__onu_id",
+            )  # fmt: skip
+            rows = list(rows)
+            missing = {r[3] for r in rows} - self._faults.keys()
+            for fault in FaultEvent.objects.filter(pk__in=missing).select_related("olt", "city"):
+                self._faults[fault.pk] = fault
+            for alarm_id, olt, level, fault_id, bf, bs, pf, ps, pp, of, os_, op, onu in rows:
+                if level == "olt":
+                    element = Element(olt, level)
+                elif level == "board":
+                    element = Element(olt, level, bf, bs)
+                elif level == "pon":
+                    element = Element(olt, level, pf, ps, pp)
+                else:
+                    element = Element(olt, level, of, os_, op, onu)
+                fault = self._root(self._faults[fault_id])
+                self._by_olt[olt].add(ActiveAlarm(alarm_id, element, fault))
+                self._olt_of[alarm_id] = olt
 
     def down_among(self, accounts: list[int]) -> set[int]:
         down = {a for a in accounts if self._down.get(a)}
@@ -187,8 +212,8 @@ class DatabaseStore:
     # -- recording ------------------------------------------------------------------------
 
     def _root(self, fault: FaultEvent) -> FaultEvent:
-        while fault.pk in self._merged:
-            fault = self._merged[fault.pk]
+        while id(fault) in self._merged:
+            fault = self._merged[id(fault)]
         return fault
 
     def open_fault(self, element: Element, alarm: AlarmFacts) -> FaultEvent:
@@ -201,39 +226,37 @@ class DatabaseStore:
             position.update(board_id=row.board_id, pon_port=row)
         elif element.level == "onu":
             position.update(board_id=row.pon_port.board_id, pon_port=row.pon_port, onu=row)
-        fault = FaultEvent.objects.create(
+        if self._cities is None:
+            self._cities = City.objects.in_bulk()  # a province has a dozen or so
+        fault = FaultEvent(
             level=element.level,
             olt=olt,
-            city_id=olt.city_id,
+            city=self._cities[olt.city_id],
             type=alarm.type,
             severity=alarm.severity,
             started_at=alarm.at,
             **position,
         )
-        self._faults[fault.pk] = fault
-        self.touched.add(fault.pk)
+        self._new_faults.append(fault)  # written with the batch, change-logged
+        self._touched[id(fault)] = fault
         return fault
 
     def merge_faults(self, children: list[FaultEvent], parent: FaultEvent) -> None:
-        """PARENT absorbs CHILDREN: their alarms, outages and notices now belong to it."""
-        pks = [c.pk for c in children]
+        """PARENT absorbs CHILDREN: their alarms, outages and notices now belong to it
+        (moved in the database when the batch is written)."""
+        index = self._by_olt[parent.olt.olt_id]
         for child in children:
+            self._changing(child)
             child.state = FaultState.MERGED
             child.merged_into = parent
-            child.save(update_fields=["state", "merged_into"])  # change-logged
-            self._merged[child.pk] = parent
-        Alarm.objects.filter(fault_event_id__in=pks).update(fault_event=parent)
-        Outage.objects.filter(fault_event_id__in=pks).update(fault_event=parent)
-        from sqm.notify.models import OutboundMessage
-
-        OutboundMessage.objects.filter(fault_event_id__in=pks).update(fault_event=parent)
-        for alarms in self._by_olt.values():
-            for alarm in alarms.values():
-                alarm.fault = self._root(alarm.fault)
-        if parent.started_at > min(c.started_at for c in children):
-            parent.started_at = min(c.started_at for c in children)
-            parent.save(update_fields=["started_at"])
-        self.touched.add(parent.pk)
+            self._merged[id(child)] = parent
+            index.move(child, parent)
+            self._touched.pop(id(child), None)
+        earliest = min(c.started_at for c in children)
+        if parent.started_at > earliest:
+            self._changing(parent)
+            parent.started_at = earliest
+        self._touched[id(parent)] = parent
 
     def add_alarm(self, alarm: AlarmFacts, fault: FaultEvent) -> None:
         row = self.topology.row(alarm.element)
@@ -249,20 +272,19 @@ class DatabaseStore:
         self._new_alarms[alarm.alarm_id] = Alarm(
             alarm_id=alarm.alarm_id,
             level=element.level,
-            olt=olt,
+            olt_id=olt.pk,
             type=alarm.type,
             severity=alarm.severity,
             raised_at=alarm.at,
             fault_event=fault,
             **links,
         )
-        self.active_alarms(element.olt)  # make sure the OLT's alarms are loaded first
-        self._by_olt[element.olt][alarm.alarm_id] = ActiveAlarm(alarm.alarm_id, element, fault)
+        self.active_alarms(element.olt).add(ActiveAlarm(alarm.alarm_id, element, fault))
         self._olt_of[alarm.alarm_id] = element.olt
 
     def clear_alarm(self, alarm_id: str, at: datetime) -> None:
         olt = self._olt_of.pop(alarm_id)
-        self._by_olt[olt].pop(alarm_id, None)
+        self._by_olt[olt].remove(alarm_id)
         if alarm_id in self._new_alarms:
             self._new_alarms[alarm_id].cleared_at = at
         else:
@@ -270,8 +292,8 @@ class DatabaseStore:
 
     def close_fault(self, fault: FaultEvent, at: datetime) -> None:
         fault = self._root(fault)
-        self._closing[fault.pk] = (fault, at)  # written with the batch, change-logged
-        self.touched.add(fault.pk)
+        self._closing[id(fault)] = (fault, at)
+        self._touched[id(fault)] = fault
 
     def start_outages(self, accounts: list[int], at: datetime, fault: FaultEvent) -> None:
         for account in accounts:
@@ -279,7 +301,7 @@ class DatabaseStore:
             self._new_outages[account] = outage
             self._outages.append(outage)
             self._down[account] = True
-        self.touched.add(fault.pk)
+        self._touched[id(self._root(fault))] = self._root(fault)
 
     def end_outages(self, accounts: list[int], at: datetime) -> None:
         for account in accounts:
@@ -293,42 +315,105 @@ class DatabaseStore:
     # -- writing --------------------------------------------------------------------------
 
     def flush(self, rules: Rules, now: datetime, counts: Counter) -> None:
-        """Write what the batch decided: alarms, outage ends and starts, notices, counts."""
+        """Write what the batch decided: fault events, alarms, outage ends and starts,
+        notices, counts."""
+        self._write_faults(now)
         for alarm in self._new_alarms.values():
             alarm.fault_event = self._root(alarm.fault_event)
-        Alarm.objects.bulk_create(self._new_alarms.values(), batch_size=1000)
-        for at, ids in _grouped(self._clears).items():
-            for start in range(0, len(ids), CHUNK):
-                Alarm.objects.filter(alarm_id__in=ids[start : start + CHUNK]).update(cleared_at=at)
-        ended: list[int] = []
-        for at, accounts in _grouped(self._ends).items():
-            for start in range(0, len(accounts), CHUNK):
-                open_ = Outage.objects.filter(
-                    account_id__in=accounts[start : start + CHUNK], ended_at__isnull=True
-                )
-                ids = list(open_.values_list("pk", flat=True))
-                Outage.objects.filter(pk__in=ids).update(ended_at=at)
-                ended += ids
-        self._close_faults()
+        bulk.insert_objects(list(self._new_alarms.values()))
+        self._write_clears()
+        ended = self._end_stored_outages()
         counts["outages_ended"] += len(ended) + sum(o.ended is not None for o in self._outages)
         self._insert_outages()
         counts["outages_started"] += len(self._outages)
         counts["ended_before_notice"] += sum(o.ended is not None for o in self._outages)
         scheduling.settle_ended_outages(ended, rules, now, counts)
-        groups = {(self._root(o.fault).pk, o.started) for o in self._outages if o.ended is None}
-        for fault_pk, started in sorted(groups, key=lambda g: (g[1], g[0])):
-            fault = self._faults[fault_pk]
-            scheduling.schedule_fault_notices(fault, started, rules, now, counts)
+        groups = {}
+        for o in self._outages:
+            if o.ended is None:
+                fault = self._root(o.fault)
+                groups[fault.pk, o.started] = fault
+        ordered = sorted(groups.items(), key=lambda g: (g[0][1], g[0][0]))
+        scheduling.schedule_fault_notices(
+            [(fault, started) for (_pk, started), fault in ordered], rules, now, counts
+        )
         self._count_affected()
 
-    def _close_faults(self) -> None:
-        """The faults whose last alarm cleared: one bulk update and their change-log rows."""
-        faults = [fault for fault, _at in self._closing.values()]
-        befores = {fault.pk: changelog.snapshot(fault) for fault in faults}
+    def _write_clears(self) -> None:
+        """Alarms stored by earlier batches that this one cleared: one executemany."""
+        if not self._clears:
+            return
+        meta, quote = Alarm._meta, connection.ops.quote_name
+        sql = (
+            f"UPDATE {quote(meta.db_table)} SET {quote(meta.get_field('cleared_at').column)} = %s"
+            f" WHERE {quote(meta.get_field('alarm_id').column)} = %s"
+        )
+        adapt = connection.ops.adapt_datetimefield_value
+        with connection.cursor() as cursor:
+            cursor.executemany(sql, [(adapt(at), alarm) for alarm, at in self._clears.items()])
+
+    def _end_stored_outages(self) -> list[int]:
+        """End the stored open outages of the accounts this batch brought back; their ids."""
+        accounts = list(self._ends)
+        rows = []
+        adapt = connection.ops.adapt_datetimefield_value
+        for start in range(0, len(accounts), CHUNK):
+            open_ = Outage.objects.filter(
+                account_id__in=accounts[start : start + CHUNK], ended_at__isnull=True
+            )
+            for pk, account in open_.values_list("pk", "account_id"):
+                rows.append((adapt(self._ends[account]), pk))
+        if rows:
+            meta, quote = Outage._meta, connection.ops.quote_name
+            sql = (
+                f"UPDATE {quote(meta.db_table)} SET {quote(meta.get_field('ended_at').column)}"
+                f" = %s WHERE {quote(meta.pk.column)} = %s"
+            )
+            with connection.cursor() as cursor:
+                cursor.executemany(sql, rows)
+        return [pk for _at, pk in rows]
+
+    def _write_faults(self, now: datetime) -> None:
+        """The batch's fault events: new ones in one bulk insert, then the changes to those
+        already stored in one bulk update; change-logged in bulk."""
         for fault, at in self._closing.values():
-            fault.state, fault.ended_at = FaultState.CLEARED, at
-        FaultEvent.objects.bulk_update(faults, ["state", "ended_at"], batch_size=500)
-        changelog.record_bulk(faults, "update", befores)
+            if fault.state == FaultState.ACTIVE:  # not absorbed since
+                self._changing(fault)
+                fault.state, fault.ended_at = FaultState.CLEARED, at
+        new = self._new_faults
+        absorbed = [f for f in new if f.merged_into is not None]
+        for fault in absorbed:
+            fault.merged_into = None  # its parent may not be stored yet
+        FaultEvent.objects.bulk_create(new, batch_size=500)
+        for fault in absorbed:
+            fault.merged_into = self._root(fault)
+        bulk.update_objects(absorbed, ["merged_into"])
+        changelog.record_bulk(new, "create")
+        if self._befores:
+            changed = []
+            for fault, _before in self._befores.values():
+                if fault.state == FaultState.MERGED:
+                    fault.merged_into = self._root(fault)
+                fault.last_updated = now
+                changed.append(fault)
+            bulk.update_objects(
+                changed, ["state", "merged_into", "ended_at", "started_at", "last_updated"]
+            )
+            befores = {fault.pk: before for fault, before in self._befores.values()}
+            changelog.record_bulk(changed, "update", befores)
+        # What absorbed stored events held now belongs to the event that absorbed them.
+        moved: dict[int, list[int]] = defaultdict(list)
+        for fault, _before in self._befores.values():
+            if fault.state == FaultState.MERGED:
+                moved[self._root(fault).pk].append(fault.pk)
+        for parent, pks in moved.items():
+            for model in (Alarm, Outage, OutboundMessage):
+                model.objects.filter(fault_event_id__in=pks).update(fault_event_id=parent)
+
+    def _changing(self, fault: FaultEvent) -> None:
+        """FAULT is about to change: keep how it was, for the change log (stored ones)."""
+        if fault.pk is not None and id(fault) not in self._befores:
+            self._befores[id(fault)] = (fault, changelog.snapshot(fault))
 
     def _insert_outages(self) -> None:
         if not self._outages:
@@ -352,19 +437,27 @@ class DatabaseStore:
 
     def _count_affected(self) -> None:
         """Each touched fault's affected accounts: the distinct accounts of its outages."""
-        pks = {self._root(self._faults[pk]).pk if pk in self._faults else pk for pk in self.touched}
+        faults = {self._root(f).pk: self._root(f) for f in self._touched.values()}
         live = (FaultState.ACTIVE, FaultState.CLEARED)
-        for fault in FaultEvent.objects.filter(pk__in=pks, state__in=live):
-            count = Outage.objects.filter(fault_event=fault).values("account_id").distinct().count()
-            if count != fault.affected_accounts:
-                FaultEvent.objects.filter(pk=fault.pk).update(affected_accounts=count)
-
-
-def _grouped(by_key: dict) -> dict:
-    groups: dict = defaultdict(list)
-    for key, value in by_key.items():
-        groups[value].append(key)
-    return groups
+        pks = [pk for pk, f in faults.items() if f.state in live]
+        changes = []
+        for start in range(0, len(pks), CHUNK):
+            rows = (
+                Outage.objects.filter(fault_event_id__in=pks[start : start + CHUNK])
+                .values("fault_event_id")
+                .annotate(n=Count("account_id", distinct=True))
+                .values_list("fault_event_id", "n")
+            )
+            for pk, count in rows:
+                if count != faults[pk].affected_accounts:
+                    faults[pk].affected_accounts = count
+                    changes.append((count, pk))
+        if changes:
+            table = connection.ops.quote_name(FaultEvent._meta.db_table)
+            with connection.cursor() as cursor:
+                cursor.executemany(
+                    f"UPDATE {table} SET affected_accounts = %s WHERE id = %s", changes
+                )
 
 
 def _lock() -> None:
@@ -444,7 +537,7 @@ def _apply(alarms: list[AlarmInput], now: datetime, rules: Rules, counts: Counte
             early[alarm.alarm_id] = event
             counts["early_clears"] += 1
     store.flush(rules, now, counts)
-    AlarmEvent.objects.bulk_create(events, batch_size=1000)
+    bulk.insert_objects(events)
     if applied_early:
         AlarmEvent.objects.filter(pk__in=applied_early).update(outcome=AlarmOutcome.APPLIED)
     counts["received"] += len(events) + counts["duplicates"]

@@ -14,11 +14,15 @@ engine over a database store, so the replay shows exactly what the live path doe
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections import defaultdict
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
 LEVELS = ("olt", "board", "pon", "onu")
+# The length of each level's path: (OLT), (OLT, frame, slot), + port, + ONU.
+DEPTHS = {"olt": 1, "board": 3, "pon": 4, "onu": 5}
+_DEPTHS = (1, 3, 4, 5)
 
 
 @dataclass(frozen=True)
@@ -31,16 +35,12 @@ class Element:
     slot: int | None = None
     port: int | None = None
     onu: str | None = None
+    # Computed once: correlation compares paths for every event of a storm.
+    path: tuple = field(init=False, compare=False, hash=False, repr=False)
 
-    @property
-    def path(self) -> tuple:
-        if self.level == "olt":
-            return (self.olt,)
-        if self.level == "board":
-            return (self.olt, self.frame, self.slot)
-        if self.level == "pon":
-            return (self.olt, self.frame, self.slot, self.port)
-        return (self.olt, self.frame, self.slot, self.port, self.onu)
+    def __post_init__(self) -> None:
+        full = (self.olt, self.frame, self.slot, self.port, self.onu)
+        object.__setattr__(self, "path", full[: DEPTHS[self.level]])
 
     def covers(self, other: Element) -> bool:
         """Whether this element is OTHER or above it."""
@@ -55,11 +55,86 @@ class Element:
         return f"{self.olt} " + "/".join(str(p) for p in self.path[1:])
 
 
-@dataclass
+@dataclass(eq=False)
 class ActiveAlarm:
     alarm_id: str
     element: Element
-    fault: object  # the store's handle of the fault event it belongs to
+    fault: object  # the store's handle of the fault event it belongs to (its root)
+
+
+class ActiveIndex:
+    """The active alarms of one OLT, indexed by position and by fault.
+
+    Correlation asks what is at or above an element (at most four exact look-ups) and what
+    is below it (one bucket per board and port), never scanning the OLT's alarms: a storm
+    leaves thousands active on one OLT. Fault handles are compared by identity.
+    """
+
+    def __init__(self) -> None:
+        self.by_id: dict[str, ActiveAlarm] = {}
+        self._at: dict[tuple, dict[str, ActiveAlarm]] = {}  # exactly at a path
+        self._under: dict[tuple, dict[str, ActiveAlarm]] = {}  # strictly below a path
+        self._of_fault: dict[int, dict[str, ActiveAlarm]] = {}  # by id() of the fault
+
+    def __len__(self) -> int:
+        return len(self.by_id)
+
+    def get(self, alarm_id: str) -> ActiveAlarm | None:
+        return self.by_id.get(alarm_id)
+
+    def add(self, alarm: ActiveAlarm) -> None:
+        path = alarm.element.path
+        self.by_id[alarm.alarm_id] = alarm
+        self._at.setdefault(path, {})[alarm.alarm_id] = alarm
+        for depth in _DEPTHS:
+            if depth >= len(path):
+                break
+            self._under.setdefault(path[:depth], {})[alarm.alarm_id] = alarm
+        self._of_fault.setdefault(id(alarm.fault), {})[alarm.alarm_id] = alarm
+
+    def remove(self, alarm_id: str) -> ActiveAlarm | None:
+        alarm = self.by_id.pop(alarm_id, None)
+        if alarm is None:
+            return None
+        path = alarm.element.path
+        _discard(self._at, path, alarm_id)
+        for depth in _DEPTHS:
+            if depth >= len(path):
+                break
+            _discard(self._under, path[:depth], alarm_id)
+        _discard(self._of_fault, id(alarm.fault), alarm_id)
+        return alarm
+
+    def at_or_above(self, element: Element) -> list[ActiveAlarm]:
+        path = element.path
+        found: list[ActiveAlarm] = []
+        for depth in _DEPTHS:
+            if depth > len(path):
+                break
+            found.extend(self._at.get(path[:depth], {}).values())
+        return found
+
+    def at_or_below(self, element: Element) -> list[ActiveAlarm]:
+        path = element.path
+        return [*self._at.get(path, {}).values(), *self._under.get(path, {}).values()]
+
+    def of_fault(self, fault: object) -> list[ActiveAlarm]:
+        return list(self._of_fault.get(id(fault), {}).values())
+
+    def move(self, child: object, parent: object) -> None:
+        """CHILD's alarms now belong to PARENT (a merge)."""
+        moved = self._of_fault.pop(id(child), {})
+        for alarm in moved.values():
+            alarm.fault = parent
+        self._of_fault.setdefault(id(parent), {}).update(moved)
+
+
+def _discard(buckets: dict, key, alarm_id: str) -> None:
+    bucket = buckets.get(key)
+    if bucket is not None:
+        bucket.pop(alarm_id, None)
+        if not bucket:
+            del buckets[key]
 
 
 class Store(Protocol):
@@ -67,7 +142,7 @@ class Store(Protocol):
 
     def accounts_under(self, element: Element) -> list[int]: ...
     def olt_of_active(self, alarm_id: str) -> str | None: ...
-    def active_alarms(self, olt: str) -> list[ActiveAlarm]: ...
+    def active_alarms(self, olt: str) -> ActiveIndex: ...
     def down_among(self, accounts: list[int]) -> set[int]: ...
     def open_fault(self, element: Element, alarm: AlarmFacts) -> object: ...
     def merge_faults(self, children: list[object], parent: object) -> None: ...
@@ -103,21 +178,20 @@ class Engine:
 
     def raise_alarm(self, alarm: AlarmFacts) -> Effect:
         effect = Effect()
-        others = self.store.active_alarms(alarm.element.olt)
-        if any(a.alarm_id == alarm.alarm_id for a in others):
+        index = self.store.active_alarms(alarm.element.olt)
+        if index.get(alarm.alarm_id) is not None:
             return effect
         # Correlation: join the fault of an active alarm at or above this element.
-        above = [a for a in others if a.element.covers(alarm.element)]
+        above = index.at_or_above(alarm.element)
         if above:
-            widest = min(above, key=lambda a: len(a.element.path))
-            fault = widest.fault
+            fault = min(above, key=lambda a: len(a.element.path)).fault
         else:
             fault = self.store.open_fault(alarm.element, alarm)
             effect.fault_opened = True
             below = {
                 id(a.fault): a.fault
-                for a in others
-                if alarm.element.covers(a.element) and a.fault is not fault
+                for a in index.at_or_below(alarm.element)
+                if a.fault is not fault
             }
             if below:
                 self.store.merge_faults(list(below.values()), fault)
@@ -134,19 +208,21 @@ class Engine:
     def clear_alarm(self, alarm_id: str, at: datetime) -> Effect | None:
         """Clear ALARM_ID; None when it is not active (never raised here, or cleared)."""
         effect = Effect()
-        olt_alarms = self._find(alarm_id)
-        if olt_alarms is None:
+        olt = self.store.olt_of_active(alarm_id)
+        if olt is None:
             return None
-        cleared, others = olt_alarms
+        index = self.store.active_alarms(olt)
+        cleared = index.get(alarm_id)
+        if cleared is None:
+            return None
         self.store.clear_alarm(alarm_id, at)
-        if not any(a.fault is cleared.fault or _same(a.fault, cleared.fault) for a in others):
+        if not index.of_fault(cleared.fault):
             self.store.close_fault(cleared.fault, at)
-        if any(a.element.covers(cleared.element) for a in others):
+        if index.at_or_above(cleared.element):
             return effect  # something above still holds every account down
         still: set[int] = set()
-        for other in others:
-            if cleared.element.covers(other.element):
-                still.update(self.store.accounts_under(other.element))
+        for other in index.at_or_below(cleared.element):
+            still.update(self.store.accounts_under(other.element))
         accounts = self.store.accounts_under(cleared.element)
         down = self.store.down_among(accounts)
         ending = [a for a in accounts if a in down and a not in still]
@@ -154,21 +230,6 @@ class Engine:
             self.store.end_outages(ending, at)
         effect.ended = len(ending)
         return effect
-
-    # The alarm's OLT is not in a clear event's key: look it up among the active alarms.
-    def _find(self, alarm_id: str) -> tuple[ActiveAlarm, list[ActiveAlarm]] | None:
-        olt = self.store.olt_of_active(alarm_id)
-        if olt is None:
-            return None
-        alarms = self.store.active_alarms(olt)
-        for alarm in alarms:
-            if alarm.alarm_id == alarm_id:
-                return alarm, [a for a in alarms if a.alarm_id != alarm_id]
-        return None
-
-
-def _same(a: object, b: object) -> bool:
-    return getattr(a, "pk", a) == getattr(b, "pk", b)
 
 
 # --- the memory store (replay) ---------------------------------------------------------------
@@ -201,7 +262,8 @@ class MemoryStore:
     def __init__(self, accounts_under) -> None:
         self._accounts_under = accounts_under
         self._cache: dict[Element, list[int]] = {}
-        self.alarms: dict[str, ActiveAlarm] = {}
+        self._active: dict[str, ActiveIndex] = defaultdict(ActiveIndex)  # by OLT
+        self._olt_of: dict[str, str] = {}  # active alarm → its OLT
         self.open: dict[int, MemoryOutage] = {}
         self.outages: list[MemoryOutage] = []
         self.faults: list[MemoryFault] = []
@@ -215,12 +277,16 @@ class MemoryStore:
             self._cache[element] = list(self._accounts_under(element))
         return self._cache[element]
 
-    def active_alarms(self, olt: str) -> list[ActiveAlarm]:
-        return [a for a in self.alarms.values() if a.element.olt == olt]
+    @property
+    def alarms(self) -> dict[str, ActiveAlarm]:
+        """Every active alarm, by id."""
+        return {k: v for index in self._active.values() for k, v in index.by_id.items()}
+
+    def active_alarms(self, olt: str) -> ActiveIndex:
+        return self._active[olt]
 
     def olt_of_active(self, alarm_id: str) -> str | None:
-        alarm = self.alarms.get(alarm_id)
-        return alarm.element.olt if alarm else None
+        return self._olt_of.get(alarm_id)
 
     def down_among(self, accounts: list[int]) -> set[int]:
         return {a for a in accounts if a in self.open}
@@ -231,17 +297,18 @@ class MemoryStore:
         return fault
 
     def merge_faults(self, children: list[MemoryFault], parent: MemoryFault) -> None:
+        index = self._active[parent.element.olt]
         for child in children:
             child.merged_into = parent
-        for alarm in self.alarms.values():
-            if alarm.fault in children:
-                alarm.fault = parent
+            index.move(child, parent)
 
     def add_alarm(self, alarm: AlarmFacts, fault: MemoryFault) -> None:
-        self.alarms[alarm.alarm_id] = ActiveAlarm(alarm.alarm_id, alarm.element, fault)
+        olt = alarm.element.olt
+        self._active[olt].add(ActiveAlarm(alarm.alarm_id, alarm.element, fault))
+        self._olt_of[alarm.alarm_id] = olt
 
     def clear_alarm(self, alarm_id: str, at: datetime) -> None:
-        del self.alarms[alarm_id]
+        self._active[self._olt_of.pop(alarm_id)].remove(alarm_id)
 
     def close_fault(self, fault: MemoryFault, at: datetime) -> None:
         fault.ended = at

@@ -46,13 +46,14 @@ def accounts_on_onus(onu_ids: list[int]) -> dict[int, list[int]]:
     return found
 
 
-def accounts_on_ports(port_ids: list[int]) -> dict[int, list[int]]:
-    """`accounts_under` for many PON ports at once: port id → active broadband account ids."""
-    found: dict[int, list[int]] = {port: [] for port in port_ids}
+def accounts_by_onu_on_ports(port_ids: list[int]) -> dict[int, dict[str, list[int]]]:
+    """`accounts_under` for many PON ports at once, by ONU: port id → {ONU id (the NMS's
+    code) → its active broadband account ids}. ONUs without such accounts are left out."""
+    found: dict[int, dict[str, list[int]]] = {port: {} for port in port_ids}
     for start in range(0, len(port_ids), 5000):
         rows = _cut_off_by_faults().filter(onu__pon_port_id__in=port_ids[start : start + 5000])
-        for port, account in rows.values_list("onu__pon_port_id", "pk"):
-            found[port].append(account)
+        for port, onu, account in rows.values_list("onu__pon_port_id", "onu__onu_id", "pk"):
+            found[port].setdefault(onu, []).append(account)
     return found
 
 

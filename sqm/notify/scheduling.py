@@ -63,11 +63,16 @@ def fault_type_name(code: str) -> str:
     return FaultType.objects.filter(code=code).values_list("name", flat=True).first() or code
 
 
-def variables(fault, recovered: datetime | None = None) -> dict[str, str]:
+def variables(
+    fault, recovered: datetime | None = None, names: dict[str, str] | None = None
+) -> dict[str, str]:
+    """The template variables for FAULT; NAMES, when given, are the fault types' names
+    (read once for many faults)."""
     eta = fault.estimated_recovery
+    type_name = names.get(fault.type, fault.type) if names is not None else None
     return {
         "area": fault_area(fault),
-        "type": fault_type_name(fault.type),
+        "type": type_name or fault_type_name(fault.type),
         "eta": f"预计{_moment(eta)}前恢复" if eta else "请您耐心等待",
         "hotline": settings.SQM_HOTLINE,
         "signature": settings.SQM_SMS_SIGNATURE,
@@ -75,12 +80,25 @@ def variables(fault, recovered: datetime | None = None) -> dict[str, str]:
     }
 
 
+class Renderer:
+    """Texts of one KIND for many fault events: the template and the fault types' names are
+    read once."""
+
+    def __init__(self, kind: str) -> None:
+        from sqm.network.models import FaultType
+
+        self.template = SmsTemplate.objects.filter(kind=kind, active=True).first()
+        self.names = dict(FaultType.objects.values_list("code", "name")) if self.template else {}
+
+    def __call__(self, fault, recovered: datetime | None = None) -> str | None:
+        if self.template is None:
+            return None
+        return self.template.text.format_map(_Blank(variables(fault, recovered, self.names)))
+
+
 def render(kind: str, fault, recovered: datetime | None = None) -> str | None:
     """The text of a KIND message about FAULT, or None when that kind's template is off."""
-    template = SmsTemplate.objects.filter(kind=kind, active=True).first()
-    if template is None:
-        return None
-    return template.text.format_map(_Blank(variables(fault, recovered)))
+    return Renderer(kind)(fault, recovered)
 
 
 # --- scheduling --------------------------------------------------------------------------
@@ -99,25 +117,22 @@ def _dt(value: datetime | None):
 
 
 def schedule_fault_notices(
-    fault, started_at: datetime, rules: Rules, now: datetime, counts: Counter
+    groups: list[tuple[object, datetime]], rules: Rules, now: datetime, counts: Counter
 ) -> None:
-    """Fault SMS for FAULT's open outages that started at STARTED_AT (one statement).
+    """Fault SMS for the open outages of each (fault event, start time) in GROUPS: one
+    INSERT … SELECT, run once per group in a single executemany.
 
     Counts `notices_scheduled`, `opted_out` and `template_off` into COUNTS. Running it twice
     adds nothing: the key is unique and taken ones are skipped."""
     from sqm.customers.models import Account, Customer
     from sqm.network.models import Outage
 
-    opted = Outage.objects.filter(
-        fault_event=fault,
-        started_at=started_at,
-        ended_at__isnull=True,
-        account__customer__service_sms_opt_out=True,
-    ).count()
-    counts["opted_out"] += opted
-    text = render(MessageKind.FAULT, fault)
-    if text is None:
-        counts["template_off"] += 1
+    if not groups:
+        return
+    counts["opted_out"] += _opted_out(groups)
+    renderer = Renderer(MessageKind.FAULT)
+    if renderer.template is None:
+        counts["template_off"] += len(groups)
         return
     message, outage = OutboundMessage._meta, Outage._meta
     account, customer = Account._meta, Customer._meta
@@ -140,19 +155,43 @@ def schedule_fault_notices(
         f" AND c.{_q(customer.get_field('service_sms_opt_out').column)} = %s"
         f" ON CONFLICT ({_q(message.get_field('key').column)}) DO NOTHING"
     )
-    params = [
-        MessageKind.FAULT.value,
-        text,
-        _dt(rules.fault_at(started_at)),
-        MessageState.SCHEDULED.value,
-        _dt(now),
-        fault.pk,
-        _dt(started_at),
-        False,
-    ]
+    texts: dict[int, str] = {}
+    params = []
+    for fault, started_at in groups:
+        if fault.pk not in texts:
+            texts[fault.pk] = renderer(fault)
+        params.append(
+            [
+                MessageKind.FAULT.value,
+                texts[fault.pk],
+                _dt(rules.fault_at(started_at)),
+                MessageState.SCHEDULED.value,
+                _dt(now),
+                fault.pk,
+                _dt(started_at),
+                False,
+            ]
+        )
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.executemany(sql, params)  # rowcount: the sum over the groups
         counts["notices_scheduled"] += max(cursor.rowcount, 0)
+
+
+def _opted_out(groups: list[tuple[object, datetime]]) -> int:
+    """Open outages of GROUPS whose customer opted out of service SMS (one query a chunk)."""
+    from sqm.network.models import Outage
+
+    wanted = {(fault.pk, started) for fault, started in groups}
+    pks = sorted({pk for pk, _started in wanted})
+    opted = 0
+    for start in range(0, len(pks), CHUNK):
+        rows = Outage.objects.filter(
+            fault_event_id__in=pks[start : start + CHUNK],
+            ended_at__isnull=True,
+            account__customer__service_sms_opt_out=True,
+        ).values_list("fault_event_id", "started_at")
+        opted += sum((pk, started) in wanted for pk, started in rows)
+    return opted
 
 
 def settle_ended_outages(outage_ids: list[int], rules: Rules, now: datetime, counts: Counter):
@@ -162,6 +201,7 @@ def settle_ended_outages(outage_ids: list[int], rules: Rules, now: datetime, cou
 
     texts: dict[tuple[int, datetime], str | None] = {}
     faults: dict[int, FaultEvent] = {}
+    renderer: Renderer | None = None
     for start in range(0, len(outage_ids), CHUNK):
         chunk = outage_ids[start : start + CHUNK]
         fault_notices = OutboundMessage.objects.filter(outage_id__in=chunk, kind=MessageKind.FAULT)
@@ -181,7 +221,8 @@ def settle_ended_outages(outage_ids: list[int], rules: Rules, now: datetime, cou
                     faults[fault_id] = FaultEvent.objects.select_related("olt", "city").get(
                         pk=fault_id
                     )
-                texts[fault_id, ended] = render(MessageKind.RECOVERY, faults[fault_id], ended)
+                renderer = renderer or Renderer(MessageKind.RECOVERY)
+                texts[fault_id, ended] = renderer(faults[fault_id], ended)
             text = texts[fault_id, ended]
             if text is None:
                 counts["template_off"] += 1
