@@ -32,7 +32,7 @@ from sqm.core.models import City
 from sqm.network.alarms import AlarmError, AlarmInput, parse_alarm
 from sqm.network.choices import AlarmOutcome, FaultState
 from sqm.network.faults import Topology
-from sqm.network.models import Alarm, AlarmEvent, FaultEvent, Olt, Outage
+from sqm.network.models import Alarm, AlarmEvent, FaultEvent, Olt, Outage, PonPort
 from sqm.network.outages import ActiveAlarm, ActiveIndex, AlarmFacts, Element, Engine
 from sqm.network.services import accounts_by_onu_on_ports, accounts_on_onus
 from sqm.notify import scheduling
@@ -73,8 +73,12 @@ class DatabaseStore:
     def __init__(self, topology: Topology) -> None:
         self.topology = topology
         self._accounts: dict[Element, list[int]] = {}
-        self._by_olt: dict[str, ActiveIndex] = {}  # loaded per OLT on demand
-        self._olt_of: dict[str, str | None] = {}
+        self._by_olt: dict[str, ActiveIndex] = {}  # stored active alarms, loaded on demand
+        self._full: set[str] = set()  # OLTs whose active alarms are all loaded
+        self._upper: set[str] = set()  # OLTs whose OLT and board alarms are loaded
+        self._ports: set[int] = set()  # PON ports (pks) whose alarms are loaded
+        self._port_pk: dict[tuple, int | None] = {}  # PON port position → pk
+        self._element_of: dict[str, Element | None] = {}  # active alarm → where it is
         self._faults: dict[int, FaultEvent] = {}  # loaded, by pk
         self._new_faults: list[FaultEvent] = []  # opened by this batch, unsaved
         self._merged: dict[int, FaultEvent] = {}  # id() of a child → the fault absorbing it
@@ -86,7 +90,6 @@ class DatabaseStore:
         self._outages: list[_NewOutage] = []
         self._ends: dict[int, datetime] = {}  # open outages in the database, by account
         self._touched: dict[int, FaultEvent] = {}  # by id(): faults whose counts change
-        self._pon_clears: set[tuple] = set()  # positions of PON alarms the batch clears
         self._closing: dict[int, tuple[FaultEvent, datetime]] = {}  # by id()
         self._cities: dict | None = None
 
@@ -94,26 +97,37 @@ class DatabaseStore:
 
     def prepare(self, alarms: list[AlarmInput]) -> None:
         """Read what a batch will ask about in a few queries instead of several per alarm:
-        the OLT of each alarm being cleared, the active alarms of every OLT named, the ONUs
-        named, the ports with alarms, their accounts and which of those are down. (A storm
-        is mostly ONU alarms.)"""
-        onus, port_olts = self.prefetch_active([a.alarm_id for a in alarms if a.event == "clear"])
-        onus |= {a.onu_id for a in alarms if a.event == "raise" and a.level == "onu"}
-        port_olts |= {a.olt_id for a in alarms if a.event == "raise" and a.level == "pon"}
-        olts = {a.olt_id for a in alarms if a.event == "raise"}
-        olts |= {o for o in self._olt_of.values() if o is not None}
-        self._load_active(olts)
+        where each alarm being cleared is, the ONUs named, the active alarms on every PON
+        port involved (and above them), the accounts under the ONUs and ports with alarms,
+        and which of those accounts are down. (A storm is mostly ONU alarms.)"""
+        raises = [a for a in alarms if a.event == "raise"]
+        onus, pon_clears, full = self.prefetch_active(
+            [a.alarm_id for a in alarms if a.event == "clear"]
+        )
+        onus |= {a.onu_id for a in raises if a.level == "onu"}
+        full |= {a.olt_id for a in raises if a.level in ("olt", "board")}
+        pon_raises = {(a.olt_id, a.frame, a.slot, a.port) for a in raises if a.level == "pon"}
         found = self.topology.prefetch_onus(onus)
+        port_pks = set()
+        for onu in found.values():
+            self._port_pk[onu.olt.olt_id, onu.frame, onu.slot, onu.port] = onu.pon_port_id
+            port_pks.add(onu.pon_port_id)
+        olts = {olt for olt, *_place in pon_raises | pon_clears}
+        ports = self.topology.prefetch_ports(olts)
+        for port in ports:
+            self._port_pk[port.olt.olt_id, port.frame, port.slot, port.port] = port.pk
+        port_pks |= {self._port_pk[p] for p in pon_raises | pon_clears if p in self._port_pk}
+        upper = {a.olt_id for a in raises} | {e.olt for e in self._element_of.values() if e}
+        self._load(full=full, ports=port_pks, upper=upper)
         accounts = accounts_on_onus([onu.pk for onu in found.values()])
         for code, onu in found.items():
             element = Element(onu.olt.olt_id, "onu", onu.frame, onu.slot, onu.port, code)
             self._accounts[element] = accounts[onu.pk]
         down = [a for ids in accounts.values() for a in ids]
-        ports = self.topology.prefetch_ports(port_olts)
         # Only ports that have an alarm in the batch: a port's accounts are many.
-        wanted = {(a.olt_id, a.frame, a.slot, a.port) for a in alarms if a.level == "pon"}
-        wanted |= self._pon_clears
-        ports = [p for p in ports if (p.olt.olt_id, p.frame, p.slot, p.port) in wanted]
+        ports = [
+            p for p in ports if (p.olt.olt_id, p.frame, p.slot, p.port) in pon_raises | pon_clears
+        ]
         # Each port's accounts by ONU: a port's clear asks about the ONU alarms below it.
         by_onu = accounts_by_onu_on_ports([port.pk for port in ports])
         for port in ports:
@@ -126,73 +140,106 @@ class DatabaseStore:
             down += self._accounts[element]
         self.down_among(down)
 
-    def prefetch_active(self, alarm_ids: list[str]) -> tuple[set[str], set[str]]:
-        """The OLT of each of ALARM_IDS that is active, in one query per chunk; returns the
-        ONU ids of those on ONUs and the OLTs of those on PON ports."""
-        todo = [a for a in alarm_ids if a not in self._olt_of]
+    def prefetch_active(self, alarm_ids: list[str]) -> tuple[set[str], set[tuple], set[str]]:
+        """Where each of ALARM_IDS that is active is, in one query per chunk. Returns the
+        ONU ids of those on ONUs, the positions of those on PON ports, and the OLTs where one
+        is above the PON ports or belongs to a fault event that is (all their active alarms
+        are needed)."""
+        todo = [a for a in alarm_ids if a not in self._element_of]
         for a in todo:
-            self._olt_of[a] = None
-        onus, port_olts = set(), set()
+            self._element_of[a] = None
+        onus, pon, full = set(), set(), set()
         for start in range(0, len(todo), CHUNK):
             rows = Alarm.objects.filter(
                 alarm_id__in=todo[start : start + CHUNK], cleared_at__isnull=True
-            ).values_list(
-                "alarm_id", "olt__olt_id", "onu__onu_id", "level",
-                "pon_port__frame", "pon_port__slot", "pon_port__port",
-            )  # fmt: skip
-            for alarm_id, olt, onu, level, frame, slot, port in rows:
-                self._olt_of[alarm_id] = olt
-                if onu:
-                    onus.add(onu)
-                if level == "pon":
-                    port_olts.add(olt)
-                    self._pon_clears.add((olt, frame, slot, port))
-        return onus, port_olts
+            ).values_list(*_ALARM_COLUMNS)
+            for row in rows:
+                alarm_id, element, port_pk, fault_level = _alarm_row(row)
+                self._element_of[alarm_id] = element
+                if port_pk is not None:
+                    self._port_pk[element.path[:4]] = port_pk
+                if element.level == "onu":
+                    onus.add(element.onu)
+                elif element.level == "pon":
+                    pon.add(element.path)
+                if element.level in _WIDE or fault_level in _WIDE:
+                    full.add(element.olt)
+        return onus, pon, full
 
     def accounts_under(self, element: Element) -> list[int]:
         if element not in self._accounts:
             self._accounts[element] = self.topology.accounts_under(element)
         return self._accounts[element]
 
-    def olt_of_active(self, alarm_id: str) -> str | None:
-        if alarm_id not in self._olt_of:
+    def element_of_active(self, alarm_id: str) -> Element | None:
+        if alarm_id not in self._element_of:
             self.prefetch_active([alarm_id])
-        return self._olt_of[alarm_id]
+        return self._element_of[alarm_id]
 
-    def active_alarms(self, olt: str) -> ActiveIndex:
-        if olt not in self._by_olt:
-            self._load_active({olt})
-        return self._by_olt[olt]
+    def active_alarms(self, element: Element) -> ActiveIndex:
+        """The OLT's index, holding at least the active alarms at, above and below ELEMENT
+        and all the alarms of their fault events."""
+        olt = element.olt
+        if olt not in self._full:
+            if element.level in _WIDE:
+                self._load(full={olt})
+            else:
+                port = self._port_of(element)
+                self._load(ports={port} if port is not None else set(), upper={olt})
+        return self._by_olt.setdefault(olt, ActiveIndex())
 
-    def _load_active(self, olts: set[str]) -> None:
-        """The active alarms of OLTS not loaded yet, in one query per chunk of OLTs."""
-        todo = sorted(o for o in olts if o not in self._by_olt)
-        for olt in todo:
-            self._by_olt[olt] = ActiveIndex()
-        for start in range(0, len(todo), CHUNK):
-            rows = Alarm.objects.filter(
-                olt__olt_id__in=todo[start : start + CHUNK], cleared_at__isnull=True
-            ).values_list(
-                "alarm_id", "olt__olt_id", "level", "fault_event_id", "board__frame",
-                "board__slot", "pon_port__frame", "pon_port__slot", "pon_port__port",
-                "onu__frame", "onu__slot", "onu__port", "onu__onu_id",
-            )  # fmt: skip
-            rows = list(rows)
-            missing = {r[3] for r in rows} - self._faults.keys()
-            for fault in FaultEvent.objects.filter(pk__in=missing).select_related("olt", "city"):
+    def _port_of(self, element: Element) -> int | None:
+        place = element.path[:4]
+        if place not in self._port_pk:
+            olt, frame, slot, port = place
+            self._port_pk[place] = (
+                PonPort.objects.filter(olt__olt_id=olt, frame=frame, slot=slot, port=port)
+                .values_list("pk", flat=True)
+                .first()
+            )
+        return self._port_pk[place]
+
+    def _load(
+        self, *, full: set[str] = frozenset(), ports: set[int] = frozenset(),
+        upper: set[str] = frozenset(),
+    ) -> None:  # fmt: skip
+        """Load stored active alarms into the index: every one of the OLTs FULL; those on
+        the PON ports PORTS (primary keys) and below; those above the ports of the OLTs
+        UPPER. Each set is read once per batch; alarms the batch cleared stay out."""
+        full = {o for o in full if o not in self._full}
+        upper = {o for o in upper if o not in self._upper and o not in self._full} - full
+        ports = {p for p in ports if p not in self._ports}
+        self._full |= full
+        self._upper |= upper | full
+        self._ports |= ports
+        active = Alarm.objects.filter(cleared_at__isnull=True)
+        rows = []
+        for olts in _chunks(sorted(full)):
+            rows += active.filter(olt__olt_id__in=olts).values_list(*_ALARM_COLUMNS)
+        for olts in _chunks(sorted(upper)):
+            rows += active.filter(olt__olt_id__in=olts, level__in=_WIDE).values_list(
+                *_ALARM_COLUMNS
+            )
+        for pks in _chunks(sorted(ports)):
+            rows += active.filter(pon_port_id__in=pks).values_list(*_ALARM_COLUMNS)
+        if not rows:
+            return
+        missing = {row[_FAULT] for row in rows} - self._faults.keys()
+        for pks in _chunks(sorted(missing)):
+            for fault in FaultEvent.objects.filter(pk__in=pks).select_related("olt", "city"):
                 self._faults[fault.pk] = fault
-            for alarm_id, olt, level, fault_id, bf, bs, pf, ps, pp, of, os_, op, onu in rows:
-                if level == "olt":
-                    element = Element(olt, level)
-                elif level == "board":
-                    element = Element(olt, level, bf, bs)
-                elif level == "pon":
-                    element = Element(olt, level, pf, ps, pp)
-                else:
-                    element = Element(olt, level, of, os_, op, onu)
-                fault = self._root(self._faults[fault_id])
-                self._by_olt[olt].add(ActiveAlarm(alarm_id, element, fault))
-                self._olt_of[alarm_id] = olt
+        wide = set()
+        for row in rows:
+            alarm_id, element, _port, fault_level = _alarm_row(row)
+            index = self._by_olt.setdefault(element.olt, ActiveIndex())
+            if alarm_id in self._clears or index.get(alarm_id) is not None:
+                continue  # cleared by this batch, or loaded already
+            index.add(ActiveAlarm(alarm_id, element, self._root(self._faults[row[_FAULT]])))
+            self._element_of[alarm_id] = element
+            if fault_level in _WIDE and element.olt not in self._full:
+                wide.add(element.olt)
+        if wide:  # a fault above the ports: all its alarms count when it closes
+            self._load(full=wide)
 
     def down_among(self, accounts: list[int]) -> set[int]:
         down = {a for a in accounts if self._down.get(a)}
@@ -279,12 +326,12 @@ class DatabaseStore:
             fault_event=fault,
             **links,
         )
-        self.active_alarms(element.olt).add(ActiveAlarm(alarm.alarm_id, element, fault))
-        self._olt_of[alarm.alarm_id] = element.olt
+        self.active_alarms(element).add(ActiveAlarm(alarm.alarm_id, element, fault))
+        self._element_of[alarm.alarm_id] = element
 
     def clear_alarm(self, alarm_id: str, at: datetime) -> None:
-        olt = self._olt_of.pop(alarm_id)
-        self._by_olt[olt].remove(alarm_id)
+        element = self._element_of.pop(alarm_id)
+        self._by_olt[element.olt].remove(alarm_id)
         if alarm_id in self._new_alarms:
             self._new_alarms[alarm_id].cleared_at = at
         else:
@@ -458,6 +505,33 @@ class DatabaseStore:
                 cursor.executemany(
                     f"UPDATE {table} SET affected_accounts = %s WHERE id = %s", changes
                 )
+
+
+_WIDE = ("olt", "board")  # levels above the PON ports
+# An alarm row as the index needs it (see _alarm_row).
+_ALARM_COLUMNS = (
+    "alarm_id", "olt__olt_id", "level", "board__frame", "board__slot", "pon_port_id",
+    "pon_port__port", "onu__onu_id", "fault_event_id", "fault_event__level",
+)  # fmt: skip
+_FAULT = 8
+
+
+def _alarm_row(row: tuple) -> tuple[str, Element, int | None, str]:
+    """(alarm id, element, PON port pk, level of its fault event) of an _ALARM_COLUMNS row."""
+    alarm_id, olt, level, frame, slot, port_pk, port, onu, _fault, fault_level = row
+    if level == "olt":
+        element = Element(olt, level)
+    elif level == "board":
+        element = Element(olt, level, frame, slot)
+    elif level == "pon":
+        element = Element(olt, level, frame, slot, port)
+    else:
+        element = Element(olt, level, frame, slot, port, onu)
+    return alarm_id, element, port_pk, fault_level
+
+
+def _chunks(items: list) -> list[list]:
+    return [items[start : start + CHUNK] for start in range(0, len(items), CHUNK)]
 
 
 def _lock() -> None:

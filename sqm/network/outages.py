@@ -141,8 +141,8 @@ class Store(Protocol):
     """What the engine needs to know and what it records."""
 
     def accounts_under(self, element: Element) -> list[int]: ...
-    def olt_of_active(self, alarm_id: str) -> str | None: ...
-    def active_alarms(self, olt: str) -> ActiveIndex: ...
+    def element_of_active(self, alarm_id: str) -> Element | None: ...
+    def active_alarms(self, element: Element) -> ActiveIndex: ...
     def down_among(self, accounts: list[int]) -> set[int]: ...
     def open_fault(self, element: Element, alarm: AlarmFacts) -> object: ...
     def merge_faults(self, children: list[object], parent: object) -> None: ...
@@ -178,7 +178,7 @@ class Engine:
 
     def raise_alarm(self, alarm: AlarmFacts) -> Effect:
         effect = Effect()
-        index = self.store.active_alarms(alarm.element.olt)
+        index = self.store.active_alarms(alarm.element)
         if index.get(alarm.alarm_id) is not None:
             return effect
         # Correlation: join the fault of an active alarm at or above this element.
@@ -208,10 +208,10 @@ class Engine:
     def clear_alarm(self, alarm_id: str, at: datetime) -> Effect | None:
         """Clear ALARM_ID; None when it is not active (never raised here, or cleared)."""
         effect = Effect()
-        olt = self.store.olt_of_active(alarm_id)
-        if olt is None:
+        element = self.store.element_of_active(alarm_id)
+        if element is None:
             return None
-        index = self.store.active_alarms(olt)
+        index = self.store.active_alarms(element)
         cleared = index.get(alarm_id)
         if cleared is None:
             return None
@@ -282,11 +282,12 @@ class MemoryStore:
         """Every active alarm, by id."""
         return {k: v for index in self._active.values() for k, v in index.by_id.items()}
 
-    def active_alarms(self, olt: str) -> ActiveIndex:
-        return self._active[olt]
+    def active_alarms(self, element: Element) -> ActiveIndex:
+        return self._active[element.olt]
 
-    def olt_of_active(self, alarm_id: str) -> str | None:
-        return self._olt_of.get(alarm_id)
+    def element_of_active(self, alarm_id: str) -> Element | None:
+        olt = self._olt_of.get(alarm_id)
+        return self._active[olt].by_id[alarm_id].element if olt is not None else None
 
     def down_among(self, accounts: list[int]) -> set[int]:
         return {a for a in accounts if a in self.open}

@@ -303,3 +303,48 @@ def test_an_onu_alarm_placing_the_onu_elsewhere_is_unmatched(network):
     assert counts["unmatched"] == 1 and counts["raised"] == 1
     assert AlarmEvent.objects.get(alarm_id="N9").outcome == AlarmOutcome.UNMATCHED
     assert [o.account.account_id for o in Outage.objects.all()] == ["A-2"]
+
+
+def test_an_olt_event_stays_active_while_any_of_its_alarms_on_any_port_does(network):
+    # Each event in its own batch: the store reads back only what each one needs.
+    feed(body("O1", "raise", "2026-11-22T10:00:00+08:00", level="olt"))
+    feed(body("N1", "raise", "2026-11-22T10:00:05+08:00", level="onu", onu_id="ONU-1"))
+    feed(body("N3", "raise", "2026-11-22T10:00:06+08:00", level="onu", onu_id="ONU-3",
+              port_number=1))  # fmt: skip
+    fault = FaultEvent.objects.get()
+    feed(body("N1", "clear", "2026-11-22T10:30:00+08:00", level="onu", onu_id="ONU-1"))
+    feed(body("O1", "clear", "2026-11-22T10:40:00+08:00", level="olt"))
+    fault.refresh_from_db()
+    assert fault.state == FaultState.ACTIVE  # N3 is still up on the other port
+    down = Outage.objects.filter(ended_at__isnull=True)
+    assert list(down.values_list("account__account_id", flat=True)) == ["A-3"]
+    feed(body("N3", "clear", "2026-11-22T10:50:00+08:00", level="onu", onu_id="ONU-3",
+              port_number=1))  # fmt: skip
+    fault.refresh_from_db()
+    assert (fault.state, fault.ended_at) == (FaultState.CLEARED, at(10, 50))
+    assert not Outage.objects.filter(ended_at__isnull=True).exists()
+
+
+def test_fault_events_opened_merged_and_closed_are_change_logged(network):
+    from sqm.core.models import ChangeLogEntry
+
+    feed(body("N1", "raise", "2026-11-22T10:00:00+08:00", level="onu", onu_id="ONU-1"))
+    feed(body("P0", "raise", "2026-11-22T10:00:03+08:00"))
+    child = FaultEvent.objects.get(state=FaultState.MERGED)
+    parent = FaultEvent.objects.get(state=FaultState.ACTIVE)
+    assert child.merged_into == parent
+    assert parent.started_at == at(10)  # the earliest of what it absorbed
+    feed(body("P0", "clear", "2026-11-22T10:20:00+08:00"),
+         body("N1", "clear", "2026-11-22T10:20:00+08:00", level="onu", onu_id="ONU-1"))  # fmt: skip
+    parent.refresh_from_db()
+    assert parent.state == FaultState.CLEARED
+
+    def log(fault):
+        rows = ChangeLogEntry.objects.filter(
+            content_type__model="faultevent", object_id=str(fault.pk)
+        ).order_by("pk")
+        return [(e.action, (e.after or {}).get("state")) for e in rows]
+
+    assert log(child) == [("create", "active"), ("update", "merged")]
+    assert log(parent)[0] == ("create", "active")
+    assert log(parent)[-1] == ("update", "cleared")
