@@ -79,6 +79,7 @@ class DatabaseStore:
         self._ports: set[int] = set()  # PON ports (pks) whose alarms are loaded
         self._port_pk: dict[tuple, int | None] = {}  # PON port position → pk
         self._element_of: dict[str, Element | None] = {}  # active alarm → where it is
+        self._ports_by_onu: set[tuple] = set()  # ports whose accounts are known by ONU
         self._faults: dict[int, FaultEvent] = {}  # loaded, by pk
         self._new_faults: list[FaultEvent] = []  # opened by this batch, unsaved
         self._merged: dict[int, FaultEvent] = {}  # id() of a child → the fault absorbing it
@@ -134,6 +135,7 @@ class DatabaseStore:
             olt, place = port.olt.olt_id, (port.frame, port.slot, port.port)
             element = Element(olt, "pon", *place)
             self._accounts[element] = []
+            self._ports_by_onu.add(element.path)
             for code, ids in by_onu.get(port.pk, {}).items():
                 self._accounts[element] += ids
                 self._accounts.setdefault(Element(olt, "onu", *place, code), ids)
@@ -167,6 +169,9 @@ class DatabaseStore:
         return onus, pon, full
 
     def accounts_under(self, element: Element) -> list[int]:
+        if element not in self._accounts and element.level == "onu":
+            if element.path[:4] in self._ports_by_onu:
+                return []  # its port's accounts were read by ONU: it has none
         if element not in self._accounts:
             self._accounts[element] = self.topology.accounts_under(element)
         return self._accounts[element]
@@ -185,7 +190,8 @@ class DatabaseStore:
                 self._load(full={olt})
             else:
                 port = self._port_of(element)
-                self._load(ports={port} if port is not None else set(), upper={olt})
+                if olt not in self._upper or (port is not None and port not in self._ports):
+                    self._load(ports={port} if port is not None else set(), upper={olt})
         return self._by_olt.setdefault(olt, ActiveIndex())
 
     def _port_of(self, element: Element) -> int | None:
@@ -209,6 +215,8 @@ class DatabaseStore:
         full = {o for o in full if o not in self._full}
         upper = {o for o in upper if o not in self._upper and o not in self._full} - full
         ports = {p for p in ports if p not in self._ports}
+        if not (full or upper or ports):
+            return
         self._full |= full
         self._upper |= upper | full
         self._ports |= ports

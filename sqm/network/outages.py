@@ -31,12 +31,13 @@ class Element:
 
     olt: str
     level: str
-    frame: int | None = None
-    slot: int | None = None
-    port: int | None = None
-    onu: str | None = None
-    # Computed once: correlation compares paths for every event of a storm.
-    path: tuple = field(init=False, compare=False, hash=False, repr=False)
+    frame: int | None = field(default=None, compare=False)
+    slot: int | None = field(default=None, compare=False)
+    port: int | None = field(default=None, compare=False)
+    onu: str | None = field(default=None, compare=False)
+    # Computed once: correlation compares paths for every event of a storm. Elements are
+    # equal by level and path (a PON port's is the same whatever ONU field came with it).
+    path: tuple = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         full = (self.olt, self.frame, self.slot, self.port, self.onu)
