@@ -113,17 +113,31 @@ def record_delete(sender, instance, **kwargs) -> None:
 
 
 def record_bulk(instances: Iterable[models.Model], action: str, befores: dict | None = None) -> int:
-    """Change-log rows for objects written with bulk_create / bulk_update (imports)."""
-    from sqm.core.models import ChangeLogEntry
+    """Change-log rows for objects written with bulk_create / bulk_update (imports, alarm
+    storms), inserted with one executemany."""
+    from sqm.core import bulk
 
+    actor = context.current()
+    user_id = getattr(actor.user, "pk", None)
     rows = []
     ct = None
     for instance in instances:
-        ct = ct or ContentType.objects.get_for_model(instance)
+        ct = ct or ContentType.objects.get_for_model(instance).pk
         before = (befores or {}).get(instance.pk)
         after = snapshot(instance)
         if action == "update" and before == after:
             continue
-        rows.append(_entry(instance, action, before, after, ct=ct))
-    ChangeLogEntry.objects.bulk_create(rows, batch_size=2000)
-    return len(rows)
+        rows.append(
+            {
+                "user_id": user_id,
+                "actor": actor.label[:150],
+                "request_id": actor.request_id,
+                "content_type_id": ct,
+                "object_id": str(instance.pk),
+                "object_repr": str(instance)[:200],
+                "action": action,
+                "before": before,
+                "after": after,
+            }
+        )
+    return bulk._changelog_inserter().insert(rows)

@@ -22,6 +22,7 @@ class Topology:
         self._onus: dict[str, Onu | None] = {}  # by ONU id, prefetched for a batch
         self._ports: dict[tuple, PonPort] = {}  # by (OLT id, frame, slot, port), prefetched
         self._port_olts: set[str] = set()  # OLTs whose ports are all in _ports
+        self._olts: dict[int, Olt] = {}  # by primary key, shared by the rows above
         # The database row behind each resolved element, for `services.accounts_under`.
         self._rows: dict[Element, Olt | Board | PonPort | Onu] = {}
 
@@ -48,8 +49,10 @@ class Topology:
         for code in todo:
             self._onus[code] = None
         for start in range(0, len(todo), 5000):
-            onus = Onu.objects.select_related("olt", "pon_port")
-            for onu in onus.filter(onu_id__in=todo[start : start + 5000]):
+            onus = Onu.objects.select_related("pon_port").defer(*_STAMPS, *_PORT_STAMPS)
+            onus = list(onus.filter(onu_id__in=todo[start : start + 5000]))
+            self.attach_olts(onus)
+            for onu in onus:
                 self._onus[onu.onu_id] = onu
         return {code: self._onus[code] for code in codes if self._onus.get(code) is not None}
 
@@ -57,10 +60,20 @@ class Topology:
         """Every PON port of the OLTs OLTS, in one query (an OLT has tens of them)."""
         todo = sorted(o for o in olts if o not in self._port_olts)
         self._port_olts.update(todo)
-        ports = list(PonPort.objects.select_related("olt").filter(olt__olt_id__in=todo))
+        ports = list(PonPort.objects.defer(*_STAMPS).filter(olt__olt_id__in=todo))
+        self.attach_olts(ports)
         for port in ports:
             self._ports[port.olt.olt_id, port.frame, port.slot, port.port] = port
-        return ports
+        return [p for key, p in self._ports.items() if key[0] in olts]
+
+    def attach_olts(self, rows: list) -> None:
+        """Set the OLT of each of ROWS (ONUs, ports, fault events) from one shared copy per
+        OLT, read once: a storm's rows name a few hundred OLTs, not thousands."""
+        missing = {row.olt_id for row in rows} - self._olts.keys()
+        if missing:
+            self._olts.update(Olt.objects.defer(*_STAMPS).in_bulk(missing))
+        for row in rows:
+            row.olt = self._olts[row.olt_id]
 
     def _lookup(self, alarm: AlarmInput) -> Olt | Board | PonPort | Onu | None:
         if alarm.level == "onu" and alarm.onu_id in self._onus:
@@ -95,6 +108,11 @@ class Topology:
     def accounts_under(self, element: Element) -> list[int]:
         """Active broadband accounts under a resolved ELEMENT (primary keys)."""
         return list(accounts_under(self.row(element)).values_list("pk", flat=True))
+
+
+# Change-log times: rows read for correlation never need them.
+_STAMPS = ("created", "last_updated")
+_PORT_STAMPS = ("pon_port__created", "pon_port__last_updated")
 
 
 def _same_place(alarm: AlarmInput, onu: Onu) -> bool:

@@ -234,7 +234,9 @@ class DatabaseStore:
             return
         missing = {row[_FAULT] for row in rows} - self._faults.keys()
         for pks in _chunks(sorted(missing)):
-            for fault in FaultEvent.objects.filter(pk__in=pks).select_related("olt", "city"):
+            faults = list(FaultEvent.objects.filter(pk__in=pks).select_related("city"))
+            self.topology.attach_olts(faults)
+            for fault in faults:
                 self._faults[fault.pk] = fault
         wide = set()
         for row in rows:
