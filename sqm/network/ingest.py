@@ -490,7 +490,16 @@ class DatabaseStore:
             for o in self._outages
         ]
         with connection.cursor() as cursor:
-            cursor.executemany(sql, rows)
+            if connection.vendor == "postgresql":
+                # One statement over four arrays: an OLT's 20,000 outages in one round trip.
+                sql = (
+                    f"INSERT INTO {connection.ops.quote_name(meta.db_table)} ({columns}) "
+                    "SELECT * FROM unnest(%s::bigint[], %s::bigint[], %s::timestamptz[], "
+                    "%s::timestamptz[])"
+                )
+                cursor.execute(sql, [list(column) for column in zip(*rows, strict=True)])
+            else:
+                cursor.executemany(sql, rows)
 
     def _count_affected(self) -> None:
         """Each touched fault's affected accounts: the distinct accounts of its outages."""
