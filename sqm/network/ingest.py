@@ -6,9 +6,9 @@ outbox. A batch is one transaction; ingestions are serialised (an advisory lock 
 PostgreSQL, the immediate write lock on SQLite) because correlation reads what the previous
 batch wrote.
 
-Within a batch the store keeps what it learns in memory and writes alarms, outages and
-notices in bulk when the batch ends; fault events are written at once (alarms and outages
-point at them).
+Within a batch the store reads what the events need up front (`DatabaseStore.prepare`),
+keeps what it learns in memory, and writes fault events, alarms, outages and notices in
+bulk when the batch ends (`DatabaseStore.flush`).
 
 - Every received event is kept once as an `AlarmEvent` with its outcome: applied, unmatched
   (unknown element), no impact (a minor alarm: cuts no service), early clear (a clear
