@@ -61,6 +61,9 @@ class BulkInserter:
             f"INSERT INTO {connection.ops.quote_name(model._meta.db_table)} "
             f"({columns}) VALUES ({marks})"
         )
+        self.copy_sql = (
+            f"COPY {connection.ops.quote_name(model._meta.db_table)} ({columns}) FROM STDIN"
+        )
         self.converters = [self._converter(f) for f in self.fields]
 
     def _converter(self, field) -> Callable[[dict, object], object]:
@@ -119,7 +122,13 @@ class BulkInserter:
         params = [[conv(row, now) for conv in converters] for row in rows]
         if params:
             with connection.cursor() as cursor:
-                cursor.executemany(self.sql, params)
+                if connection.vendor == "postgresql":
+                    # COPY streams the rows; executemany would still run one INSERT each.
+                    with cursor.cursor.copy(self.copy_sql) as copy:
+                        for values in params:
+                            copy.write_row(values)
+                else:
+                    cursor.executemany(self.sql, params)
         return len(params)
 
 
@@ -177,20 +186,45 @@ def insert_objects(objs: list[models.Model]) -> int:
 
 
 def update_objects(objs: list[models.Model], fields: list[str]) -> None:
-    """UPDATE stored instances OBJS (all of one model), setting FIELDS from each, with one
-    executemany (bulk_update's CASE … WHEN costs more to build than to run)."""
+    """UPDATE stored instances OBJS (all of one model), setting FIELDS from each, in one
+    statement (bulk_update's CASE … WHEN costs more to build than to run)."""
     if not objs:
         return
-    meta, quote = objs[0]._meta, connection.ops.quote_name
+    meta = objs[0]._meta
     model_fields = [meta.get_field(name) for name in fields]
-    sets = ", ".join(f"{quote(f.column)} = %s" for f in model_fields)
-    sql = f"UPDATE {quote(meta.db_table)} SET {sets} WHERE {quote(meta.pk.column)} = %s"
-    params = [
-        [f.get_db_prep_save(getattr(o, f.attname), connection) for f in model_fields] + [o.pk]
+    rows = [
+        [o.pk] + [f.get_db_prep_save(getattr(o, f.attname), connection) for f in model_fields]
         for o in objs
     ]
+    update_rows(type(objs[0]), meta.pk.name, fields, rows)
+
+
+def update_rows(model: type[models.Model], key: str, fields: list[str], rows: list) -> None:
+    """UPDATE MODEL's rows whose KEY field has each given value, setting FIELDS; each of
+    ROWS is (key value, database value of each field…). PostgreSQL: one UPDATE … FROM unnest()
+    over arrays; SQLite: one executemany (in process, each statement is cheap)."""
+    if not rows:
+        return
+    meta, quote = model._meta, connection.ops.quote_name
+    key_field = meta.get_field(key)
+    model_fields = [meta.get_field(name) for name in fields]
+    table = quote(meta.db_table)
     with connection.cursor() as cursor:
-        cursor.executemany(sql, params)
+        if connection.vendor == "postgresql":
+            names = [f"v{i}" for i in range(len(model_fields))]
+            arrays = ", ".join(f"%s::{f.db_type(connection)}[]" for f in [key_field, *model_fields])
+            sets = ", ".join(
+                f"{quote(f.column)} = v.{n}" for f, n in zip(model_fields, names, strict=True)
+            )
+            sql = (
+                f"UPDATE {table} SET {sets} FROM unnest({arrays}) AS v(k, {', '.join(names)})"
+                f" WHERE {table}.{quote(key_field.column)} = v.k"
+            )
+            cursor.execute(sql, [list(column) for column in zip(*rows, strict=True)])
+        else:
+            sets = ", ".join(f"{quote(f.column)} = %s" for f in model_fields)
+            sql = f"UPDATE {table} SET {sets} WHERE {quote(key_field.column)} = %s"
+            cursor.executemany(sql, [[*row[1:], row[0]] for row in rows])
 
 
 def _changelog_inserter() -> BulkInserter:

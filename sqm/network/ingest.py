@@ -19,7 +19,7 @@ bulk when the batch ends (`DatabaseStore.flush`).
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -397,17 +397,10 @@ class DatabaseStore:
         self._count_affected()
 
     def _write_clears(self) -> None:
-        """Alarms stored by earlier batches that this one cleared: one executemany."""
-        if not self._clears:
-            return
-        meta, quote = Alarm._meta, connection.ops.quote_name
-        sql = (
-            f"UPDATE {quote(meta.db_table)} SET {quote(meta.get_field('cleared_at').column)} = %s"
-            f" WHERE {quote(meta.get_field('alarm_id').column)} = %s"
-        )
+        """Alarms stored by earlier batches that this one cleared, in one statement."""
         adapt = connection.ops.adapt_datetimefield_value
-        with connection.cursor() as cursor:
-            cursor.executemany(sql, [(adapt(at), alarm) for alarm, at in self._clears.items()])
+        rows = [(alarm, adapt(at)) for alarm, at in self._clears.items()]
+        bulk.update_rows(Alarm, "alarm_id", ["cleared_at"], rows)
 
     def _end_stored_outages(self) -> list[int]:
         """End the stored open outages of the accounts this batch brought back; their ids."""
@@ -419,16 +412,9 @@ class DatabaseStore:
                 account_id__in=accounts[start : start + CHUNK], ended_at__isnull=True
             )
             for pk, account in open_.values_list("pk", "account_id"):
-                rows.append((adapt(self._ends[account]), pk))
-        if rows:
-            meta, quote = Outage._meta, connection.ops.quote_name
-            sql = (
-                f"UPDATE {quote(meta.db_table)} SET {quote(meta.get_field('ended_at').column)}"
-                f" = %s WHERE {quote(meta.pk.column)} = %s"
-            )
-            with connection.cursor() as cursor:
-                cursor.executemany(sql, rows)
-        return [pk for _at, pk in rows]
+                rows.append((pk, adapt(self._ends[account])))
+        bulk.update_rows(Outage, "id", ["ended_at"], rows)
+        return [pk for pk, _at in rows]
 
     def _write_faults(self, now: datetime) -> None:
         """The batch's fault events: new ones in one bulk insert, then the changes to those
@@ -459,13 +445,13 @@ class DatabaseStore:
             befores = {fault.pk: before for fault, before in self._befores.values()}
             changelog.record_bulk(changed, "update", befores)
         # What absorbed stored events held now belongs to the event that absorbed them.
-        moved: dict[int, list[int]] = defaultdict(list)
-        for fault, _before in self._befores.values():
-            if fault.state == FaultState.MERGED:
-                moved[self._root(fault).pk].append(fault.pk)
-        for parent, pks in moved.items():
-            for model in (Alarm, Outage, OutboundMessage):
-                model.objects.filter(fault_event_id__in=pks).update(fault_event_id=parent)
+        moved = [
+            (fault.pk, self._root(fault).pk)
+            for fault, _before in self._befores.values()
+            if fault.state == FaultState.MERGED
+        ]
+        for model in (Alarm, Outage, OutboundMessage):
+            bulk.update_rows(model, "fault_event", ["fault_event"], moved)
 
     def _changing(self, fault: FaultEvent) -> None:
         """FAULT is about to change: keep how it was, for the change log (stored ones)."""

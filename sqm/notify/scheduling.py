@@ -141,39 +141,49 @@ def schedule_fault_notices(
         "send_at", "state", "attempts", "parts", "smsc_ids", "created", "last_error",
     )  # fmt: skip
     o_id, o_account = _q(outage.pk.column), _q(outage.get_field("account").column)
+    o_fault, o_started = (_q(outage.get_field(n).column) for n in ("fault_event", "started_at"))
+    postgres = connection.vendor == "postgresql"
+    # Each group's fault event, start time, text and send time: on PostgreSQL four arrays
+    # joined in one statement; elsewhere one statement per group, run as one executemany.
+    if postgres:
+        groups_from = (
+            " FROM unnest(%s::bigint[], %s::timestamptz[], %s::text[], %s::timestamptz[])"
+            " AS g(fault, started, text, send_at)"
+            f" JOIN {_q(outage.db_table)} o ON o.{o_fault} = g.fault AND o.{o_started} = g.started"
+        )
+        group_values, group_where = "g.text, g.send_at", ""
+    else:
+        groups_from = f" FROM {_q(outage.db_table)} o"
+        group_values, group_where = "%s, %s", f" AND o.{o_fault} = %s AND o.{o_started} = %s"
     sql = (
         f"INSERT INTO {_q(message.db_table)} ({_columns(OutboundMessage, fields)}) "
         f"SELECT 'outage:' || CAST(o.{o_id} AS TEXT) || ':fault', %s, o.{o_account}, o.{o_id},"
-        f" o.{_q(outage.get_field('fault_event').column)}, '', '', %s, %s, %s, 0, 0, '', %s, ''"
-        f" FROM {_q(outage.db_table)} o"
+        f" o.{o_fault}, '', '', {group_values}, %s, 0, 0, '', %s, ''"
+        f"{groups_from}"
         f" JOIN {_q(account.db_table)} a ON a.{_q(account.pk.column)} = o.{o_account}"
         f" JOIN {_q(customer.db_table)} c"
         f" ON c.{_q(customer.pk.column)} = a.{_q(account.get_field('customer').column)}"
-        f" WHERE o.{_q(outage.get_field('fault_event').column)} = %s"
-        f" AND o.{_q(outage.get_field('started_at').column)} = %s"
-        f" AND o.{_q(outage.get_field('ended_at').column)} IS NULL"
+        f" WHERE o.{_q(outage.get_field('ended_at').column)} IS NULL{group_where}"
         f" AND c.{_q(customer.get_field('service_sms_opt_out').column)} = %s"
         f" ON CONFLICT ({_q(message.get_field('key').column)}) DO NOTHING"
     )
     texts: dict[int, str] = {}
-    params = []
+    rows = []
     for fault, started_at in groups:
         if fault.pk not in texts:
             texts[fault.pk] = renderer(fault)
-        params.append(
-            [
-                MessageKind.FAULT.value,
-                texts[fault.pk],
-                _dt(rules.fault_at(started_at)),
-                MessageState.SCHEDULED.value,
-                _dt(now),
-                fault.pk,
-                _dt(started_at),
-                False,
-            ]
-        )
+        rows.append((fault.pk, _dt(started_at), texts[fault.pk], _dt(rules.fault_at(started_at))))
+    kind, state, created = MessageKind.FAULT.value, MessageState.SCHEDULED.value, _dt(now)
     with connection.cursor() as cursor:
-        cursor.executemany(sql, params)  # rowcount: the sum over the groups
+        if postgres:
+            arrays = [list(column) for column in zip(*rows, strict=True)]
+            cursor.execute(sql, [kind, state, created, *arrays, False])
+        else:
+            params = [
+                [kind, text, send_at, state, created, fault, started, False]
+                for fault, started, text, send_at in rows
+            ]
+            cursor.executemany(sql, params)  # rowcount: the sum over the groups
         counts["notices_scheduled"] += max(cursor.rowcount, 0)
 
 
