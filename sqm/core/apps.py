@@ -9,7 +9,7 @@ class CoreConfig(AppConfig):
     verbose_name = _("Core")
 
     def ready(self) -> None:
-        from sqm.core import calendar, roles, signals
+        from sqm.core import calendar, lookups, roles, signals  # noqa: F401 (lookups registers)
 
         signals.connect()
         calendar.connect_signals()

@@ -50,7 +50,7 @@ class Topology:
             self._onus[code] = None
         for start in range(0, len(todo), 5000):
             onus = Onu.objects.select_related("pon_port").defer(*_STAMPS, *_PORT_STAMPS)
-            onus = list(onus.filter(onu_id__in=todo[start : start + 5000]))
+            onus = list(onus.filter(onu_id__among=todo[start : start + 5000]))
             self.attach_olts(onus)
             for onu in onus:
                 self._onus[onu.onu_id] = onu
@@ -60,7 +60,7 @@ class Topology:
         """Every PON port of the OLTs OLTS, in one query (an OLT has tens of them)."""
         todo = sorted(o for o in olts if o not in self._port_olts)
         self._port_olts.update(todo)
-        ports = list(PonPort.objects.defer(*_STAMPS).filter(olt__olt_id__in=todo))
+        ports = list(PonPort.objects.defer(*_STAMPS).filter(olt__olt_id__among=todo))
         self.attach_olts(ports)
         for port in ports:
             self._ports[port.olt.olt_id, port.frame, port.slot, port.port] = port
@@ -178,7 +178,7 @@ def replay(alarms: list[AlarmInput], rules: Rules) -> ReplayResult:
 def _messages(outages, rules: Rules, counts: Counter) -> list[dict]:
     ids = {o.account for o in outages}
     names, opted_out = {}, set()
-    rows = Account.objects.filter(pk__in=ids).values_list(
+    rows = Account.objects.filter(pk__among=ids).values_list(
         "pk", "account_id", "customer__service_sms_opt_out"
     )
     for pk, account_id, opt_out in rows.iterator(chunk_size=5000):

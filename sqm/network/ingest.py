@@ -153,7 +153,7 @@ class DatabaseStore:
         onus, pon, full = set(), set(), set()
         for start in range(0, len(todo), CHUNK):
             rows = Alarm.objects.filter(
-                alarm_id__in=todo[start : start + CHUNK], cleared_at__isnull=True
+                alarm_id__among=todo[start : start + CHUNK], cleared_at__isnull=True
             ).values_list(*_ALARM_COLUMNS)
             for row in rows:
                 alarm_id, element, port_pk, fault_level = _alarm_row(row)
@@ -223,20 +223,22 @@ class DatabaseStore:
         active = Alarm.objects.filter(cleared_at__isnull=True)
         rows = []
         for olts in _chunks(sorted(full)):
-            rows += active.filter(olt__olt_id__in=olts).values_list(*_ALARM_COLUMNS)
+            rows += active.filter(olt__olt_id__among=olts).values_list(*_ALARM_COLUMNS)
         for olts in _chunks(sorted(upper)):
-            rows += active.filter(olt__olt_id__in=olts, level__in=_WIDE).values_list(
+            rows += active.filter(olt__olt_id__among=olts, level__in=_WIDE).values_list(
                 *_ALARM_COLUMNS
             )
         for pks in _chunks(sorted(ports)):
-            rows += active.filter(pon_port_id__in=pks).values_list(*_ALARM_COLUMNS)
+            rows += active.filter(pon_port_id__among=pks).values_list(*_ALARM_COLUMNS)
         if not rows:
             return
         missing = {row[_FAULT] for row in rows} - self._faults.keys()
         for pks in _chunks(sorted(missing)):
-            faults = list(FaultEvent.objects.filter(pk__in=pks).select_related("city"))
+            faults = list(FaultEvent.objects.filter(pk__among=pks))
             self.topology.attach_olts(faults)
+            cities = self._city_rows()
             for fault in faults:
+                fault.city = cities[fault.city_id]
                 self._faults[fault.pk] = fault
         wide = set()
         for row in rows:
@@ -257,7 +259,7 @@ class DatabaseStore:
         for start in range(0, len(unknown), CHUNK):
             chunk = unknown[start : start + CHUNK]
             open_ = set(
-                Outage.objects.filter(account_id__in=chunk, ended_at__isnull=True).values_list(
+                Outage.objects.filter(account_id__among=chunk, ended_at__isnull=True).values_list(
                     "account_id", flat=True
                 )
             )
@@ -267,6 +269,11 @@ class DatabaseStore:
         return down
 
     # -- recording ------------------------------------------------------------------------
+
+    def _city_rows(self) -> dict[int, City]:
+        if self._cities is None:
+            self._cities = City.objects.in_bulk()  # a province has a dozen or so
+        return self._cities
 
     def _root(self, fault: FaultEvent) -> FaultEvent:
         while id(fault) in self._merged:
@@ -283,12 +290,10 @@ class DatabaseStore:
             position.update(board_id=row.board_id, pon_port=row)
         elif element.level == "onu":
             position.update(board_id=row.pon_port.board_id, pon_port=row.pon_port, onu=row)
-        if self._cities is None:
-            self._cities = City.objects.in_bulk()  # a province has a dozen or so
         fault = FaultEvent(
             level=element.level,
             olt=olt,
-            city=self._cities[olt.city_id],
+            city=self._city_rows()[olt.city_id],
             type=alarm.type,
             severity=alarm.severity,
             started_at=alarm.at,
@@ -409,7 +414,7 @@ class DatabaseStore:
         adapt = connection.ops.adapt_datetimefield_value
         for start in range(0, len(accounts), CHUNK):
             open_ = Outage.objects.filter(
-                account_id__in=accounts[start : start + CHUNK], ended_at__isnull=True
+                account_id__among=accounts[start : start + CHUNK], ended_at__isnull=True
             )
             for pk, account in open_.values_list("pk", "account_id"):
                 rows.append((pk, adapt(self._ends[account])))
@@ -495,7 +500,7 @@ class DatabaseStore:
         changes = []
         for start in range(0, len(pks), CHUNK):
             rows = (
-                Outage.objects.filter(fault_event_id__in=pks[start : start + CHUNK])
+                Outage.objects.filter(fault_event_id__among=pks[start : start + CHUNK])
                 .values("fault_event_id")
                 .annotate(n=Count("account_id", distinct=True))
                 .values_list("fault_event_id", "n")
@@ -564,7 +569,7 @@ def _apply(alarms: list[AlarmInput], now: datetime, rules: Rules, counts: Counte
     seen: set[tuple[str, str]] = set()
     early: dict[str, AlarmEvent] = {}  # clears waiting for their raise, by alarm id
     for start in range(0, len(ids), CHUNK):
-        rows = AlarmEvent.objects.filter(alarm_id__in=ids[start : start + CHUNK])
+        rows = AlarmEvent.objects.filter(alarm_id__among=ids[start : start + CHUNK])
         for event in rows.only("pk", "alarm_id", "event", "outcome", "occurred_at"):
             seen.add((event.alarm_id, event.event))
             if event.outcome == AlarmOutcome.EARLY_CLEAR:

@@ -196,7 +196,7 @@ def _opted_out(groups: list[tuple[object, datetime]]) -> int:
     opted = 0
     for start in range(0, len(pks), CHUNK):
         rows = Outage.objects.filter(
-            fault_event_id__in=pks[start : start + CHUNK],
+            fault_event_id__among=pks[start : start + CHUNK],
             ended_at__isnull=True,
             account__customer__service_sms_opt_out=True,
         ).values_list("fault_event_id", "started_at")
@@ -214,7 +214,9 @@ def settle_ended_outages(outage_ids: list[int], rules: Rules, now: datetime, cou
     renderer: Renderer | None = None
     for start in range(0, len(outage_ids), CHUNK):
         chunk = outage_ids[start : start + CHUNK]
-        fault_notices = OutboundMessage.objects.filter(outage_id__in=chunk, kind=MessageKind.FAULT)
+        fault_notices = OutboundMessage.objects.filter(
+            outage_id__among=chunk, kind=MessageKind.FAULT
+        )
         counts["notices_cancelled"] += fault_notices.filter(state=MessageState.SCHEDULED).update(
             state=MessageState.CANCELLED, done_at=now, last_error=ENDED_BEFORE
         )
@@ -249,7 +251,7 @@ def settle_ended_outages(outage_ids: list[int], rules: Rules, now: datetime, cou
                 )
             )
         before = OutboundMessage.objects.filter(
-            key__in=[r.key for r in rows]
+            key__among=[r.key for r in rows]
         ).count()  # already planned by an earlier run
         OutboundMessage.objects.bulk_create(rows, batch_size=1000, ignore_conflicts=True)
         counts["recoveries_scheduled"] += len(rows) - before
