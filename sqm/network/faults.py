@@ -50,7 +50,7 @@ class Topology:
             self._onus[code] = None
         for start in range(0, len(todo), 5000):
             onus = Onu.objects.select_related("pon_port").defer(*_STAMPS, *_PORT_STAMPS)
-            onus = list(onus.filter(onu_id__among=todo[start : start + 5000]))
+            onus = list(onus.filter(onu_id__among=todo[start : start + 5000]).order_by())
             self.attach_olts(onus)
             for onu in onus:
                 self._onus[onu.onu_id] = onu

@@ -22,6 +22,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import NamedTuple
 
 from django.db import connection, transaction
 from django.db.models import Count
@@ -76,7 +77,9 @@ class DatabaseStore:
         self._by_olt: dict[str, ActiveIndex] = {}  # stored active alarms, loaded on demand
         self._full: set[str] = set()  # OLTs whose active alarms are all loaded
         self._upper: set[str] = set()  # OLTs whose OLT and board alarms are loaded
-        self._ports: set[int] = set()  # PON ports (pks) whose alarms are loaded
+        self._ports: set[int] = set()  # PON ports (pks) whose alarms are all loaded
+        self._port_alarms: set[int] = set()  # PON ports whose port-level alarms are loaded
+        self._onus: set[int] = set()  # ONUs (pks) whose alarms are loaded
         self._port_pk: dict[tuple, int | None] = {}  # PON port position → pk
         self._element_of: dict[str, Element | None] = {}  # active alarm → where it is
         self._ports_by_onu: set[tuple] = set()  # ports whose accounts are known by ONU
@@ -98,37 +101,34 @@ class DatabaseStore:
 
     def prepare(self, alarms: list[AlarmInput]) -> None:
         """Read what a batch will ask about in a few queries instead of several per alarm:
-        where each alarm being cleared is, the ONUs named, the active alarms on every PON
-        port involved (and above them), the accounts under the ONUs and ports with alarms,
-        and which of those accounts are down. (A storm is mostly ONU alarms.)"""
+        where each alarm being cleared is, the ONUs named, the active alarms around each
+        event's element, the accounts under the ONUs and ports with alarms, and which of
+        those accounts are down. (A storm is mostly ONU alarms.)"""
         raises = [a for a in alarms if a.event == "raise"]
-        onus, pon_clears, full = self.prefetch_active(
-            [a.alarm_id for a in alarms if a.event == "clear"]
-        )
-        onus |= {a.onu_id for a in raises if a.level == "onu"}
-        full |= {a.olt_id for a in raises if a.level in ("olt", "board")}
+        need = self.prefetch_active([a.alarm_id for a in alarms if a.event == "clear"])
+        codes = need.onu_codes | {a.onu_id for a in raises if a.level == "onu"}
+        need.full |= {a.olt_id for a in raises if a.level in _WIDE}
         pon_raises = {(a.olt_id, a.frame, a.slot, a.port) for a in raises if a.level == "pon"}
-        found = self.topology.prefetch_onus(onus)
-        port_pks = set()
+        found = self.topology.prefetch_onus(codes)
         for onu in found.values():
             self._port_pk[onu.olt.olt_id, onu.frame, onu.slot, onu.port] = onu.pon_port_id
-            port_pks.add(onu.pon_port_id)
-        olts = {olt for olt, *_place in pon_raises | pon_clears}
+        raised_onus = {a.onu_id for a in raises if a.level == "onu"}
+        need.onus |= {o.pk: o.pon_port_id for c, o in found.items() if c in raised_onus}
+        olts = {olt for olt, *_place in pon_raises | need.pon}
         ports = self.topology.prefetch_ports(olts)
         for port in ports:
             self._port_pk[port.olt.olt_id, port.frame, port.slot, port.port] = port.pk
-        port_pks |= {self._port_pk[p] for p in pon_raises | pon_clears if p in self._port_pk}
+        need.ports |= {self._port_pk[p] for p in pon_raises if p in self._port_pk}
         upper = {a.olt_id for a in raises} | {e.olt for e in self._element_of.values() if e}
-        self._load(full=full, ports=port_pks, upper=upper)
+        self._load(full=need.full, ports=need.ports, onus=need.onus, upper=upper)
         accounts = accounts_on_onus([onu.pk for onu in found.values()])
         for code, onu in found.items():
             element = Element(onu.olt.olt_id, "onu", onu.frame, onu.slot, onu.port, code)
             self._accounts[element] = accounts[onu.pk]
         down = [a for ids in accounts.values() for a in ids]
         # Only ports that have an alarm in the batch: a port's accounts are many.
-        ports = [
-            p for p in ports if (p.olt.olt_id, p.frame, p.slot, p.port) in pon_raises | pon_clears
-        ]
+        with_alarms = pon_raises | need.pon
+        ports = [p for p in ports if (p.olt.olt_id, p.frame, p.slot, p.port) in with_alarms]
         # Each port's accounts by ONU: a port's clear asks about the ONU alarms below it.
         by_onu = accounts_by_onu_on_ports([port.pk for port in ports])
         for port in ports:
@@ -142,31 +142,38 @@ class DatabaseStore:
             down += self._accounts[element]
         self.down_among(down)
 
-    def prefetch_active(self, alarm_ids: list[str]) -> tuple[set[str], set[tuple], set[str]]:
-        """Where each of ALARM_IDS that is active is, in one query per chunk. Returns the
-        ONU ids of those on ONUs, the positions of those on PON ports, and the OLTs where one
-        is above the PON ports or belongs to a fault event that is (all their active alarms
-        are needed)."""
+    def prefetch_active(self, alarm_ids: list[str]) -> _Needs:
+        """Where each of ALARM_IDS that is active is, in one query per chunk, and what its
+        clear will need loaded: its ONU, its whole PON port (a port alarm, or one whose
+        fault event is the port's: the event ends with its last alarm) or its whole OLT."""
         todo = [a for a in alarm_ids if a not in self._element_of]
         for a in todo:
             self._element_of[a] = None
-        onus, pon, full = set(), set(), set()
+        need = _Needs()
         for start in range(0, len(todo), CHUNK):
-            rows = Alarm.objects.filter(
-                alarm_id__among=todo[start : start + CHUNK], cleared_at__isnull=True
-            ).values_list(*_ALARM_COLUMNS)
-            for row in rows:
-                alarm_id, element, port_pk, fault_level = _alarm_row(row)
-                self._element_of[alarm_id] = element
-                if port_pk is not None:
-                    self._port_pk[element.path[:4]] = port_pk
+            rows = (
+                Alarm.objects.filter(
+                    alarm_id__among=todo[start : start + CHUNK], cleared_at__isnull=True
+                )
+                .order_by()
+                .values_list(*_ALARM_COLUMNS)
+            )
+            for row in map(_AlarmRow._make, rows):
+                element = row.element()
+                self._element_of[row.alarm_id] = element
+                if row.pon_port_id is not None:
+                    self._port_pk[element.path[:4]] = row.pon_port_id
                 if element.level == "onu":
-                    onus.add(element.onu)
+                    need.onu_codes.add(element.onu)
                 elif element.level == "pon":
-                    pon.add(element.path)
-                if element.level in _WIDE or fault_level in _WIDE:
-                    full.add(element.olt)
-        return onus, pon, full
+                    need.pon.add(element.path)
+                if element.level in _WIDE or row.fault_level in _WIDE:
+                    need.full.add(element.olt)
+                elif element.level == "pon" or row.fault_level == "pon":
+                    need.ports.add(row.pon_port_id)
+                else:
+                    need.onus[row.onu_id] = row.pon_port_id
+        return need
 
     def accounts_under(self, element: Element) -> list[int]:
         if element not in self._accounts and element.level == "onu":
@@ -182,17 +189,31 @@ class DatabaseStore:
         return self._element_of[alarm_id]
 
     def active_alarms(self, element: Element) -> ActiveIndex:
-        """The OLT's index, holding at least the active alarms at, above and below ELEMENT
-        and all the alarms of their fault events."""
+        """The OLT's index, holding at least the active alarms at and above ELEMENT and those
+        below it (a port's: the whole port; an ONU's: that ONU)."""
         olt = element.olt
         if olt not in self._full:
             if element.level in _WIDE:
                 self._load(full={olt})
-            else:
+            elif element.level == "pon":
                 port = self._port_of(element)
-                if olt not in self._upper or (port is not None and port not in self._ports):
-                    self._load(ports={port} if port is not None else set(), upper={olt})
+                self._load(ports={port} if port is not None else set(), upper={olt})
+            else:
+                row = self.topology.row(element)
+                self._load(onus={row.pk: row.pon_port_id}, upper={olt})
         return self._by_olt.setdefault(olt, ActiveIndex())
+
+    def fault_has_alarms(self, fault: FaultEvent) -> bool:
+        """Whether FAULT still has an active alarm: all of its alarms are loaded first (an
+        event's alarms are all at or below its element)."""
+        fault = self._root(fault)
+        if fault.level in _WIDE:
+            self._load(full={fault.olt.olt_id})
+        elif fault.level == "pon":
+            self._load(ports={fault.pon_port_id})
+        else:
+            self._load(onus={fault.onu_id: fault.pon_port_id})
+        return bool(self._by_olt[fault.olt.olt_id].of_fault(fault))
 
     def _port_of(self, element: Element) -> int | None:
         place = element.path[:4]
@@ -207,20 +228,26 @@ class DatabaseStore:
 
     def _load(
         self, *, full: set[str] = frozenset(), ports: set[int] = frozenset(),
-        upper: set[str] = frozenset(),
+        onus: dict[int, int] | None = None, upper: set[str] = frozenset(),
     ) -> None:  # fmt: skip
-        """Load stored active alarms into the index: every one of the OLTs FULL; those on
-        the PON ports PORTS (primary keys) and below; those above the ports of the OLTs
-        UPPER. Each set is read once per batch; alarms the batch cleared stay out."""
+        """Load stored active alarms into the index: all those of the OLTs FULL; those on the
+        PON ports PORTS (primary keys), at them or below; those at the ONUs ONUS (ONU pk →
+        its port's pk) and at their ports; those above the ports of the OLTs UPPER. Each is
+        read once per batch; alarms the batch cleared stay out."""
         full = {o for o in full if o not in self._full}
         upper = {o for o in upper if o not in self._upper and o not in self._full} - full
-        ports = {p for p in ports if p not in self._ports}
-        if not (full or upper or ports):
+        ports = {p for p in ports if p is not None and p not in self._ports}
+        onus = {o: p for o, p in (onus or {}).items() if o is not None and o not in self._onus}
+        onus = {o: p for o, p in onus.items() if p not in self._ports and p not in ports}
+        port_alarms = {p for p in onus.values() if p not in self._port_alarms} - ports
+        if not (full or upper or ports or onus):
             return
         self._full |= full
         self._upper |= upper | full
         self._ports |= ports
-        active = Alarm.objects.filter(cleared_at__isnull=True)
+        self._port_alarms |= ports | port_alarms
+        self._onus |= onus.keys()
+        active = Alarm.objects.filter(cleared_at__isnull=True).order_by()  # no sort needed
         rows = []
         for olts in _chunks(sorted(full)):
             rows += active.filter(olt__olt_id__among=olts).values_list(*_ALARM_COLUMNS)
@@ -230,11 +257,16 @@ class DatabaseStore:
             )
         for pks in _chunks(sorted(ports)):
             rows += active.filter(pon_port_id__among=pks).values_list(*_ALARM_COLUMNS)
+        for pks in _chunks(sorted(port_alarms)):
+            rows += active.filter(pon_port_id__among=pks, level="pon").values_list(*_ALARM_COLUMNS)
+        for pks in _chunks(sorted(onus)):
+            rows += active.filter(onu_id__among=pks).values_list(*_ALARM_COLUMNS)
         if not rows:
             return
-        missing = {row[_FAULT] for row in rows} - self._faults.keys()
+        rows = [_AlarmRow._make(row) for row in rows]
+        missing = {row.fault_id for row in rows} - self._faults.keys()
         for pks in _chunks(sorted(missing)):
-            faults = list(FaultEvent.objects.filter(pk__among=pks))
+            faults = list(FaultEvent.objects.filter(pk__among=pks).order_by())
             self.topology.attach_olts(faults)
             cities = self._city_rows()
             for fault in faults:
@@ -242,13 +274,13 @@ class DatabaseStore:
                 self._faults[fault.pk] = fault
         wide = set()
         for row in rows:
-            alarm_id, element, _port, fault_level = _alarm_row(row)
+            element = row.element()
             index = self._by_olt.setdefault(element.olt, ActiveIndex())
-            if alarm_id in self._clears or index.get(alarm_id) is not None:
+            if row.alarm_id in self._clears or index.get(row.alarm_id) is not None:
                 continue  # cleared by this batch, or loaded already
-            index.add(ActiveAlarm(alarm_id, element, self._root(self._faults[row[_FAULT]])))
-            self._element_of[alarm_id] = element
-            if fault_level in _WIDE and element.olt not in self._full:
+            index.add(ActiveAlarm(row.alarm_id, element, self._root(self._faults[row.fault_id])))
+            self._element_of[row.alarm_id] = element
+            if row.fault_level in _WIDE and element.olt not in self._full:
                 wide.add(element.olt)
         if wide:  # a fault above the ports: all its alarms count when it closes
             self._load(full=wide)
@@ -259,9 +291,9 @@ class DatabaseStore:
         for start in range(0, len(unknown), CHUNK):
             chunk = unknown[start : start + CHUNK]
             open_ = set(
-                Outage.objects.filter(account_id__among=chunk, ended_at__isnull=True).values_list(
-                    "account_id", flat=True
-                )
+                Outage.objects.filter(account_id__among=chunk, ended_at__isnull=True)
+                .order_by()
+                .values_list("account_id", flat=True)
             )
             for account in chunk:
                 self._down[account] = account in open_
@@ -416,7 +448,7 @@ class DatabaseStore:
             open_ = Outage.objects.filter(
                 account_id__among=accounts[start : start + CHUNK], ended_at__isnull=True
             )
-            for pk, account in open_.values_list("pk", "account_id"):
+            for pk, account in open_.order_by().values_list("pk", "account_id"):
                 rows.append((pk, adapt(self._ends[account])))
         bulk.update_rows(Outage, "id", ["ended_at"], rows)
         return [pk for pk, _at in rows]
@@ -518,26 +550,45 @@ class DatabaseStore:
 
 
 _WIDE = ("olt", "board")  # levels above the PON ports
-# An alarm row as the index needs it (see _alarm_row).
+# An alarm row as the index needs it (_AlarmRow).
 _ALARM_COLUMNS = (
     "alarm_id", "olt__olt_id", "level", "board__frame", "board__slot", "pon_port_id",
-    "pon_port__port", "onu__onu_id", "fault_event_id", "fault_event__level",
+    "pon_port__port", "onu_id", "onu__onu_id", "fault_event_id", "fault_event__level",
 )  # fmt: skip
-_FAULT = 8
 
 
-def _alarm_row(row: tuple) -> tuple[str, Element, int | None, str]:
-    """(alarm id, element, PON port pk, level of its fault event) of an _ALARM_COLUMNS row."""
-    alarm_id, olt, level, frame, slot, port_pk, port, onu, _fault, fault_level = row
-    if level == "olt":
-        element = Element(olt, level)
-    elif level == "board":
-        element = Element(olt, level, frame, slot)
-    elif level == "pon":
-        element = Element(olt, level, frame, slot, port)
-    else:
-        element = Element(olt, level, frame, slot, port, onu)
-    return alarm_id, element, port_pk, fault_level
+class _AlarmRow(NamedTuple):
+    alarm_id: str
+    olt: str
+    level: str
+    frame: int | None
+    slot: int | None
+    pon_port_id: int | None
+    port: int | None
+    onu_id: int | None
+    onu_code: str | None
+    fault_id: int
+    fault_level: str
+
+    def element(self) -> Element:
+        if self.level == "olt":
+            return Element(self.olt, self.level)
+        if self.level == "board":
+            return Element(self.olt, self.level, self.frame, self.slot)
+        if self.level == "pon":
+            return Element(self.olt, self.level, self.frame, self.slot, self.port)
+        return Element(self.olt, self.level, self.frame, self.slot, self.port, self.onu_code)
+
+
+@dataclass
+class _Needs:
+    """What the clears of a batch need loaded (DatabaseStore.prefetch_active)."""
+
+    onu_codes: set[str] = field(default_factory=set)  # ONUs with alarms being cleared
+    pon: set[tuple] = field(default_factory=set)  # positions of port alarms being cleared
+    full: set[str] = field(default_factory=set)  # OLTs to load whole
+    ports: set[int] = field(default_factory=set)  # PON ports to load whole
+    onus: dict[int, int] = field(default_factory=dict)  # ONUs to load: ONU pk → port pk
 
 
 def _chunks(items: list) -> list[list]:

@@ -144,6 +144,7 @@ class Store(Protocol):
     def accounts_under(self, element: Element) -> list[int]: ...
     def element_of_active(self, alarm_id: str) -> Element | None: ...
     def active_alarms(self, element: Element) -> ActiveIndex: ...
+    def fault_has_alarms(self, fault: object) -> bool: ...
     def down_among(self, accounts: list[int]) -> set[int]: ...
     def open_fault(self, element: Element, alarm: AlarmFacts) -> object: ...
     def merge_faults(self, children: list[object], parent: object) -> None: ...
@@ -217,7 +218,7 @@ class Engine:
         if cleared is None:
             return None
         self.store.clear_alarm(alarm_id, at)
-        if not index.of_fault(cleared.fault):
+        if not self.store.fault_has_alarms(cleared.fault):
             self.store.close_fault(cleared.fault, at)
         if index.at_or_above(cleared.element):
             return effect  # something above still holds every account down
@@ -285,6 +286,9 @@ class MemoryStore:
 
     def active_alarms(self, element: Element) -> ActiveIndex:
         return self._active[element.olt]
+
+    def fault_has_alarms(self, fault: MemoryFault) -> bool:
+        return bool(self._active[fault.element.olt].of_fault(fault))
 
     def element_of_active(self, alarm_id: str) -> Element | None:
         olt = self._olt_of.get(alarm_id)

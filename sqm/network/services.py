@@ -40,7 +40,7 @@ def accounts_on_onus(onu_ids: list[int]) -> dict[int, list[int]]:
     """`accounts_under` for many ONUs at once: ONU id → its active broadband account ids."""
     found: dict[int, list[int]] = {onu: [] for onu in onu_ids}
     for start in range(0, len(onu_ids), 5000):
-        rows = _cut_off_by_faults().filter(onu_id__among=onu_ids[start : start + 5000])
+        rows = _cut_off_by_faults().filter(onu_id__among=onu_ids[start : start + 5000]).order_by()
         for onu, account in rows.values_list("onu_id", "pk"):
             found[onu].append(account)
     return found
@@ -51,7 +51,11 @@ def accounts_by_onu_on_ports(port_ids: list[int]) -> dict[int, dict[str, list[in
     code) → its active broadband account ids}. ONUs without such accounts are left out."""
     found: dict[int, dict[str, list[int]]] = {port: {} for port in port_ids}
     for start in range(0, len(port_ids), 5000):
-        rows = _cut_off_by_faults().filter(onu__pon_port_id__among=port_ids[start : start + 5000])
+        rows = (
+            _cut_off_by_faults()
+            .filter(onu__pon_port_id__among=port_ids[start : start + 5000])
+            .order_by()
+        )
         for port, onu, account in rows.values_list("onu__pon_port_id", "onu__onu_id", "pk"):
             found[port].setdefault(onu, []).append(account)
     return found

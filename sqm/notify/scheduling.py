@@ -195,11 +195,15 @@ def _opted_out(groups: list[tuple[object, datetime]]) -> int:
     pks = sorted({pk for pk, _started in wanted})
     opted = 0
     for start in range(0, len(pks), CHUNK):
-        rows = Outage.objects.filter(
-            fault_event_id__among=pks[start : start + CHUNK],
-            ended_at__isnull=True,
-            account__customer__service_sms_opt_out=True,
-        ).values_list("fault_event_id", "started_at")
+        rows = (
+            Outage.objects.filter(
+                fault_event_id__among=pks[start : start + CHUNK],
+                ended_at__isnull=True,
+                account__customer__service_sms_opt_out=True,
+            )
+            .order_by()
+            .values_list("fault_event_id", "started_at")
+        )
         opted += sum((pk, started) in wanted for pk, started in rows)
     return opted
 
