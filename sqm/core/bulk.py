@@ -175,16 +175,6 @@ def inserter_for(model: type[models.Model]) -> BulkInserter:
     return _inserters[key]
 
 
-def insert_objects(objs: list[models.Model]) -> int:
-    """INSERT unsaved instances OBJS (all of one model) with one executemany. Their primary
-    keys are not read back: for rows nothing in the same run refers to (live alarms)."""
-    if not objs:
-        return 0
-    inserter = inserter_for(type(objs[0]))
-    names = [f.attname for f in inserter.fields]
-    return inserter.insert({name: getattr(o, name) for name in names} for o in objs)
-
-
 def update_objects(objs: list[models.Model], fields: list[str]) -> None:
     """UPDATE stored instances OBJS (all of one model), setting FIELDS from each, in one
     statement (bulk_update's CASE … WHEN costs more to build than to run)."""

@@ -120,71 +120,115 @@ def schedule_fault_notices(
     groups: list[tuple[object, datetime]], rules: Rules, now: datetime, counts: Counter
 ) -> None:
     """Fault SMS for the open outages of each (fault event, start time) in GROUPS: one
-    INSERT … SELECT, run once per group in a single executemany.
+    INSERT … SELECT per group in a single executemany (PostgreSQL: one statement over
+    arrays for all the groups, which counts the customers who opted out as well).
 
     Counts `notices_scheduled`, `opted_out` and `template_off` into COUNTS. Running it twice
     adds nothing: the key is unique and taken ones are skipped."""
-    from sqm.customers.models import Account, Customer
-    from sqm.network.models import Outage
 
     if not groups:
         return
-    counts["opted_out"] += _opted_out(groups)
     renderer = Renderer(MessageKind.FAULT)
     if renderer.template is None:
+        counts["opted_out"] += _opted_out(groups)
         counts["template_off"] += len(groups)
         return
-    message, outage = OutboundMessage._meta, Outage._meta
-    account, customer = Account._meta, Customer._meta
-    fields = (
-        "key", "kind", "account", "outage", "fault_event", "mobile", "pii_key_id", "text",
-        "send_at", "state", "attempts", "parts", "smsc_ids", "created", "last_error",
-    )  # fmt: skip
-    o_id, o_account = _q(outage.pk.column), _q(outage.get_field("account").column)
-    o_fault, o_started = (_q(outage.get_field(n).column) for n in ("fault_event", "started_at"))
-    postgres = connection.vendor == "postgresql"
-    # Each group's fault event, start time, text and send time: on PostgreSQL four arrays
-    # joined in one statement; elsewhere one statement per group, run as one executemany.
-    if postgres:
-        groups_from = (
-            " FROM unnest(%s::bigint[], %s::timestamptz[], %s::text[], %s::timestamptz[])"
-            " AS g(fault, started, text, send_at)"
-            f" JOIN {_q(outage.db_table)} o ON o.{o_fault} = g.fault AND o.{o_started} = g.started"
-        )
-        group_values, group_where = "g.text, g.send_at", ""
-    else:
-        groups_from = f" FROM {_q(outage.db_table)} o"
-        group_values, group_where = "%s, %s", f" AND o.{o_fault} = %s AND o.{o_started} = %s"
-    sql = (
-        f"INSERT INTO {_q(message.db_table)} ({_columns(OutboundMessage, fields)}) "
-        f"SELECT 'outage:' || CAST(o.{o_id} AS TEXT) || ':fault', %s, o.{o_account}, o.{o_id},"
-        f" o.{o_fault}, '', '', {group_values}, %s, 0, 0, '', %s, ''"
-        f"{groups_from}"
-        f" JOIN {_q(account.db_table)} a ON a.{_q(account.pk.column)} = o.{o_account}"
-        f" JOIN {_q(customer.db_table)} c"
-        f" ON c.{_q(customer.pk.column)} = a.{_q(account.get_field('customer').column)}"
-        f" WHERE o.{_q(outage.get_field('ended_at').column)} IS NULL{group_where}"
-        f" AND c.{_q(customer.get_field('service_sms_opt_out').column)} = %s"
-        f" ON CONFLICT ({_q(message.get_field('key').column)}) DO NOTHING"
-    )
     texts: dict[int, str] = {}
     rows = []
     for fault, started_at in groups:
         if fault.pk not in texts:
             texts[fault.pk] = renderer(fault)
         rows.append((fault.pk, _dt(started_at), texts[fault.pk], _dt(rules.fault_at(started_at))))
-    kind, state, created = MessageKind.FAULT.value, MessageState.SCHEDULED.value, _dt(now)
+    values = (MessageKind.FAULT.value, MessageState.SCHEDULED.value, _dt(now))
+    if connection.vendor == "postgresql":
+        opted, scheduled = _insert_notices_postgres(rows, values)
+    else:
+        opted, scheduled = _opted_out(groups), _insert_notices(rows, values)
+    counts["opted_out"] += opted
+    counts["notices_scheduled"] += scheduled
+
+
+_FIELDS = (
+    "key", "kind", "account", "outage", "fault_event", "mobile", "pii_key_id", "text",
+    "send_at", "state", "attempts", "parts", "smsc_ids", "created", "last_error",
+)  # fmt: skip
+
+
+def _names() -> dict[str, str]:
+    """Quoted table and column names the notice statements use."""
+    from sqm.customers.models import Account, Customer
+    from sqm.network.models import Outage
+
+    outage, account, customer = Outage._meta, Account._meta, Customer._meta
+    return {
+        "messages": _q(OutboundMessage._meta.db_table),
+        "columns": _columns(OutboundMessage, _FIELDS),
+        "key": _q(OutboundMessage._meta.get_field("key").column),
+        "outages": _q(outage.db_table),
+        "o_id": _q(outage.pk.column),
+        "o_account": _q(outage.get_field("account").column),
+        "o_fault": _q(outage.get_field("fault_event").column),
+        "o_started": _q(outage.get_field("started_at").column),
+        "o_ended": _q(outage.get_field("ended_at").column),
+        "accounts": _q(account.db_table),
+        "a_id": _q(account.pk.column),
+        "a_customer": _q(account.get_field("customer").column),
+        "customers": _q(customer.db_table),
+        "c_id": _q(customer.pk.column),
+        "c_opt_out": _q(customer.get_field("service_sms_opt_out").column),
+    }
+
+
+def _insert_notices(rows: list[tuple], values: tuple) -> int:
+    """One INSERT … SELECT per (fault, start, text, send time) of ROWS, as one executemany;
+    the number of notices written."""
+    n = _names()
+    sql = (
+        f"INSERT INTO {n['messages']} ({n['columns']}) "
+        f"SELECT 'outage:' || CAST(o.{n['o_id']} AS TEXT) || ':fault', %s, o.{n['o_account']},"
+        f" o.{n['o_id']}, o.{n['o_fault']}, '', '', %s, %s, %s, 0, 0, '', %s, ''"
+        f" FROM {n['outages']} o"
+        f" JOIN {n['accounts']} a ON a.{n['a_id']} = o.{n['o_account']}"
+        f" JOIN {n['customers']} c ON c.{n['c_id']} = a.{n['a_customer']}"
+        f" WHERE o.{n['o_ended']} IS NULL AND o.{n['o_fault']} = %s AND o.{n['o_started']} = %s"
+        f" AND c.{n['c_opt_out']} = %s"
+        f" ON CONFLICT ({n['key']}) DO NOTHING"
+    )
+    kind, state, created = values
+    params = [
+        [kind, text, send_at, state, created, fault, started, False]
+        for fault, started, text, send_at in rows
+    ]
     with connection.cursor() as cursor:
-        if postgres:
-            arrays = [list(column) for column in zip(*rows, strict=True)]
-            cursor.execute(sql, [kind, state, created, *arrays, False])
-        else:
-            params = [
-                [kind, text, send_at, state, created, fault, started, False]
-                for fault, started, text, send_at in rows
-            ]
-            cursor.executemany(sql, params)  # rowcount: the sum over the groups
-        counts["notices_scheduled"] += max(cursor.rowcount, 0)
+        cursor.executemany(sql, params)  # rowcount: the sum over the rows
+        return max(cursor.rowcount, 0)
+
+
+def _insert_notices_postgres(rows: list[tuple], values: tuple) -> tuple[int, int]:
+    """PostgreSQL: the same for all ROWS in one statement over four arrays, which also
+    counts the open outages whose customer opted out; (opted out, written)."""
+    n = _names()
+    sql = (
+        "WITH g (fault, started, text, send_at) AS (SELECT * FROM unnest("
+        "%s::bigint[], %s::timestamptz[], %s::text[], %s::timestamptz[])),"
+        f" cand AS (SELECT o.{n['o_id']} AS outage, o.{n['o_account']} AS account,"
+        f" o.{n['o_fault']} AS fault, g.text, g.send_at, c.{n['c_opt_out']} AS opted"
+        f" FROM g JOIN {n['outages']} o"
+        f" ON o.{n['o_fault']} = g.fault AND o.{n['o_started']} = g.started"
+        f" JOIN {n['accounts']} a ON a.{n['a_id']} = o.{n['o_account']}"
+        f" JOIN {n['customers']} c ON c.{n['c_id']} = a.{n['a_customer']}"
+        f" WHERE o.{n['o_ended']} IS NULL),"
+        f" ins AS (INSERT INTO {n['messages']} ({n['columns']})"
+        " SELECT 'outage:' || CAST(outage AS TEXT) || ':fault', %s, account, outage, fault,"
+        " '', '', text, send_at, %s, 0, 0, '', %s, '' FROM cand WHERE NOT opted"
+        f" ON CONFLICT ({n['key']}) DO NOTHING RETURNING 1)"
+        " SELECT (SELECT COUNT(*) FROM cand WHERE opted), (SELECT COUNT(*) FROM ins)"
+    )
+    arrays = [list(column) for column in zip(*rows, strict=True)]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*arrays, *values])
+        opted, written = cursor.fetchone()
+    return opted, written
 
 
 def _opted_out(groups: list[tuple[object, datetime]]) -> int:
