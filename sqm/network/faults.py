@@ -14,6 +14,17 @@ from sqm.network.services import accounts_on_onus, accounts_under
 from sqm.notify.rules import SHANGHAI, Rules
 
 
+@dataclass
+class Places:
+    """Positions by primary key: OLT id; board (frame, slot); port (frame, slot, port); ONU
+    id (the NMS's code)."""
+
+    olts: dict[int, str]
+    boards: dict[int, tuple]
+    ports: dict[int, tuple]
+    onus: dict[int, str]
+
+
 class Topology:
     """Read-only look-ups of the loaded topology, cached for one run."""
 
@@ -23,6 +34,8 @@ class Topology:
         self._ports: dict[tuple, PonPort] = {}  # by (OLT id, frame, slot, port), prefetched
         self._port_olts: set[str] = set()  # OLTs whose ports are all in _ports
         self._olts: dict[int, Olt] = {}  # by primary key, shared by the rows above
+        # Positions by primary key, for alarms read back by id (`places`).
+        self._places = Places({}, {}, {}, {})
         # The database row behind each resolved element, for `services.accounts_under`.
         self._rows: dict[Element, Olt | Board | PonPort | Onu] = {}
 
@@ -54,6 +67,8 @@ class Topology:
             self.attach_olts(onus)
             for onu in onus:
                 self._onus[onu.onu_id] = onu
+                self._places.onus[onu.pk] = onu.onu_id
+                self._places.ports[onu.pon_port_id] = (onu.frame, onu.slot, onu.port)
         return {code: self._onus[code] for code in codes if self._onus.get(code) is not None}
 
     def prefetch_ports(self, olts: set[str]) -> list[PonPort]:
@@ -64,14 +79,42 @@ class Topology:
         self.attach_olts(ports)
         for port in ports:
             self._ports[port.olt.olt_id, port.frame, port.slot, port.port] = port
+            self._places.ports[port.pk] = (port.frame, port.slot, port.port)
         return [p for key, p in self._ports.items() if key[0] in olts]
+
+    def places(
+        self, *, olts: set[int], boards: set[int], ports: set[int], onus: set[int]
+    ) -> Places:
+        """The OLT ids, board and port positions and ONU ids of the primary keys given, each
+        kind read in one query for those not known yet."""
+        known = self._places
+        self._load_olts(olts)
+        for pk in olts:
+            known.olts[pk] = self._olts[pk].olt_id
+        for pks, model, fields, into in (
+            (boards, Board, ("frame", "slot"), known.boards),
+            (ports, PonPort, ("frame", "slot", "port"), known.ports),
+        ):
+            todo = sorted(pks - into.keys())
+            for start in range(0, len(todo), 5000):
+                rows = model.objects.filter(pk__among=todo[start : start + 5000]).order_by()
+                for pk, *place in rows.values_list("pk", *fields):
+                    into[pk] = tuple(place)
+        todo = sorted(onus - known.onus.keys())
+        for start in range(0, len(todo), 5000):
+            rows = Onu.objects.filter(pk__among=todo[start : start + 5000]).order_by()
+            known.onus.update(rows.values_list("pk", "onu_id"))
+        return known
+
+    def _load_olts(self, pks: set[int]) -> None:
+        missing = pks - self._olts.keys()
+        if missing:
+            self._olts.update(Olt.objects.defer(*_STAMPS).in_bulk(missing))
 
     def attach_olts(self, rows: list) -> None:
         """Set the OLT of each of ROWS (ONUs, ports, fault events) from one shared copy per
         OLT, read once: a storm's rows name a few hundred OLTs, not thousands."""
-        missing = {row.olt_id for row in rows} - self._olts.keys()
-        if missing:
-            self._olts.update(Olt.objects.defer(*_STAMPS).in_bulk(missing))
+        self._load_olts({row.olt_id for row in rows})
         for row in rows:
             row.olt = self._olts[row.olt_id]
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.db import models
-from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -197,16 +196,12 @@ class Alarm(models.Model):
 
     class Meta:
         ordering = ["raised_at", "id"]
-        # Correlation reads the active alarms of an OLT, of PON ports and of ONUs; partial
-        # indexes keep a flapping element's cleared history out of those reads.
+        # Correlation reads the active alarms of OLTs, PON ports and ONUs (network.store):
+        # the ports' and ONUs' with one look-up each, which finds their active ones only.
         indexes = [
             models.Index(fields=["olt", "cleared_at"], name="alarm_olt_active"),
-            models.Index(
-                fields=["pon_port"], condition=Q(cleared_at__isnull=True), name="alarm_port_active"
-            ),
-            models.Index(
-                fields=["onu"], condition=Q(cleared_at__isnull=True), name="alarm_onu_active"
-            ),
+            models.Index(fields=["pon_port", "cleared_at"], name="alarm_port_active"),
+            models.Index(fields=["onu", "cleared_at"], name="alarm_onu_active"),
         ]
         verbose_name = _("alarm")
         verbose_name_plural = _("alarms")

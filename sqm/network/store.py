@@ -132,8 +132,7 @@ class DatabaseStore:
                 .order_by()
                 .values_list(*_ALARM_COLUMNS)
             )
-            for row in map(_AlarmRow._make, rows):
-                element = row.element()
+            for row, element, fault in self._read(rows):
                 self._element_of[row.alarm_id] = element
                 if row.pon_port_id is not None:
                     self._port_pk[element.path[:4]] = row.pon_port_id
@@ -141,9 +140,9 @@ class DatabaseStore:
                     need.onu_codes.add(element.onu)
                 elif element.level == "pon":
                     need.pon.add(element.path)
-                if element.level in _WIDE or row.fault_level in _WIDE:
+                if element.level in _WIDE or fault.level in _WIDE:
                     need.full.add(element.olt)
-                elif element.level == "pon" or row.fault_level == "pon":
+                elif element.level == "pon" or fault.level == "pon":
                     need.ports.add(row.pon_port_id)
                 else:
                     need.onus[row.onu_id] = row.pon_port_id
@@ -229,14 +228,28 @@ class DatabaseStore:
             rows += active.filter(olt__olt_id__among=olts, level__in=_WIDE).values_list(
                 *_ALARM_COLUMNS
             )
-        for pks in _chunks(sorted(ports)):
-            rows += active.filter(pon_port_id__among=pks).values_list(*_ALARM_COLUMNS)
-        for pks in _chunks(sorted(port_alarms)):
-            rows += active.filter(pon_port_id__among=pks, level="pon").values_list(*_ALARM_COLUMNS)
-        for pks in _chunks(sorted(onus)):
-            rows += active.filter(onu_id__among=pks).values_list(*_ALARM_COLUMNS)
+        rows += _active_at("pon_port", sorted(ports))
+        rows += _active_at("pon_port", sorted(port_alarms), level="pon")
+        rows += _active_at("onu", sorted(onus))
         if not rows:
             return
+        wide = set()
+        for row, element, fault in self._read(rows):
+            index = self._by_olt.setdefault(element.olt, ActiveIndex())
+            if row.alarm_id in self._clears or index.get(row.alarm_id) is not None:
+                continue  # cleared by this batch, or loaded already
+            index.add(ActiveAlarm(row.alarm_id, element, fault))
+            self._element_of[row.alarm_id] = element
+            if fault.level in _WIDE and element.olt not in self._full:
+                wide.add(element.olt)
+        if wide:  # a fault above the ports: all its alarms count when it closes
+            self._load(full=wide)
+
+    def _read(self, rows: list[tuple]) -> list[tuple[_AlarmRow, Element, FaultEvent]]:
+        """Each stored alarm row (_ALARM_COLUMNS) with its element and (root) fault event.
+        The rows carry ids only: positions and fault events come from small look-ups by
+        primary key, cached for the batch, so the alarm query itself needs no joins (whose
+        plans go wrong while a storm grows the tables faster than their statistics)."""
         rows = [_AlarmRow._make(row) for row in rows]
         missing = {row.fault_id for row in rows} - self._faults.keys()
         for pks in _chunks(sorted(missing)):
@@ -246,18 +259,26 @@ class DatabaseStore:
             for fault in faults:
                 fault.city = cities[fault.city_id]
                 self._faults[fault.pk] = fault
-        wide = set()
+        places = self.topology.places(
+            olts={row.olt_id for row in rows},
+            boards={row.board_id for row in rows if row.level == "board"},
+            ports={row.pon_port_id for row in rows if row.pon_port_id is not None},
+            onus={row.onu_id for row in rows if row.onu_id is not None},
+        )
+        read = []
         for row in rows:
-            element = row.element()
-            index = self._by_olt.setdefault(element.olt, ActiveIndex())
-            if row.alarm_id in self._clears or index.get(row.alarm_id) is not None:
-                continue  # cleared by this batch, or loaded already
-            index.add(ActiveAlarm(row.alarm_id, element, self._root(self._faults[row.fault_id])))
-            self._element_of[row.alarm_id] = element
-            if row.fault_level in _WIDE and element.olt not in self._full:
-                wide.add(element.olt)
-        if wide:  # a fault above the ports: all its alarms count when it closes
-            self._load(full=wide)
+            olt = places.olts[row.olt_id]
+            if row.level == "olt":
+                element = Element(olt, "olt")
+            elif row.level == "board":
+                element = Element(olt, "board", *places.boards[row.board_id])
+            elif row.level == "pon":
+                element = Element(olt, "pon", *places.ports[row.pon_port_id])
+            else:
+                place = places.ports[row.pon_port_id]
+                element = Element(olt, "onu", *place, places.onus[row.onu_id])
+            read.append((row, element, self._root(self._faults[row.fault_id])))
+        return read
 
     def down_among(self, accounts: list[int]) -> set[int]:
         down = {a for a in accounts if self._down.get(a)}
@@ -525,34 +546,20 @@ class DatabaseStore:
 
 
 _WIDE = ("olt", "board")  # levels above the PON ports
-# An alarm row as the index needs it (_AlarmRow).
+# A stored alarm as the index needs it, ids only (DatabaseStore._read).
 _ALARM_COLUMNS = (
-    "alarm_id", "olt__olt_id", "level", "board__frame", "board__slot", "pon_port_id",
-    "pon_port__port", "onu_id", "onu__onu_id", "fault_event_id", "fault_event__level",
+    "alarm_id", "olt_id", "level", "board_id", "pon_port_id", "onu_id", "fault_event_id",
 )  # fmt: skip
 
 
 class _AlarmRow(NamedTuple):
     alarm_id: str
-    olt: str
+    olt_id: int
     level: str
-    frame: int | None
-    slot: int | None
+    board_id: int | None
     pon_port_id: int | None
-    port: int | None
     onu_id: int | None
-    onu_code: str | None
     fault_id: int
-    fault_level: str
-
-    def element(self) -> Element:
-        if self.level == "olt":
-            return Element(self.olt, self.level)
-        if self.level == "board":
-            return Element(self.olt, self.level, self.frame, self.slot)
-        if self.level == "pon":
-            return Element(self.olt, self.level, self.frame, self.slot, self.port)
-        return Element(self.olt, self.level, self.frame, self.slot, self.port, self.onu_code)
 
 
 @dataclass
@@ -564,6 +571,36 @@ class _Needs:
     full: set[str] = field(default_factory=set)  # OLTs to load whole
     ports: set[int] = field(default_factory=set)  # PON ports to load whole
     onus: dict[int, int] = field(default_factory=dict)  # ONUs to load: ONU pk → port pk
+
+
+def _active_at(field: str, pks: list[int], level: str | None = None) -> list[tuple]:
+    """The active alarms (_ALARM_COLUMNS) whose FIELD (a foreign key) is one of PKS, of
+    LEVEL if given.
+
+    On PostgreSQL, one index look-up per key (a LATERAL join over the keys): as a storm
+    multiplies the active alarms faster than the table's statistics follow, the planner
+    would otherwise scan every active alarm once for the whole list, thinking them few."""
+    if not pks:
+        return []
+    if connection.vendor != "postgresql":
+        active = Alarm.objects.filter(cleared_at__isnull=True, **{f"{field}_id__among": pks})
+        if level:
+            active = active.filter(level=level)
+        return list(active.order_by().values_list(*_ALARM_COLUMNS))
+    meta, quote = Alarm._meta, connection.ops.quote_name
+    columns = ", ".join(f"a.{quote(meta.get_field(c).column)}" for c in _ALARM_COLUMNS)
+    where = f"a.{quote(meta.get_field(field).column)} = k.pk AND a.cleared_at IS NULL"
+    params: list = [pks]
+    if level:
+        where += " AND a.level = %s"
+        params.append(level)
+    sql = (
+        f"SELECT {columns} FROM unnest(%s::bigint[]) AS k(pk) CROSS JOIN LATERAL"
+        f" (SELECT * FROM {quote(meta.db_table)} a WHERE {where}) a"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
 
 
 def _chunks(items: list) -> list[list]:
