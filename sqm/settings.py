@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "sqm.network",
     "sqm.notify",
     "sqm.complaints",
+    "sqm.surveys",
     "sqm.api",
 ]
 

@@ -303,3 +303,53 @@ def _order(names: list[str], paths) -> list[str]:
         cycle = sorted(n for n in names if n not in ordered)
         raise ModelError(f"the paths form a cycle through {', '.join(cycle)}")
     return ordered
+
+
+@dataclass
+class Bootstrap:
+    """Bootstrap distribution of the path coefficients, outer weights and loadings."""
+
+    resamples: int
+    paths: np.ndarray  # resamples × constructs × constructs
+    weights: np.ndarray  # resamples × items
+    loadings: np.ndarray  # resamples × items
+
+    @staticmethod
+    def summary(values: np.ndarray, level: float = 0.95) -> dict[str, np.ndarray]:
+        """Mean, standard error and percentile interval over the resamples (axis 0)."""
+        tail = (1 - level) / 2 * 100
+        return {
+            "mean": values.mean(axis=0),
+            "std_error": values.std(axis=0, ddof=1),
+            "low": np.percentile(values, tail, axis=0),
+            "high": np.percentile(values, 100 - tail, axis=0),
+        }
+
+
+def bootstrap(
+    data: np.ndarray, columns: list[str], model: Model, resamples: int, seed: int = 1
+) -> Bootstrap:
+    """Re-estimate MODEL on RESAMPLES samples of the respondents drawn with replacement.
+
+    A resample the algorithm cannot estimate (an item without variance in it, no
+    convergence) is drawn again, so every reported resample is a real estimate."""
+    if resamples < 2:
+        raise ModelError("the bootstrap needs at least two resamples")
+    rng = np.random.default_rng(seed)
+    data = np.asarray(data, dtype=float)
+    n = data.shape[0]
+    paths, weights, loadings = [], [], []
+    failures = 0
+    while len(paths) < resamples:
+        sample = data[rng.integers(0, n, size=n)]
+        try:
+            result = estimate(sample, columns, model)
+        except ModelError:
+            failures += 1
+            if failures > resamples:
+                raise ModelError("most bootstrap resamples cannot be estimated") from None
+            continue
+        paths.append(result.paths)
+        weights.append(result.weights)
+        loadings.append(result.loadings)
+    return Bootstrap(resamples, np.array(paths), np.array(weights), np.array(loadings))

@@ -1,0 +1,196 @@
+"""Survey analytics services: reading a PLS model file and a response table, and running
+the estimate the `sqm survey pls` command, the pages and the API share (docs/surveys.md)."""
+
+from __future__ import annotations
+
+import csv
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import yaml
+from django.utils.translation import gettext as _
+
+from sqm.surveys.pls import SCHEMES, Bootstrap, Construct, Model, ModelError, Result
+from sqm.surveys.pls import bootstrap as run_bootstrap
+from sqm.surveys.pls import estimate as run_estimate
+
+
+class InputError(ValueError):
+    """Bad input, with the file, line (or key) and field named in the message."""
+
+
+def read_model(path: Path) -> Model:
+    """A model file (YAML): `constructs: {NAME: {mode: A|B, items: [...]}}`, `paths: [[FROM,
+    TO], ...]`, `scheme: centroid|factorial|path`, `scaled: true|false`."""
+    try:
+        spec = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise InputError(f"{path}: {exc.strerror}") from exc
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}" if mark else str(path)
+        problem = getattr(exc, "problem", exc)
+        raise InputError(f"{where}: " + _("not valid YAML") + f": {problem}") from exc
+    if not isinstance(spec, dict):
+        raise InputError(f"{path}: " + _("expected a mapping with constructs and paths"))
+    constructs = spec.get("constructs")
+    if not isinstance(constructs, dict) or not constructs:
+        raise InputError(f"{path}: constructs: " + _("a mapping of construct names is required"))
+    blocks = []
+    for name, block in constructs.items():
+        key = f"{path}: constructs.{name}"
+        if not isinstance(block, dict):
+            raise InputError(f"{key}: " + _("expected mode and items"))
+        items = block.get("items")
+        if not isinstance(items, list) or not items or not all(isinstance(i, str) for i in items):
+            raise InputError(f"{key}.items: " + _("a list of item (column) names is required"))
+        mode = str(block.get("mode", "A"))
+        if mode not in ("A", "B"):
+            raise InputError(f"{key}.mode: " + _("must be A or B"))
+        blocks.append(Construct(str(name), tuple(items), mode))
+    paths = spec.get("paths") or []
+    if not isinstance(paths, list):
+        raise InputError(f"{path}: paths: " + _("a list of [from, to] pairs is required"))
+    pairs = []
+    for n, pair in enumerate(paths, start=1):
+        if not (isinstance(pair, list) and len(pair) == 2):
+            raise InputError(f"{path}: paths[{n}]: " + _("expected [from, to]"))
+        pairs.append((str(pair[0]), str(pair[1])))
+    scheme = spec.get("scheme", "centroid")
+    if scheme not in SCHEMES:
+        raise InputError(f"{path}: scheme: " + _("must be one of") + f" {', '.join(SCHEMES)}")
+    scaled = spec.get("scaled", True)
+    if not isinstance(scaled, bool):
+        raise InputError(f"{path}: scaled: " + _("must be true or false"))
+    try:
+        return Model(tuple(blocks), tuple(pairs), scheme=scheme, scaled=scaled)
+    except ModelError as exc:
+        raise InputError(f"{path}: {exc}") from exc
+
+
+@dataclass
+class Responses:
+    columns: list[str]
+    values: np.ndarray  # respondents × columns (the model's items), no missing values
+    dropped: int  # respondents left out for a missing answer
+
+
+def read_responses(path: Path, items: list[str]) -> Responses:
+    """The model's ITEMS from a CSV or XLSX response table (one respondent per row, a header
+    row naming the columns). Respondents with a missing answer to any of the items are left
+    out (listwise deletion) and counted; any other non-numeric cell is an error naming its
+    line and column."""
+    rows = _xlsx_rows(path) if path.suffix.lower() == ".xlsx" else _csv_rows(path)
+    try:
+        header = [str(h).strip() if h is not None else "" for h in next(rows)[1]]
+    except StopIteration:
+        raise InputError(f"{path}: " + _("the file is empty")) from None
+    missing = [item for item in items if item not in header]
+    if missing:
+        raise InputError(f"{path}:1: " + _("no column named") + f" {', '.join(missing)}")
+    positions = [header.index(item) for item in items]
+    values, dropped = [], 0
+    for line, row in rows:
+        cells = [row[p] if p < len(row) else None for p in positions]
+        parsed = []
+        for item, cell in zip(items, cells, strict=True):
+            if cell is None or (isinstance(cell, str) and cell.strip() in ("", "NA")):
+                parsed.append(math.nan)
+                continue
+            try:
+                parsed.append(float(cell))
+            except (TypeError, ValueError):
+                message = _("not a number")
+                raise InputError(f"{path}:{line}: {item}: {message}: {cell!r}") from None
+        if any(math.isnan(v) for v in parsed):
+            dropped += 1
+            continue
+        values.append(parsed)
+    if not values:
+        raise InputError(f"{path}: " + _("no respondent answered every item of the model"))
+    return Responses(items, np.array(values), dropped)
+
+
+def _csv_rows(path: Path):
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as handle:
+            yield from enumerate(csv.reader(handle), start=1)
+    except OSError as exc:
+        raise InputError(f"{path}: {exc.strerror}") from exc
+
+
+def _xlsx_rows(path: Path):
+    from openpyxl import load_workbook
+
+    try:
+        book = load_workbook(path, read_only=True, data_only=True)
+    except OSError as exc:
+        raise InputError(f"{path}: {exc.strerror}") from exc
+    yield from enumerate(book.active.iter_rows(values_only=True), start=1)
+
+
+@dataclass
+class Estimate:
+    result: Result
+    responses: Responses
+    bootstrap: Bootstrap | None = None
+
+
+def estimate_pls(data: Path, model_file: Path, resamples: int = 0, seed: int = 1) -> Estimate:
+    """Read the model and the responses, estimate, and bootstrap when RESAMPLES > 0."""
+    model = read_model(model_file)
+    items = [item for construct in model.constructs for item in construct.items]
+    responses = read_responses(data, items)
+    try:
+        result = run_estimate(responses.values, responses.columns, model)
+        boot = None
+        if resamples:
+            boot = run_bootstrap(responses.values, responses.columns, model, resamples, seed)
+    except ModelError as exc:
+        raise InputError(f"{data}: {exc}") from exc
+    return Estimate(result, responses, boot)
+
+
+def json_lines(found: Estimate) -> list[dict]:
+    """The estimate as the objects `sqm survey pls --json` prints, one per line."""
+    result, boot = found.result, found.bootstrap
+    names = result.model.names
+    lines: list[dict] = []
+    path_ci = Bootstrap.summary(boot.paths) if boot else None
+    for source, target in result.model.paths:
+        i, j = names.index(target), names.index(source)
+        line = {"type": "path", "from": source, "to": target,
+                "estimate": float(result.paths[i, j])}  # fmt: skip
+        if path_ci:
+            line.update(_interval(path_ci, (i, j)))
+        lines.append(line)
+    weight_ci = Bootstrap.summary(boot.weights) if boot else None
+    for k, item in enumerate(result.items):
+        line = {
+            "type": "outer",
+            "construct": names[result.block_of[k]],
+            "item": item,
+            "weight": float(result.weights[k]),
+            "loading": float(result.loadings[k]),
+        }
+        if weight_ci:
+            interval = _interval(weight_ci, k)
+            line.update({f"weight_{key}": value for key, value in interval.items()})
+        lines.append(line)
+    for j, name in enumerate(names):
+        lines.append({"type": "construct", "name": name, "r2": float(result.r2[j]),
+                      "ave": float(result.ave[j])})  # fmt: skip
+    lines.append({"type": "fit", "gof": result.gof, "respondents": len(found.responses.values),
+                  "dropped": found.responses.dropped, "iterations": result.iterations,
+                  "resamples": boot.resamples if boot else 0})  # fmt: skip
+    return lines
+
+
+def _interval(summary: dict[str, np.ndarray], index) -> dict[str, float]:
+    return {
+        "std_error": float(summary["std_error"][index]),
+        "ci_low": float(summary["low"][index]),
+        "ci_high": float(summary["high"][index]),
+    }
