@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sqm.surveys.pls import Construct, Model, ModelError, estimate
+from sqm.surveys.pls import Construct, Model, ModelError, bootstrap, estimate
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "ecsi"
 TOL = 1e-6
@@ -122,3 +122,20 @@ def test_a_cycle_or_an_unknown_item_is_refused_by_name(survey):
     bad = (*ecsi().constructs[:-1], Construct("LOY", ("loy1", "loyalty9")))
     with pytest.raises(ModelError, match="LOY: no column named 'loyalty9'"):
         estimate(*survey, Model(bad, tuple(PATHS)))
+
+
+@pytest.mark.parametrize("scheme", ["centroid", "factorial", "path"])
+@pytest.mark.parametrize("scaled", [True, False])
+def test_the_covariance_bootstrap_gives_what_re_estimating_each_resample_gives(
+    survey, scheme, scaled
+):
+    constructs = tuple(
+        Construct(c.name, c.items, "B" if c.name == "QUAL" else "A") for c in ecsi().constructs
+    )
+    model = Model(constructs, tuple(PATHS), scheme=scheme, scaled=scaled)
+    fast = bootstrap(*survey, model, 4, seed=7)
+    plain = bootstrap(*survey, model, 4, seed=7, method="rows")
+    assert np.allclose(fast.paths, plain.paths, atol=1e-10)
+    assert np.allclose(fast.weights, plain.weights, atol=1e-10)
+    assert np.allclose(fast.loadings, plain.loadings, atol=1e-10)
+    assert not np.allclose(fast.paths[0], fast.paths[1])  # the resamples differ
