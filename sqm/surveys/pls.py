@@ -187,7 +187,7 @@ def estimate(data: np.ndarray, columns: list[str], model: Model) -> Result:
     iterations = 1
     while True:
         y = _standardise(x @ w)
-        inner = _inner_weights(model.scheme, y, paths, adjacency)
+        inner = _inner_weights(model.scheme, np.corrcoef(y, rowvar=False), paths, adjacency)
         z = y @ inner
         for j, construct in enumerate(model.constructs):
             members = block == j
@@ -223,25 +223,6 @@ def _standardise(y: np.ndarray) -> np.ndarray:
 
 def _corr(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.corrcoef(a, b)[0, 1])
-
-
-def _inner_weights(scheme: str, y: np.ndarray, paths: np.ndarray, adjacency: np.ndarray):
-    corr = np.corrcoef(y, rowvar=False)
-    if scheme == "centroid":
-        return np.sign(corr * adjacency)
-    if scheme == "factorial":
-        return corr * adjacency
-    # Path weighting: a construct's predecessors get their regression coefficients in
-    # explaining it, its successors their correlation with it.
-    e = np.zeros_like(corr)
-    for j in range(paths.shape[0]):
-        successors = np.flatnonzero(paths[:, j])
-        e[successors, j] = corr[successors, j]
-        predecessors = np.flatnonzero(paths[j, :])
-        if predecessors.size:
-            coef = np.linalg.lstsq(y[:, predecessors], y[:, j], rcond=None)[0]
-            e[predecessors, j] = coef
-    return e
 
 
 def _inner_model(model: Model, scores: np.ndarray, paths: np.ndarray):
@@ -409,7 +390,7 @@ def _estimate_cov(s: np.ndarray, model: Model, block: np.ndarray):
     for _iteration in range(model.max_iter):
         unit = w / np.sqrt(np.diag(w.T @ s @ w))  # Y = X unit has unit variance
         corr = unit.T @ s @ unit
-        inner = _inner_weights_cov(model.scheme, corr, paths, adjacency)
+        inner = _inner_weights(model.scheme, corr, paths, adjacency)
         cov_xz = s @ unit @ inner
         for j, construct in enumerate(model.constructs):
             members = block == j
@@ -436,7 +417,10 @@ def _estimate_cov(s: np.ndarray, model: Model, block: np.ndarray):
     return coefficients, w.sum(axis=1), loadings
 
 
-def _inner_weights_cov(scheme: str, corr: np.ndarray, paths: np.ndarray, adjacency):
+def _inner_weights(scheme: str, corr: np.ndarray, paths: np.ndarray, adjacency: np.ndarray):
+    """Inner weights from the constructs' correlations: centroid = their signs, factorial =
+    the correlations, path = each construct's regression on its predecessors (for them) and
+    the correlations with its successors."""
     if scheme == "centroid":
         return np.sign(corr * adjacency)
     if scheme == "factorial":
