@@ -53,9 +53,9 @@ import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
-ROOT = Path(__file__).resolve().parent.parent
+from _child import log, run_child
+
 LIST_INDEXES = ("workorder_queue", "workorder_department", "workorder_city_state")
 OPEN_SHARE = 0.08
 # Open states and their shares among open orders (docs/work-orders.md).
@@ -91,10 +91,6 @@ TEXTS = (
 )
 HOUR = 3600.0
 DAY = 24 * HOUR
-
-
-def log(message: str) -> None:
-    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
 
 def percentiles(samples_ms: list[float]) -> dict:
@@ -831,43 +827,6 @@ def reopen_backlog(now: float) -> int:
 # --- the parent ------------------------------------------------------------------------------
 
 
-def run_child(database: str, data: Path, opts: dict, server: str | None, keep: bool) -> dict:
-    home = Path(tempfile.mkdtemp(prefix=f"sqm-bench-complaints-{database}-"))
-    env = {k: v for k, v in os.environ.items() if k != "SQM_DATABASE_URL"}
-    env.update(SQM_HOME=str(home), PYTHONPATH=str(ROOT))
-    dbname = None
-    if database == "postgres":
-        dbname = f"sqm_bench_{os.getpid()}"
-        pg_admin(server, f'CREATE DATABASE "{dbname}"')
-        parts = urlsplit(server)
-        env["SQM_DATABASE_URL"] = urlunsplit(parts._replace(path=f"/{dbname}"))
-    try:
-        out = subprocess.run(
-            [sys.executable, __file__, "_child", str(data), json.dumps(opts)],
-            env=env,
-            check=True,
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        return json.loads(out.stdout.strip().splitlines()[-1])
-    finally:
-        if keep:
-            log(f"kept {home}" + (f" and database {dbname}" if dbname else ""))
-        else:
-            shutil.rmtree(home, ignore_errors=True)
-            if dbname:
-                pg_admin(server, f'DROP DATABASE IF EXISTS "{dbname}"')
-
-
-def pg_admin(server: str, sql: str) -> None:
-    import psycopg
-
-    parts = urlsplit(server)
-    admin = urlunsplit(parts._replace(path="/postgres"))
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(sql)
-
-
 def report(r: dict) -> None:
     def pair(s: dict) -> str:
         return f"{s['p50']:.1f} / {s['p95']:.1f} ms"
@@ -1035,7 +994,9 @@ def main() -> None:
             counts = generate_province(data, customers=customers, seed=args.seed, months=0)
             log(f"generate: {counts} in {time.perf_counter() - start:.1f} s")
         for db in ("sqlite", "postgres") if database == "both" else (database,):
-            r = run_child(db, data, opts, server, args.keep)
+            r = run_child(
+                __file__, "complaints", db, [str(data), json.dumps(opts)], server, args.keep
+            )
             report(r)  # as soon as it is there: a later failure keeps it
             if args.explain:
                 print("\nquery plans:")

@@ -57,16 +57,15 @@ import os
 import random
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from collections import Counter, defaultdict
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
-ROOT = Path(__file__).resolve().parent.parent
+from _child import ROOT, log, run_child
+
 AS_OF = date(2026, 6, 30)  # the generator's default "now"
 # One storm's wall clock in simulated time: a weekday morning.
 STORM_START = "2026-11-23T09:30:00+08:00"
@@ -75,10 +74,6 @@ ONUS_PER_PORT, PORTS_PER_BOARD = 64, 16
 # Alarms per customer and day in the generator's stream (seed 1; ~1,300 alarms in 30 days
 # for 50,000 customers): the replay's window is sized from it.
 ALARMS_PER_CUSTOMER_DAY = 0.00085
-
-
-def log(message: str) -> None:
-    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -679,41 +674,6 @@ def smpp_figures(messages: int, baseline: int, latency: float) -> dict:
 # --- the parent ------------------------------------------------------------------------------
 
 
-def run_child(database: str, data: Path, opts: dict, server: str | None, keep: bool) -> dict:
-    home = Path(tempfile.mkdtemp(prefix=f"sqm-bench-faults-{database}-"))
-    env = {k: v for k, v in os.environ.items() if k != "SQM_DATABASE_URL"}
-    env.update(SQM_HOME=str(home), PYTHONPATH=str(ROOT))
-    dbname = None
-    try:
-        if database == "postgres":
-            pg_admin(server, f'CREATE DATABASE "sqm_bench_faults_{os.getpid()}"')
-            dbname = f"sqm_bench_faults_{os.getpid()}"
-            env["SQM_DATABASE_URL"] = urlunsplit(urlsplit(server)._replace(path=f"/{dbname}"))
-        done = subprocess.run(
-            [sys.executable, __file__, "_child", str(data), json.dumps(opts)],
-            env=env,
-            check=True,
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        return json.loads(done.stdout.strip().splitlines()[-1])
-    finally:
-        if keep:
-            log(f"kept {home}" + (f" and database {dbname}" if dbname else ""))
-        else:
-            shutil.rmtree(home, ignore_errors=True)
-            if dbname:
-                pg_admin(server, f'DROP DATABASE IF EXISTS "{dbname}"')
-
-
-def pg_admin(server: str, sql: str) -> None:
-    import psycopg
-
-    admin = urlunsplit(urlsplit(server)._replace(path="/postgres"))
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(sql)
-
-
 def table(rows: list[tuple[str, str, str, str]]) -> None:
     widths = [max(len(row[i]) for row in rows) for i in range(4)]
     for row in rows:
@@ -905,7 +865,7 @@ def main() -> None:
         )
         log(f"generate ({days} days of alarms): {counts} in {time.perf_counter() - start:.1f} s")
         for db in ("sqlite", "postgres") if database == "both" else (database,):
-            r = run_child(db, data, opts, server, args.keep)
+            r = run_child(__file__, "faults", db, [str(data), json.dumps(opts)], server, args.keep)
             results.append(r)
             report(r)  # as soon as it is there: a later failure keeps it
             sys.stdout.flush()

@@ -137,6 +137,7 @@ def log_bulk_creates(model: type[models.Model], key: str, rows: list[dict]) -> N
     from django.contrib.contenttypes.models import ContentType
 
     from sqm.core.changelog import snapshot_values
+    from sqm.core.models import ChangeLogEntry
 
     if not rows:
         return
@@ -160,8 +161,7 @@ def log_bulk_creates(model: type[models.Model], key: str, rows: list[dict]) -> N
         }
         for r in rows
     ]
-    inserter = _changelog_inserter()
-    inserter.insert(entries)
+    inserter_for(ChangeLogEntry).insert(entries)
 
 
 _inserters: dict[tuple[str, str], BulkInserter] = {}
@@ -215,9 +215,3 @@ def update_rows(model: type[models.Model], key: str, fields: list[str], rows: li
             sets = ", ".join(f"{quote(f.column)} = %s" for f in model_fields)
             sql = f"UPDATE {table} SET {sets} WHERE {quote(key_field.column)} = %s"
             cursor.executemany(sql, [[*row[1:], row[0]] for row in rows])
-
-
-def _changelog_inserter() -> BulkInserter:
-    from sqm.core.models import ChangeLogEntry
-
-    return inserter_for(ChangeLogEntry)

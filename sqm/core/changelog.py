@@ -140,4 +140,6 @@ def record_bulk(instances: Iterable[models.Model], action: str, befores: dict | 
                 "after": after,
             }
         )
-    return bulk._changelog_inserter().insert(rows)
+    from sqm.core.models import ChangeLogEntry
+
+    return bulk.inserter_for(ChangeLogEntry).insert(rows)
