@@ -96,6 +96,35 @@ class Regression:
     r2: float
 
 
+@dataclass(frozen=True)
+class Reliability:
+    """Block unidimensionality, as plspm reports it (on the standardised items)."""
+
+    cronbach_alpha: float
+    dillon_goldstein_rho: float
+    eigenvalue_1: float
+    eigenvalue_2: float  # nan for a one-item block
+
+
+def reliability(x: np.ndarray) -> Reliability:
+    """Cronbach's α and Dillon-Goldstein's ρ of one block (respondents × items).
+
+    Both are computed on the correlation matrix, whatever the model's `scaled`: α =
+    p/(p−1) · (1 − p/ΣR); ρ = (Σλ)² / ((Σλ)² + Σ(1 − λ²)) with λ the items' correlations
+    with the block's first principal component, the convention of plspm and the ECSI
+    literature. A block needs ρ and α above 0.7 to be read as one construct.
+    """
+    p = x.shape[1]
+    if p == 1:
+        return Reliability(1.0, 1.0, 1.0, float("nan"))
+    corr = np.corrcoef(x, rowvar=False)
+    alpha = p / (p - 1) * (1 - p / corr.sum())
+    values, vectors = np.linalg.eigh(corr)  # ascending
+    lam = np.abs(vectors[:, -1]) * np.sqrt(values[-1])  # correlations with the 1st component
+    rho = lam.sum() ** 2 / (lam.sum() ** 2 + (1 - lam**2).sum())
+    return Reliability(float(alpha), float(rho), float(values[-1]), float(values[-2]))
+
+
 @dataclass
 class Result:
     model: Model
@@ -109,6 +138,7 @@ class Result:
     r2: np.ndarray  # per construct (0 for exogenous)
     iterations: int
     effects: dict[str, np.ndarray] = field(default_factory=dict)  # direct, indirect, total
+    reliability: dict[str, Reliability] = field(default_factory=dict)  # per construct
 
     @property
     def communalities(self) -> np.ndarray:
@@ -214,6 +244,9 @@ def estimate(data: np.ndarray, columns: list[str], model: Model) -> Result:
     result = Result(model, items, block_of, weights, loadings, scores, coefficients,
                     regressions, r2, iterations)  # fmt: skip
     result.effects = _effects(coefficients)
+    result.reliability = {
+        c.name: reliability(x[:, block == j]) for j, c in enumerate(model.constructs)
+    }
     return result
 
 

@@ -180,8 +180,10 @@ def json_lines(found: Estimate) -> list[dict]:
             line.update({f"weight_{key}": value for key, value in interval.items()})
         lines.append(line)
     for j, name in enumerate(names):
+        unidim = result.reliability[name]
         lines.append({"type": "construct", "name": name, "r2": float(result.r2[j]),
-                      "ave": float(result.ave[j])})  # fmt: skip
+                      "ave": float(result.ave[j]), "cronbach_alpha": unidim.cronbach_alpha,
+                      "dg_rho": unidim.dillon_goldstein_rho})  # fmt: skip
     lines.append({"type": "fit", "gof": result.gof, "respondents": len(found.responses.values),
                   "dropped": found.responses.dropped, "iterations": result.iterations,
                   "resamples": boot.resamples if boot else 0})  # fmt: skip

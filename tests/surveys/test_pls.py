@@ -139,3 +139,33 @@ def test_the_covariance_bootstrap_gives_what_re_estimating_each_resample_gives(
     assert np.allclose(fast.weights, plain.weights, atol=1e-10)
     assert np.allclose(fast.loadings, plain.loadings, atol=1e-10)
     assert not np.allclose(fast.paths[0], fast.paths[1])  # the resamples differ
+
+
+def test_block_reliability_follows_the_variance_and_principal_component_formulas(survey, result):
+    data, columns = survey
+    for name, items in BLOCKS.items():
+        x = data[:, [columns.index(i) for i in items]]
+        z = (x - x.mean(axis=0)) / x.std(axis=0)
+        p = len(items)
+        # Cronbach's α from variances: p/(p−1) · (1 − Σ var(item) / var(Σ items)).
+        alpha = p / (p - 1) * (1 - z.var(axis=0).sum() / z.sum(axis=1).var())
+        # Dillon-Goldstein's ρ from the items' correlations with the first principal component.
+        u, s, vt = np.linalg.svd(z, full_matrices=False)
+        lam = np.abs([np.corrcoef(z[:, k], u[:, 0])[0, 1] for k in range(p)])
+        rho = lam.sum() ** 2 / (lam.sum() ** 2 + (1 - lam**2).sum())
+        got = result.reliability[name]
+        assert got.cronbach_alpha == pytest.approx(alpha, abs=1e-12)
+        assert got.dillon_goldstein_rho == pytest.approx(rho, abs=1e-12)
+        assert got.eigenvalue_1 == pytest.approx(s[0] ** 2 / len(z), abs=1e-10)
+        assert got.eigenvalue_1 > 1 > got.eigenvalue_2
+        assert got.cronbach_alpha > 0.7 and got.dillon_goldstein_rho > 0.7  # ECSI blocks hold
+
+
+def test_two_identical_items_are_perfectly_reliable():
+    from sqm.surveys.pls import reliability
+
+    x = np.array([[1.0, 1.0], [2.0, 2.0], [4.0, 4.0], [3.0, 3.0]])
+    got = reliability(x)
+    assert got.cronbach_alpha == pytest.approx(1.0)
+    assert got.dillon_goldstein_rho == pytest.approx(1.0)
+    assert got.eigenvalue_2 == pytest.approx(0.0, abs=1e-12)

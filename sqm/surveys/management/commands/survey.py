@@ -67,9 +67,12 @@ class Command(BaseCommand):
         out(_("Outer model (weight, loading)"))
         for line in (x for x in lines if x["type"] == "outer"):
             out(f"  {line['construct']} {line['item']}: {line['weight']:.4f} {line['loading']:.4f}")
-        out(_("Constructs (R², AVE)"))
+        out(_("Constructs (R², AVE, Cronbach's alpha, Dillon-Goldstein's rho)"))
         for line in (x for x in lines if x["type"] == "construct"):
-            out(f"  {line['name']}: {line['r2']:.4f} {line['ave']:.4f}")
+            out(
+                f"  {line['name']}: {line['r2']:.4f} {line['ave']:.4f} "
+                f"{line['cronbach_alpha']:.4f} {line['dg_rho']:.4f}"
+            )
         fit = lines[-1]
         out(
             _("GoF %(gof).4f; %(n)d respondents, %(dropped)d left out for missing answers.")
