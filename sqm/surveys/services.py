@@ -9,30 +9,21 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import yaml
+from django.db import transaction
 from django.utils.translation import gettext as _
 
+from sqm.core.importing import ImportResult
+from sqm.surveys.models import Item, Questionnaire, StructuralModel
 from sqm.surveys.pls import SCHEMES, Bootstrap, Construct, Model, ModelError, Result
 from sqm.surveys.pls import bootstrap as run_bootstrap
 from sqm.surveys.pls import estimate as run_estimate
-
-
-class InputError(ValueError):
-    """Bad input, with the file, line (or key) and field named in the message."""
+from sqm.surveys.questionnaire import InputError, Spec, load_yaml, parse_questionnaire
 
 
 def read_model(path: Path) -> Model:
     """A model file (YAML): `constructs: {NAME: {mode: A|B, items: [...]}}`, `paths: [[FROM,
     TO], ...]`, `scheme: centroid|factorial|path`, `scaled: true|false`."""
-    try:
-        spec = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise InputError(f"{path}: {exc.strerror}") from exc
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{path}:{mark.line + 1}" if mark else str(path)
-        problem = getattr(exc, "problem", exc)
-        raise InputError(f"{where}: " + _("not valid YAML") + f": {problem}") from exc
+    spec = load_yaml(path)
     if not isinstance(spec, dict):
         raise InputError(f"{path}: " + _("expected a mapping with constructs and paths"))
     constructs = spec.get("constructs")
@@ -196,3 +187,125 @@ def _interval(summary: dict[str, np.ndarray], index) -> dict[str, float]:
         "ci_low": float(summary["low"][index]),
         "ci_high": float(summary["high"][index]),
     }
+
+
+# Questionnaires ---------------------------------------------------------------------------
+
+
+def save_questionnaire(spec: Spec, source: str = "") -> Questionnaire:
+    """Create the questionnaire SPEC describes, or bring the stored one of the same code up
+    to date (each change is change-logged). Once responses are stored, an item that has
+    answers keeps its scale and reverse coding and cannot be removed: the answers would
+    change meaning."""
+    with transaction.atomic():
+        questionnaire, created = Questionnaire.objects.select_for_update().get_or_create(
+            code=spec.code,
+            defaults={"name": spec.name, "own_operator": spec.own_operator,
+                      "missing_codes": spec.missing_codes, "composite": spec.composite,
+                      "source": source},
+        )  # fmt: skip
+        if not created:
+            _check_answers_keep_meaning(questionnaire, spec)
+            changed = False
+            for attr, value in (("name", spec.name), ("own_operator", spec.own_operator),
+                                ("missing_codes", spec.missing_codes),
+                                ("composite", spec.composite), ("source", source)):  # fmt: skip
+                if getattr(questionnaire, attr) != value:
+                    setattr(questionnaire, attr, value)
+                    changed = True
+            if changed:
+                questionnaire.save()
+        stored = {i.code: i for i in questionnaire.items.all()}
+        for position, item in enumerate(spec.items, start=1):
+            values = {"position": position, "text": item.text, "construct": item.construct,
+                      "process": item.process, "scale_min": item.scale_min,
+                      "scale_max": item.scale_max, "reverse": item.reverse,
+                      "servqual_dimension": item.servqual_dimension,
+                      "servqual_kind": item.servqual_kind}  # fmt: skip
+            current = stored.pop(item.code, None)
+            if current is None:
+                Item.objects.create(questionnaire=questionnaire, code=item.code, **values)
+            elif any(getattr(current, k) != v for k, v in values.items()):
+                for k, v in values.items():
+                    setattr(current, k, v)
+                current.save()
+        for gone in stored.values():
+            gone.delete()
+        if spec.model is not None:
+            model, _created = StructuralModel.objects.get_or_create(
+                questionnaire=questionnaire,
+                name="default",
+                defaults={"spec": spec.model, "is_default": True},
+            )
+            if model.spec != spec.model:
+                model.spec = spec.model
+                model.save()
+    return questionnaire
+
+
+def _check_answers_keep_meaning(questionnaire: Questionnaire, spec: Spec) -> None:
+    responses = questionnaire.responses.count()
+    if not responses:
+        return
+    wanted = {i.code: (n, i) for n, i in enumerate(spec.items, start=1)}
+    for item in questionnaire.items.all():
+        found = wanted.get(item.code)
+        if found is None:
+            raise InputError(
+                _("%(code)s: %(n)d responses are stored; an item with answers cannot be "
+                  "removed") % {"code": item.code, "n": responses}
+            )  # fmt: skip
+        n, new = found
+        if (new.scale_min, new.scale_max, new.reverse) != (
+            item.scale_min, item.scale_max, item.reverse
+        ):  # fmt: skip
+            raise InputError(
+                f"items[{n}]: "
+                + _("%(n)d responses are stored on %(low)d–%(high)d; the scale and reverse "
+                    "coding of an answered item cannot change")
+                % {"n": responses, "low": item.scale_min, "high": item.scale_max}
+            )  # fmt: skip
+
+
+def load_questionnaire(path: Path) -> Questionnaire:
+    """Read the questionnaire file PATH and save it (see `save_questionnaire`)."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except OSError as exc:
+        raise InputError(f"{path}: {exc.strerror}") from exc
+    except UnicodeDecodeError:
+        raise InputError(f"{path}: " + _("not UTF-8 text")) from None
+    spec = parse_questionnaire(path, text)
+    try:
+        return save_questionnaire(spec, text)
+    except InputError as exc:
+        raise InputError(f"{path}: {exc}") from exc
+
+
+def find_questionnaire(reference: str) -> Questionnaire:
+    """A stored questionnaire by code, or the file REFERENCE loaded (a path ending in .yaml
+    or .yml)."""
+    path = Path(reference)
+    if path.suffix.lower() in (".yaml", ".yml"):
+        return load_questionnaire(path)
+    try:
+        return Questionnaire.objects.get(code=reference)
+    except Questionnaire.DoesNotExist:
+        raise InputError(
+            _("no questionnaire with code %(code)s (load one with its .yaml file)")
+            % {"code": reference}
+        ) from None
+
+
+def import_survey(path: Path, questionnaire: str, **options) -> ImportResult:
+    """`sqm import survey FILE --questionnaire Q`: the questionnaire (a stored code, or a
+    .yaml file loaded in the same transaction) and the responses, all or nothing. A bad
+    questionnaire raises InputError; bad rows are in the result."""
+    from sqm.core.importing import run_import
+
+    with transaction.atomic():
+        found = find_questionnaire(questionnaire)  # raises InputError
+        result = run_import("survey", path, options={"questionnaire": found}, **options)
+        if not result.ok or result.dry_run:
+            transaction.set_rollback(True)
+    return result

@@ -121,9 +121,11 @@ def run_import(
     progress: ProgressCallback | None = None,
     display_name: str | None = None,
     log_changes: bool = True,
+    options: dict | None = None,
 ) -> ImportResult:
-    """Import PATH as KIND. Nothing is written unless every row is valid (and not dry_run)."""
-    importer = registry[kind]()
+    """Import PATH as KIND. Nothing is written unless every row is valid (and not dry_run).
+    OPTIONS go to the importer (the survey importer needs its questionnaire)."""
+    importer = registry[kind](**(options or {}))
     filename = display_name or str(path)
     result = ImportResult(kind=kind, filename=filename, dry_run=dry_run)
     try:

@@ -25,6 +25,7 @@ class Command(BaseCommand):
         import sqm.complaints.importers  # noqa: F401 - registers complaints
         import sqm.customers.importers  # noqa: F401 - registers customers, accounts
         import sqm.network.importers  # noqa: F401 - registers topology
+        import sqm.surveys.importers  # noqa: F401 - registers survey
 
         parser.add_argument("kind", choices=sorted(registry), help=_("what the file holds"))
         parser.add_argument("file", type=Path, help=_("the .csv, .xlsx or .jsonl file"))
@@ -33,6 +34,14 @@ class Command(BaseCommand):
         )
         parser.add_argument(
             "--encoding", default=None, help=_("CSV encoding: utf-8 (default) or gbk")
+        )
+        parser.add_argument(
+            "--questionnaire",
+            metavar="Q",
+            help=_(
+                "survey only: the questionnaire's code, or its .yaml file (loaded, or brought "
+                "up to date, together with the responses)"
+            ),
         )
         parser.add_argument(
             "--no-change-log",
@@ -51,10 +60,16 @@ class Command(BaseCommand):
         dry_run: bool,
         encoding: str | None,
         no_change_log: bool,
+        questionnaire: str | None,
         **options,
     ) -> None:
         if not file.is_file():
             raise CommandError(gettext("%(file)s: no such file") % {"file": file})
+        if (kind == "survey") != bool(questionnaire):
+            raise CommandError(
+                gettext("--questionnaire is required for survey and only for survey"),
+                returncode=2,
+            )
         bar = Progress(0, f"{kind} rows", stream=sys.stderr)
 
         def on_progress(rows: int, fraction: float | None) -> None:
@@ -64,14 +79,18 @@ class Command(BaseCommand):
                 bar.total = max(rows, int(rows / fraction))
             bar.update(rows - bar.done)
 
-        result = run_import(
-            kind,
-            file,
-            encoding=encoding,
-            dry_run=dry_run,
-            progress=on_progress,
-            log_changes=not no_change_log,
-        )
+        common = {"encoding": encoding, "dry_run": dry_run, "progress": on_progress,
+                  "log_changes": not no_change_log}  # fmt: skip
+        if kind == "survey":
+            from sqm.surveys.services import InputError, import_survey
+
+            try:
+                result = import_survey(file, questionnaire, **common)
+            except InputError as exc:
+                bar.close()
+                raise CommandError(str(exc)) from exc
+        else:
+            result = run_import(kind, file, **common)
         bar.close()
         if not result.ok:
             for line in result.error_lines():
