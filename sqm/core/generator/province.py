@@ -36,6 +36,12 @@ from sqm.core.generator.identity import (
     AffinePermutation,
     MobileNumbers,
 )
+from sqm.core.generator.surveys import (
+    QUESTIONNAIRE_FILE,
+    SURVEY_FILE,
+    PendingFile,
+    write_surveys,
+)
 from sqm.core.generator.topology import AccessNetwork
 from sqm.core.progress import Progress
 from sqm.core.province import CITIES
@@ -51,6 +57,8 @@ FILES = {
     "topology": "topology.csv",
     "complaints": "complaints.jsonl",
     "alarms": "alarms.jsonl",
+    "survey": SURVEY_FILE,
+    "questionnaire": QUESTIONNAIRE_FILE,
 }
 
 # Relative share of subscribers per city (roughly population, nudged by the local economy).
@@ -232,16 +240,21 @@ def generate_province(
     progress: bool = False,
     as_of: date = DEFAULT_AS_OF,
     alarm_days: int | None = None,
+    survey_waves: int = 0,
+    survey_respondents: int = 1000,
 ) -> dict[str, int]:
-    """Write customers.csv, accounts.csv, topology.csv, complaints.jsonl, alarms.jsonl and
-    manifest.json.
+    """Write customers.csv, accounts.csv, topology.csv, complaints.jsonl, alarms.jsonl,
+    survey.csv, questionnaire.yaml and manifest.json.
 
     Returns the number of data rows (lines) per kind: {"customers": …, "accounts": …,
     "topology": …, "complaints": …, "alarms": …}. With `months` 0 no complaint history is
     made: complaints.jsonl is not written and "complaints" is not in the result. The alarm
     stream covers the same months, or the last `alarm_days` days before `as_of` when given;
-    a window of 0 days writes no alarms.jsonl and leaves "alarms" out. `progress` shows a bar
-    on stderr when stderr is a terminal.
+    a window of 0 days writes no alarms.jsonl and leaves "alarms" out. With `survey_waves`
+    W > 0, survey.csv holds W quarterly satisfaction-survey waves up to `as_of`'s quarter of
+    `survey_respondents` each ("survey": respondents) and questionnaire.yaml describes them
+    ("questionnaire": items); see surveys.py. `progress` shows a bar on stderr when stderr
+    is a terminal.
     """
     out = Path(out)
     if customers < 1:
@@ -250,6 +263,10 @@ def generate_province(
         raise ValueError(_("The number of months must not be negative."))
     if alarm_days is not None and alarm_days < 0:
         raise ValueError(_("The number of alarm days must not be negative."))
+    if survey_waves < 0:
+        raise ValueError(_("The number of survey waves must not be negative."))
+    if survey_waves and survey_respondents < 1:
+        raise ValueError(_("The number of survey respondents must be at least 1."))
     if out.exists() and not out.is_dir():
         raise ValueError(_("%(path)s exists and is not a directory.") % {"path": out})
     identity_rng = _stream(seed, "identity")
@@ -265,7 +282,7 @@ def generate_province(
     )
     out.mkdir(parents=True, exist_ok=True)
 
-    writers: dict[str, _Writer | JsonLinesWriter | AlarmStream] = {}
+    writers: dict[str, _Writer | JsonLinesWriter | AlarmStream | PendingFile] = {}
     try:
         writers["customers"] = _Writer(out / FILES["customers"], CUSTOMER_COLUMNS)
         writers["accounts"] = _Writer(out / FILES["accounts"], ACCOUNT_COLUMNS)
@@ -306,6 +323,15 @@ def generate_province(
         bar.close()
         if alarms is not None:
             alarms.finish()  # sorts the alarm lines into their file
+        if survey_waves:
+            writers["survey"], writers["questionnaire"] = write_surveys(
+                out,
+                survey_waves,
+                survey_respondents,
+                as_of,
+                key=f"sqm-generator/{GENERATOR_VERSION}/{seed}/surveys",
+                city_weights=CITY_WEIGHTS,
+            )
     except BaseException:
         for writer in writers.values():
             writer.discard()
@@ -322,6 +348,8 @@ def generate_province(
         "months": months,
         "alarm_days": (as_of - alarms_from).days if alarms is not None else 0,
         "as_of": as_of.isoformat(),
+        "survey_waves": survey_waves,
+        "survey_respondents": survey_respondents if survey_waves else 0,
         "files": {FILES[kind]: rows for kind, rows in counts.items()},
         "olts": network.olts,
     }

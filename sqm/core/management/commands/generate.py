@@ -71,6 +71,24 @@ class Command(BaseCommand):
             ),
         )
         parser.add_argument(
+            "--survey-waves",
+            type=int,
+            default=0,
+            metavar="W",
+            help=_(
+                "Satisfaction-survey waves to write: survey.csv holds the last W quarters up "
+                "to --as-of and questionnaire.yaml describes its items and PLS model; 0 "
+                "writes no survey (default 0)."
+            ),
+        )
+        parser.add_argument(
+            "--survey-respondents",
+            type=int,
+            default=1000,
+            metavar="N",
+            help=_("Respondents per survey wave (default %(default)s)."),
+        )
+        parser.add_argument(
             "--as-of",
             type=_as_of,
             default=DEFAULT_AS_OF,
@@ -94,6 +112,16 @@ class Command(BaseCommand):
             raise CommandError(
                 _("--alarm-days must not be negative, got %(n)s.") % {"n": alarm_days}
             )
+        survey_waves: int = options["survey_waves"]
+        if survey_waves < 0:
+            raise CommandError(
+                _("--survey-waves must not be negative, got %(n)s.") % {"n": survey_waves}
+            )
+        respondents: int = options["survey_respondents"]
+        if survey_waves and respondents < 1:
+            raise CommandError(
+                _("--survey-respondents must be at least 1, got %(n)s.") % {"n": respondents}
+            )
         if out.exists() and not out.is_dir():
             raise CommandError(_("--out %(path)s is a file, not a directory.") % {"path": out})
         try:
@@ -105,23 +133,28 @@ class Command(BaseCommand):
                 progress=True,
                 as_of=options["as_of"],
                 alarm_days=alarm_days,
+                survey_waves=survey_waves,
+                survey_respondents=respondents,
             )
         except (ValueError, OSError) as exc:
             raise CommandError(str(exc)) from exc
-        self.stdout.write(
-            _(
-                "Wrote %(customers)s customers, %(accounts)s accounts, %(onus)s ONUs, "
-                "%(complaints)s complaints and %(alarms)s alarm events to %(out)s "
-                "(seed %(seed)s, %(months)s months)."
-            )
-            % {
-                "customers": f"{counts['customers']:,}",
-                "accounts": f"{counts['accounts']:,}",
-                "onus": f"{counts['topology']:,}",
-                "complaints": f"{counts.get('complaints', 0):,}",
-                "alarms": f"{counts.get('alarms', 0):,}",
-                "out": out,
-                "seed": options["seed"],
-                "months": months,
-            }
-        )
+        summary = _(
+            "Wrote %(customers)s customers, %(accounts)s accounts, %(onus)s ONUs, "
+            "%(complaints)s complaints and %(alarms)s alarm events to %(out)s "
+            "(seed %(seed)s, %(months)s months)."
+        ) % {
+            "customers": f"{counts['customers']:,}",
+            "accounts": f"{counts['accounts']:,}",
+            "onus": f"{counts['topology']:,}",
+            "complaints": f"{counts.get('complaints', 0):,}",
+            "alarms": f"{counts.get('alarms', 0):,}",
+            "out": out,
+            "seed": options["seed"],
+            "months": months,
+        }
+        if "survey" in counts:
+            summary += " " + _(
+                "Survey: %(respondents)s respondents in %(waves)s waves (survey.csv, "
+                "questionnaire.yaml)."
+            ) % {"respondents": f"{counts['survey']:,}", "waves": survey_waves}
+        self.stdout.write(summary)
