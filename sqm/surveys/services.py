@@ -13,7 +13,8 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from sqm.core.importing import ImportResult
-from sqm.surveys.models import Item, Questionnaire, StructuralModel
+from sqm.surveys.csi import ItemInfo, Options, Progress, SurveyData, analyse
+from sqm.surveys.models import Item, Questionnaire, Response, StructuralModel
 from sqm.surveys.pls import SCHEMES, Bootstrap, Construct, Model, ModelError, Result
 from sqm.surveys.pls import bootstrap as run_bootstrap
 from sqm.surveys.pls import estimate as run_estimate
@@ -301,6 +302,7 @@ def import_survey(path: Path, questionnaire: str, **options) -> ImportResult:
     """`sqm import survey FILE --questionnaire Q`: the questionnaire (a stored code, or a
     .yaml file loaded in the same transaction) and the responses, all or nothing. A bad
     questionnaire raises InputError; bad rows are in the result."""
+    import sqm.surveys.importers  # noqa: F401 - registers the survey importer
     from sqm.core.importing import run_import
 
     with transaction.atomic():
@@ -309,3 +311,113 @@ def import_survey(path: Path, questionnaire: str, **options) -> ImportResult:
         if not result.ok or result.dry_run:
             transaction.set_rollback(True)
     return result
+
+
+# The satisfaction analysis ----------------------------------------------------------------
+
+
+def survey_data(questionnaire: Questionnaire, wave: str = "") -> SurveyData:
+    """The questionnaire's responses (one wave, or all) as a matrix of answers recoded so that
+    higher is better, with each respondent's operator and segments."""
+    items = [
+        ItemInfo(i.code, i.text, i.scale_min, i.scale_max, i.construct, i.process, i.reverse,
+                 i.servqual_dimension, i.servqual_kind)
+        for i in questionnaire.items.order_by("position")
+    ]  # fmt: skip
+    rows = Response.objects.filter(questionnaire=questionnaire)
+    if wave:
+        rows = rows.filter(wave=wave)
+    fields = ("operator", "is_own", "brand", "city", "product", "wave", "answers")
+    table = list(rows.order_by("pk").values_list(*fields))
+    answers = np.array(
+        [[math.nan if (v := r[6].get(i.code)) is None else v for i in items] for r in table],
+        dtype=float,
+    ).reshape(len(table), len(items))
+    for k, item in enumerate(items):
+        if item.reverse:
+            answers[:, k] = item.scale_min + item.scale_max - answers[:, k]
+    column = {name: np.array([r[n] for r in table], dtype=object) for n, name in enumerate(fields)}
+    return SurveyData(
+        items=items,
+        answers=answers,
+        operator=column["operator"].astype(str),
+        is_own=column["is_own"].astype(bool),
+        segments={k: column[k].astype(str) for k in ("brand", "city", "product", "wave")},
+    )
+
+
+def run_csi(
+    questionnaire: Questionnaire,
+    structural_model: StructuralModel | None = None,
+    wave: str = "",
+    options: Options | None = None,
+    progress: Progress | None = None,
+) -> dict:
+    """The satisfaction analysis (`csi.analyse`) of the stored responses. Raises InputError
+    when there is nothing to analyse or the model cannot be estimated."""
+    model = structural_model or questionnaire.structural_models.filter(is_default=True).first()
+    if model is None:
+        raise InputError(
+            _("%(code)s has no structural model: add one to the questionnaire file")
+            % {"code": questionnaire.code}
+        )
+    data = survey_data(questionnaire, wave)
+    if not data.is_own.any():
+        raise InputError(
+            _("no responses from %(operator)s customers to analyse")
+            % {"operator": questionnaire.own_operator}
+        )
+    try:
+        out = analyse(data, model.spec, questionnaire.composite, options, progress)
+    except (ModelError, ValueError) as exc:
+        raise InputError(f"{questionnaire.code}: {exc}") from exc
+    out["questionnaire"] = questionnaire.code
+    out["model"] = model.name
+    out["wave"] = wave
+    out["composite"] = questionnaire.composite
+    return out
+
+
+def csi_lines(out: dict) -> list[dict]:
+    """The analysis as the objects `sqm survey csi --json` prints, one per line."""
+    lines: list[dict] = [{"type": "path", **p} for p in out["pls"]["paths"]]
+    for c in out["pls"]["constructs"]:
+        lines.append({"type": "construct", **{k: v for k, v in c.items() if k != "total_effects"},
+                      "total_effect_on_target": c["total_effects"].get(
+                          (out["drivers"] or {}).get("target", "SAT"))})  # fmt: skip
+    keys = [e["key"] for e in out["elements"] if e["kind"] != "item"]
+    for row in out["segments"]:
+        lines.append({"type": "index", "segment": row["segment"], "value": row["value"],
+                      "n": row["n"], "small": row["small"],
+                      **{k: row["scores"].get(k) for k in keys}})  # fmt: skip
+    for row in out["gaps"]:
+        for operator, theirs in row["competitors"].items():
+            lines.append({"type": "gap", "element": row["element"], "own": row["own"],
+                          "competitor": operator, **theirs})  # fmt: skip
+    found = out["drivers"]
+    if found:
+        for c in found["coefficients"]:
+            lines.append(
+                {"type": "driver", **c, "lmg_share": found["lmg"]["shares"].get(c["name"])}
+            )
+        for name, share in found["lmg"]["shares"].items():
+            lines.append({"type": "lmg", "name": name, "share": share,
+                          "relative": found["lmg"]["relative"][name],
+                          "selected": name in found["selected"]})  # fmt: skip
+    if out["ipa"]:
+        for e in out["ipa"]["elements"]:
+            lines.append({"type": "ipa", **e})
+        for board in out["ipa"]["short_boards"]:
+            lines.append({"type": "short_board", "element": board["element"],
+                          "importance": board["importance"], "performance": board["performance"],
+                          "items": [i["item"] for i in board["items"]]})  # fmt: skip
+    if out["fuzzy"]:
+        for node in out["fuzzy"]["nodes"]:
+            lines.append({"type": "fuzzy", "path": "/".join(node["path"]), "score": node["score"],
+                          "grade": node["grade"], "membership": node["membership"]})  # fmt: skip
+    if out["servqual"]:
+        for d in out["servqual"]["dimensions"]:
+            lines.append({"type": "servqual", **d})
+    fit = out["pls"]["fit"]
+    lines.append({"type": "fit", **fit, "r2_drivers": found["r2"] if found else None})
+    return lines
