@@ -11,6 +11,7 @@ urlpatterns = [
     path("customers/", include("sqm.customers.urls")),
     path("network/", include("sqm.network.urls")),
     path("complaints/", include("sqm.complaints.urls")),
+    path("surveys/", include("sqm.surveys.urls")),
     path("api/v1/", include("sqm.api.urls")),
     path("admin/", admin.site.urls),
 ]

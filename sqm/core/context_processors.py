@@ -19,6 +19,7 @@ def navigation(request) -> dict:
         ("customers:accounts", _("Accounts"), "customers.view_account"),
         ("network:olts", _("Topology"), "network.view_olt"),
         ("network:faults", _("Faults"), "network.view_faultevent"),
+        ("surveys:list", _("Satisfaction surveys"), "surveys.view_questionnaire"),
         ("core:imports", _("Imports"), "core.add_importjob"),
         ("core:audit", _("Audit log"), "core.view_auditentry"),
         ("core:changelog", _("Change log"), "core.view_changelogentry"),

@@ -43,6 +43,16 @@ FRONT_LINE_WORK = [
     "complaints.handle_front_line",
     "complaints.add_workorderattachment",
 ]
+# Satisfaction surveys: upload, configure models, run and export analyses.
+ANALYSE_SURVEYS = [
+    "surveys.view_questionnaire",
+    "surveys.add_response",
+    "surveys.view_structuralmodel",
+    "surveys.add_structuralmodel",
+    "surveys.change_structuralmodel",
+    "surveys.add_analysisrun",
+    "surveys.view_analysisrun",
+]
 MANAGE_CAUSES = ["complaints.add_complaintcause", "complaints.change_complaintcause"]
 EDIT_CUSTOMERS = [
     f"customers.{verb}_{model}"
@@ -126,6 +136,7 @@ ROLES: tuple[Role, ...] = (
             "customers.export_pii",
             "core.add_importjob",
             "core.view_importjob",
+            *ANALYSE_SURVEYS,
         ),
     ),
     Role(

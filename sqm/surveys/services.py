@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import yaml
 from django.db import transaction
 from django.utils.translation import gettext as _
 
@@ -421,3 +422,157 @@ def csi_lines(out: dict) -> list[dict]:
     fit = out["pls"]["fit"]
     lines.append({"type": "fit", **fit, "r2_drivers": found["r2"] if found else None})
     return lines
+
+
+# Pages: uploads, models and analysis runs -------------------------------------------------
+
+
+def parse_model_text(questionnaire: Questionnaire, text: str) -> dict:
+    """A structural model typed on the model page (YAML), checked against the questionnaire's
+    items like the questionnaire file's own `model:`."""
+    from sqm.surveys.questionnaire import ItemSpec, _Keyed, _model
+
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = _("line %(n)d") % {"n": mark.line + 1} if mark else ""
+        raise InputError(f"{where}: " + _("not valid YAML")) from exc
+    items = [ItemSpec(i.code, i.text, i.scale_min, i.scale_max, i.construct)
+             for i in questionnaire.items.all()]  # fmt: skip
+    try:
+        spec = _model(_Keyed(Path("model")), raw, items)
+        _model_of(spec)
+    except InputError as exc:
+        # Keys as the user typed them: "constructs.XX", not "model: model.constructs.XX".
+        raise InputError(str(exc).removeprefix("model: ").removeprefix("model.")) from exc
+    except ModelError as exc:
+        raise InputError(str(exc)) from exc
+    return spec
+
+
+def _model_of(spec: dict) -> Model:
+    constructs = tuple(Construct(name, tuple(block["items"]), block.get("mode", "A"))
+                       for name, block in spec["constructs"].items())  # fmt: skip
+    return Model(constructs, tuple(tuple(p) for p in spec.get("paths", [])),
+                 scheme=spec.get("scheme", "path"), scaled=spec.get("scaled", True))  # fmt: skip
+
+
+def save_structural_model(form) -> StructuralModel:
+    """Save the model form; a model made the default takes that from the others."""
+    with transaction.atomic():
+        model = form.save(commit=False)
+        model.questionnaire = form.questionnaire
+        model.spec = form.cleaned_data["text"]
+        model.save()
+        if model.is_default:
+            for other in form.questionnaire.structural_models.filter(is_default=True).exclude(
+                pk=model.pk
+            ):
+                other.is_default = False
+                other.save()
+    return model
+
+
+def upload_survey(questionnaire: Questionnaire | None, questionnaire_file, responses, user):
+    """The upload page's import: the uploaded files are kept under SQM_HOME/uploads/surveys/
+    and imported like `sqm import survey` (all or nothing). Returns the ImportResult; a bad
+    questionnaire file raises InputError naming it."""
+    from django.conf import settings
+    from django.utils import timezone
+
+    from sqm.core import context
+
+    folder = Path(settings.SQM_HOME) / "uploads" / "surveys" / timezone.now().strftime("%Y%m%d")
+    folder.mkdir(parents=True, exist_ok=True)
+    stamp = timezone.now().strftime("%H%M%S%f")
+
+    def keep(upload, name: str) -> Path:
+        path = folder / f"{stamp}-{name}"
+        with path.open("wb") as handle:
+            for chunk in upload.chunks():
+                handle.write(chunk)
+        return path
+
+    reference = questionnaire.code if questionnaire else None
+    if questionnaire_file is not None:
+        reference = str(keep(questionnaire_file, "questionnaire.yaml"))
+    suffix = Path(responses.name).suffix.lower()
+    data = keep(responses, f"responses{suffix}")
+    with context.acting_as(user, label="upload:survey"):
+        try:
+            return import_survey(Path(data), reference, user=user, display_name=responses.name)
+        except InputError as exc:
+            if questionnaire_file is not None:
+                raise InputError(str(exc).replace(reference, questionnaire_file.name)) from exc
+            raise
+
+
+def waves_of(questionnaire: Questionnaire) -> list[tuple[str, int]]:
+    """(wave, responses) of a questionnaire, oldest first."""
+    from django.db.models import Count
+
+    rows = questionnaire.responses.values("wave").annotate(n=Count("pk")).order_by("wave")
+    return [(r["wave"], r["n"]) for r in rows]
+
+
+def start_analysis(questionnaire, structural_model, wave: str, options: Options, user):
+    """Queue an analysis run; the worker picks it up once this transaction commits."""
+    from dataclasses import asdict
+
+    from django.utils import translation
+
+    from sqm.surveys.models import AnalysisRun
+    from sqm.surveys.tasks import run_analysis
+
+    run = AnalysisRun.objects.create(
+        questionnaire=questionnaire, structural_model=structural_model, wave=wave,
+        options=asdict(options), created_by=user,
+    )  # fmt: skip
+    language = translation.get_language()
+    transaction.on_commit(lambda: run_analysis(run.pk, language))
+    return run
+
+
+def do_run_analysis(run_id: int):
+    """Run a queued analysis (the worker's side). Progress and the stage are written to the
+    run row as it goes, so the page can poll them; the results or the error at the end."""
+    from django.utils import timezone
+
+    from sqm.surveys.choices import RunStatus
+    from sqm.surveys.models import AnalysisRun
+
+    claimed = AnalysisRun.objects.filter(pk=run_id, status=RunStatus.QUEUED).update(
+        status=RunStatus.RUNNING, stage=_("starting")
+    )
+    if not claimed:
+        return None  # another worker has it, or it already ran
+    run = AnalysisRun.objects.select_related("questionnaire", "structural_model").get(pk=run_id)
+
+    def report(fraction: float, stage: str) -> None:
+        AnalysisRun.objects.filter(pk=run_id).update(progress=fraction, stage=stage[:100])
+
+    options = Options(**{k: v for k, v in run.options.items() if k in Options.__dataclass_fields__})
+    try:
+        results = run_csi(run.questionnaire, run.structural_model, run.wave, options, report)
+    except InputError as exc:
+        AnalysisRun.objects.filter(pk=run_id).update(
+            status=RunStatus.FAILED, error=str(exc), finished=timezone.now()
+        )
+        return None
+    AnalysisRun.objects.filter(pk=run_id).update(
+        status=RunStatus.DONE, results=_json_safe(results), progress=1.0, stage=_("done"),
+        finished=timezone.now(),
+    )  # fmt: skip
+    return AnalysisRun.objects.get(pk=run_id)
+
+
+def _json_safe(value):
+    """NaN and infinities become null: JSON has no such numbers."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_safe(v) for v in value]
+    return value
