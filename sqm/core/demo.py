@@ -39,6 +39,10 @@ ALARMS_MARKER = ".alarms-ingested"
 # Days of the generated alarm stream taken into the live fault path, ending today.
 DEMO_ALARM_DAYS = 7
 HISTORY_MARKER = ".history-imported"
+SURVEY_MARKER = ".survey-imported"
+# Satisfaction survey of the demo: quarterly waves ending this quarter, respondents per wave.
+DEMO_SURVEY_WAVES = 2
+DEMO_SURVEY_RESPONDENTS = 1500
 
 
 def demo_dir() -> Path:
@@ -129,6 +133,38 @@ def ingest_recent_alarms(say: Callable[[str], None], days: int = DEMO_ALARM_DAYS
     for start in range(0, len(recent), 2000):
         ingest(recent[start : start + 2000])
     (out / ALARMS_MARKER).write_text(f"days={days} events={len(recent)}\n", encoding="utf-8")
+
+
+def load_survey(say: Callable[[str], None]) -> None:
+    """Generate and import the demo's satisfaction survey (two waves) and analyse it once, so
+    the survey pages show results. Once per demo directory."""
+    from sqm.core.generator.surveys import write_surveys
+    from sqm.surveys.choices import RunStatus
+    from sqm.surveys.csi import Options
+    from sqm.surveys.models import AnalysisRun, Questionnaire
+    from sqm.surveys.services import do_run_analysis, import_survey
+
+    out = demo_dir()
+    if (out / SURVEY_MARKER).exists():
+        return
+    out.mkdir(parents=True, exist_ok=True)
+    say(gettext("generating and analysing a satisfaction survey"))
+    for pending in write_surveys(
+        out, DEMO_SURVEY_WAVES, DEMO_SURVEY_RESPONDENTS, timezone.localdate()
+    ):
+        pending.commit()
+    result = import_survey(out / "survey.csv", str(out / "questionnaire.yaml"))
+    if not result.ok:
+        raise RuntimeError("\n".join(result.error_lines()[:20]))
+    questionnaire = Questionnaire.objects.order_by("-last_updated").first()
+    run = AnalysisRun.objects.create(
+        questionnaire=questionnaire,
+        structural_model=questionnaire.structural_models.filter(is_default=True).first(),
+        options={**Options(bootstrap=200).__dict__},
+        status=RunStatus.QUEUED,
+    )
+    do_run_analysis(run.pk)
+    (out / SURVEY_MARKER).write_text(f"respondents={result.rows}\n", encoding="utf-8")
 
 
 def train_category_classifier(say: Callable[[str], None]) -> None:

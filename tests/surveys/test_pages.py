@@ -136,3 +136,17 @@ def test_a_model_is_configured_on_its_page(client, run):
 def test_people_without_the_survey_role_are_turned_away(client, agent):
     client.force_login(agent)
     assert client.get(reverse("surveys:list")).status_code == 403
+
+
+def test_the_demo_loads_and_analyses_a_survey_once(db, settings, tmp_path, monkeypatch):
+    from sqm.core import demo
+
+    settings.SQM_HOME = tmp_path
+    monkeypatch.setattr(demo, "DEMO_SURVEY_RESPONDENTS", 400)
+    said = []
+    demo.load_survey(said.append)
+    run = AnalysisRun.objects.get()
+    assert run.status == "done", run.error
+    assert Response.objects.count() == 2 * 400
+    demo.load_survey(said.append)  # the marker says it is done
+    assert len(said) == 1 and AnalysisRun.objects.count() == 1

@@ -42,6 +42,7 @@ class Command(BaseCommand):
         else:
             demo.load_province(customers, seed, say=self.stdout.write)
         demo.ingest_recent_alarms(say=self.stdout.write)
+        demo.load_survey(say=self.stdout.write)
         new_users = demo.ensure_users()
         if new_users:
             self.stdout.write("\n" + gettext("Demo users (shown only now — note the passwords):"))
