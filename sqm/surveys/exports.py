@@ -74,7 +74,7 @@ def tables(run) -> dict:
     out["paths"] = (
         _("Path coefficients"),
         [_("From"), _("To"), _("Estimate"), _("Std. error"), "t", "p",
-         _("95 % interval low"), _("95 % interval high")],
+         _("95 percent interval, low"), _("95 percent interval, high")],
         [[name(p["from"]), name(p["to"]), p["estimate"], p.get("boot_std_error", p["std_error"]),
           p["t"], p["p"], p.get("ci_low"), p.get("ci_high")] for p in r["pls"]["paths"]],
     )  # fmt: skip
