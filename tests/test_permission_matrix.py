@@ -53,6 +53,7 @@ ADMINISTRATORS = frozenset({"administrator"})
 NOC = frozenset({"network_ops", "administrator"})
 ALARM_READERS = NOC | {"quality_manager"}
 FAULT_READERS = TOPOLOGY_READERS
+SURVEY_ANALYSTS = frozenset({"quality_manager", "administrator"})
 ALARM = {"alarm_id": "M-1", "event": "raise", "olt_id": "OLT-MATRIX", "level": "olt",
          "type": "LOS", "severity": "critical", "occurred_at": "2026-11-22T10:00:00"}  # fmt: skip
 
@@ -60,7 +61,7 @@ ALARM = {"alarm_id": "M-1", "event": "raise", "olt_id": "OLT-MATRIX", "level": "
 @dataclass(frozen=True)
 class Row:
     # placeholders: {customer} {account} {olt} {port} {onu} {audit} {change} {alert} {order}
-    # {attachment} {cause} {fault}
+    # {attachment} {cause} {fault} {questionnaire} {run}
     url: str
     allowed: frozenset[str]
     scope: str | None = None  # "list" or "detail": checked against other cities too
@@ -136,6 +137,10 @@ ROWS = [
     Row("/complaints/causes/", CUSTOMER_READERS),
     Row("/complaints/causes/{cause}/", CUSTOMER_READERS),
     Row("/complaints/causes/", CAUSE_EDITORS, method="post", body={"title": ""}),
+    Row("/surveys/", SURVEY_ANALYSTS),
+    Row("/surveys/{questionnaire}/", SURVEY_ANALYSTS),
+    Row("/surveys/{questionnaire}/models/new/", SURVEY_ANALYSTS),
+    Row("/surveys/runs/{run}/", SURVEY_ANALYSTS),
     # API.
     Row("/api/v1/customers/", CUSTOMER_READERS, "list", "NJ-C1"),
     Row("/api/v1/customers/{customer}/", CUSTOMER_READERS, "detail"),
@@ -267,7 +272,20 @@ def objects() -> dict[str, int]:
         "change": ChangeLogEntry.objects.latest("id").pk,
         "alert": alert.pk,
         "fault": build_fault(nj).pk,
+        **_survey_objects(),
     }
+
+
+def _survey_objects() -> dict[str, int]:
+    """A questionnaire and an analysis run of it (failed: the page still shows it)."""
+    from pathlib import Path
+
+    from sqm.surveys.models import AnalysisRun
+    from sqm.surveys.services import load_questionnaire
+
+    q = load_questionnaire(Path(__file__).parent / "data" / "surveys" / "small.yaml")
+    run = AnalysisRun.objects.create(questionnaire=q, status="failed", error="no responses")
+    return {"questionnaire": q.pk, "run": run.pk}
 
 
 def _complaint_objects(customer):
