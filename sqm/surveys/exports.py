@@ -110,7 +110,7 @@ def tables(run) -> dict:
         ]
         rows += [
             [
-                name(e["name"]) + " " + _("(not entered)"),
+                _("%(name)s (not entered)") % {"name": name(e["name"])},
                 None,
                 None,
                 None,

@@ -130,7 +130,7 @@ def test_a_model_is_configured_on_its_page(client, run):
     assert not StructuralModel.objects.get(name="default").is_default
     bad = client.post(reverse("surveys:model_new", args=[q.pk]),
                       {"name": "bad", "text": "constructs:\n  XX: {mode: A}\n"})  # fmt: skip
-    assert "no item of the questionnaire has this construct" in bad.content.decode()
+    assert "constructs.XX" in bad.content.decode()  # the error names the key
 
 
 def test_people_without_the_survey_role_are_turned_away(client, agent):
