@@ -66,6 +66,19 @@ class Options:
 
 
 Progress = Callable[[float, str], None]
+GRADE_NAMES = ("very_satisfied", "satisfied", "neutral", "dissatisfied", "very_dissatisfied")
+
+
+def grades_from_values(text: str) -> list[tuple[str, float]]:
+    """Fuzzy grades from their values, best first ("100,80,60,40,20"). Five values take the
+    usual names (very satisfied … very dissatisfied); another count is named grade_1 …"""
+    try:
+        values = [float(v) for v in text.replace("，", ",").split(",") if v.strip()]
+    except ValueError:
+        raise ValueError(_("grade values must be numbers separated by commas")) from None
+    names = GRADE_NAMES if len(values) == 5 else [f"grade_{n}" for n in range(1, len(values) + 1)]
+    evaluation.Grades(tuple(names), tuple(values))  # raises when not 2+ decreasing values
+    return list(zip(names, values, strict=True))
 
 
 def analyse(

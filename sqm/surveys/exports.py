@@ -17,7 +17,9 @@ from sqm.surveys.choices import Construct, Process, ServqualDimension
 
 
 def _grade_labels() -> dict[str, str]:
+    numbered = {f"grade_{n}": _("grade %(n)d") % {"n": n} for n in range(1, 11)}
     return {
+        **numbered,
         "very_satisfied": _("very satisfied"), "satisfied": _("satisfied"),
         "neutral": _("neutral"), "dissatisfied": _("dissatisfied"),
         "very_dissatisfied": _("very dissatisfied"),

@@ -83,6 +83,19 @@ class RunForm(forms.Form):
     remove = forms.FloatField(label=_("Stepwise removal p"), min_value=0.0001, max_value=0.99,
                               initial=0.10)  # fmt: skip
 
+    grades = forms.CharField(
+        label=_("Fuzzy grade values"), initial="100,80,60,40,20", max_length=100,
+        help_text=_("best first: very satisfied … very dissatisfied"),
+    )  # fmt: skip
+
+    def clean_grades(self):
+        from sqm.surveys.csi import grades_from_values
+
+        try:
+            return grades_from_values(self.cleaned_data["grades"])
+        except ValueError as exc:
+            raise forms.ValidationError(str(exc)) from exc
+
     def __init__(self, *args, questionnaire: Questionnaire, waves: list[str], **kwargs):
         super().__init__(*args, **kwargs)
         models = questionnaire.structural_models.all()

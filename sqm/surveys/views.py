@@ -58,7 +58,7 @@ def questionnaire_detail(request, pk: int):
         if form.is_valid():
             data = form.cleaned_data
             options = Options(bootstrap=data["bootstrap"], enter=data["enter"],
-                              remove=data["remove"])  # fmt: skip
+                              remove=data["remove"], grades=data["grades"])  # fmt: skip
             run = services.start_analysis(
                 questionnaire, data["structural_model"], data["wave"], options, request.user
             )

@@ -49,7 +49,7 @@ def run(client, manager, files, django_capture_on_commit_callbacks):
         response = client.post(
             reverse("surveys:questionnaire", args=[q.pk]),
             {"structural_model": q.structural_models.get().pk, "wave": "", "bootstrap": "20",
-             "enter": "0.05", "remove": "0.10"},
+             "enter": "0.05", "remove": "0.10", "grades": "100,80,60,40,20"},
         )  # fmt: skip
     assert response.status_code == 302
     return AnalysisRun.objects.get()

@@ -69,6 +69,12 @@ class Command(BaseCommand):
                          help=_("stepwise entry p-value (default 0.05)"))  # fmt: skip
         csi.add_argument("--remove", type=float, default=0.10,
                          help=_("stepwise removal p-value (default 0.10)"))  # fmt: skip
+        csi.add_argument(
+            "--grades",
+            default="100,80,60,40,20",
+            metavar="V1,V2,…",
+            help=_("fuzzy grade values, best first (default %(default)s)"),
+        )
         csi.add_argument("--json", action="store_true", help=_("one JSON object per line"))
 
     def handle(self, *args, **options) -> None:
@@ -109,8 +115,16 @@ class Command(BaseCommand):
                     _("%(code)s has no structural model named %(name)s")
                     % {"code": questionnaire.code, "name": options["model"]}
                 )
-        settings = Options(bootstrap=options["bootstrap"], seed=options["seed"],
-                           enter=options["enter"], remove=options["remove"])  # fmt: skip
+        from sqm.surveys.csi import grades_from_values
+
+        try:
+            grades = grades_from_values(options["grades"])
+        except ValueError as exc:
+            raise CommandError(f"--grades: {exc}", returncode=2) from exc
+        settings = Options(
+            bootstrap=options["bootstrap"], seed=options["seed"], enter=options["enter"],
+            remove=options["remove"], grades=grades,
+        )  # fmt: skip
         try:
             out = run_csi(questionnaire, model, options["wave"], settings)
         except InputError as exc:
