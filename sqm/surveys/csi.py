@@ -18,21 +18,9 @@ from django.utils.translation import gettext as _
 
 from sqm.surveys import drivers, evaluation, pls
 from sqm.surveys.choices import Process
+from sqm.surveys.questionnaire import ItemSpec as ItemInfo  # an item as the analysis sees it
 
 MIN_SEGMENT = 30  # respondents below which a segment's figures are flagged as unreliable
-
-
-@dataclass(frozen=True)
-class ItemInfo:
-    code: str
-    text: str
-    scale_min: int
-    scale_max: int
-    construct: str = ""
-    process: str = ""
-    reverse: bool = False
-    servqual_dimension: str = ""
-    servqual_kind: str = ""
 
 
 @dataclass
