@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from sqm.surveys import drivers, evaluation, pls
 from sqm.surveys.choices import Process
 from sqm.surveys.questionnaire import ItemSpec as ItemInfo  # an item as the analysis sees it
+from sqm.surveys.questionnaire import model_of
 
 MIN_SEGMENT = 30  # respondents below which a segment's figures are flagged as unreliable
 
@@ -83,7 +84,7 @@ def analyse(
     rescaled = data.rescaled()
 
     report(0.05, _("estimating the PLS model"))
-    model = _model(model_spec)
+    model = model_of(model_spec)
     out: dict = {"respondents": int(len(data.answers)), "own": int(data.is_own.sum())}
     out["pls"], weights = _pls(data, model, options, report)
 
@@ -133,19 +134,6 @@ def analyse(
 
 
 # PLS and index weights --------------------------------------------------------------------
-
-
-def _model(spec: dict) -> pls.Model:
-    constructs = tuple(
-        pls.Construct(name, tuple(block["items"]), block.get("mode", "A"))
-        for name, block in spec["constructs"].items()
-    )
-    return pls.Model(
-        constructs,
-        tuple(tuple(p) for p in spec.get("paths", [])),
-        scheme=spec.get("scheme", "path"),
-        scaled=spec.get("scaled", True),
-    )
 
 
 def _pls(data: SurveyData, model: pls.Model, options: Options, report: Progress):

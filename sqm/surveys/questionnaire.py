@@ -14,8 +14,9 @@ from pathlib import Path
 import yaml
 from django.utils.translation import gettext as _
 
+from sqm.surveys import pls
 from sqm.surveys.choices import Construct, Process, ServqualDimension, ServqualKind
-from sqm.surveys.pls import SCHEMES
+from sqm.surveys.pls import SCHEMES, Model, ModelError
 
 CODE = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{0,39}$")
 SEGMENTS = ("brand", "city", "product", "wave")
@@ -69,11 +70,12 @@ def load_yaml(path: Path, text: str | None = None):
 class _Keyed:
     """Raises InputError with the file and the key path in the message."""
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
+    def __init__(self, path: Path | None) -> None:
+        self.path = path  # None: text typed on a page, named by key only
 
     def fail(self, key: str, message: str) -> InputError:
-        return InputError(f"{self.path}: {key}: {message}")
+        where = [str(part) for part in (self.path, key) if part]
+        return InputError(": ".join([*where, message]))
 
     def text(self, spec: dict, key: str, where: str, *, required: bool = True, limit: int = 200):
         value = spec.get(key)
@@ -182,23 +184,34 @@ def parse_questionnaire(path: Path, text: str | None = None) -> Spec:
                 servqual_kind=kind,
             )
         )
-    model = _model(k, spec.get("model"), items) if spec.get("model") is not None else None
+    model = model_spec(k, spec.get("model"), items) if spec.get("model") is not None else None
     composite = _composite(k, spec.get("composite"), items)
     return Spec(code, name, own, items, [str(m) for m in missing], model, composite)
 
 
-def _model(k: _Keyed, raw, items: list[ItemSpec]) -> dict:
-    """A model in the `sqm survey pls` shape, each block's items filled in from the
-    questionnaire when the model leaves them out."""
+def model_spec(
+    k: _Keyed,
+    raw,
+    items: list[ItemSpec] | None,
+    *,
+    prefix: str = "model.",
+    default_scheme: str = "path",
+) -> dict:
+    """A structural model (constructs with mode and items, paths, scheme, scaled) checked
+    and returned as a plain dict, its errors keyed PREFIX + key.
+
+    Against a questionnaire's ITEMS a block may leave out `items` (the questionnaire's items
+    of that construct are taken) and may name only the questionnaire's items; without ITEMS
+    (a `sqm survey pls` model file) every block lists its columns."""
     if not isinstance(raw, dict):
-        raise k.fail("model", _("expected constructs and paths"))
+        raise k.fail(prefix.rstrip("."), _("expected constructs and paths"))
     constructs = raw.get("constructs")
     if not isinstance(constructs, dict) or not constructs:
-        raise k.fail("model.constructs", _("a mapping of construct names is required"))
-    known = {i.code for i in items}
+        raise k.fail(f"{prefix}constructs", _("a mapping of construct names is required"))
+    known = None if items is None else {i.code for i in items}
     blocks = {}
     for name, block in constructs.items():
-        where = f"model.constructs.{name}"
+        where = f"{prefix}constructs.{name}"
         block = block or {}
         if not isinstance(block, dict):
             raise k.fail(where, _("expected mode and items"))
@@ -206,36 +219,55 @@ def _model(k: _Keyed, raw, items: list[ItemSpec]) -> dict:
         if mode not in ("A", "B"):
             raise k.fail(f"{where}.mode", _("must be A or B"))
         members = block.get("items")
-        if members is None:
+        if members is None and items is not None:
             members = [i.code for i in items if i.construct == name]
             if not members:
                 raise k.fail(where, _("no item of the questionnaire has this construct"))
-        if not isinstance(members, list) or not all(isinstance(m, str) for m in members):
+        if (
+            not isinstance(members, list)
+            or not members
+            or not all(isinstance(m, str) for m in members)
+        ):
             raise k.fail(f"{where}.items", _("a list of item codes is required"))
-        unknown = [m for m in members if m not in known]
+        unknown = [] if known is None else [m for m in members if m not in known]
         if unknown:
             raise k.fail(f"{where}.items", _("not an item of the questionnaire: %(items)s")
                          % {"items": ", ".join(unknown)})  # fmt: skip
         blocks[str(name)] = {"mode": mode, "items": members}
     paths = raw.get("paths") or []
     if not isinstance(paths, list):
-        raise k.fail("model.paths", _("a list of [from, to] pairs is required"))
+        raise k.fail(f"{prefix}paths", _("a list of [from, to] pairs is required"))
     pairs = []
     for n, pair in enumerate(paths, start=1):
         if not (isinstance(pair, list) and len(pair) == 2):
-            raise k.fail(f"model.paths[{n}]", _("expected [from, to]"))
+            raise k.fail(f"{prefix}paths[{n}]", _("expected [from, to]"))
         for end in pair:
             if end not in blocks:
-                raise k.fail(f"model.paths[{n}]", _("no construct named %(name)s in the model")
+                raise k.fail(f"{prefix}paths[{n}]", _("no construct named %(name)s in the model")
                              % {"name": end})  # fmt: skip
         pairs.append([str(pair[0]), str(pair[1])])
-    scheme = raw.get("scheme", "path")
+    scheme = raw.get("scheme", default_scheme)
     if scheme not in SCHEMES:
-        raise k.fail("model.scheme", _("must be one of") + " " + ", ".join(SCHEMES))
+        raise k.fail(f"{prefix}scheme", _("must be one of") + " " + ", ".join(SCHEMES))
     scaled = raw.get("scaled", True)
     if not isinstance(scaled, bool):
-        raise k.fail("model.scaled", _("must be true or false"))
-    return {"constructs": blocks, "paths": pairs, "scheme": scheme, "scaled": scaled}
+        raise k.fail(f"{prefix}scaled", _("must be true or false"))
+    spec = {"constructs": blocks, "paths": pairs, "scheme": scheme, "scaled": scaled}
+    try:
+        model_of(spec)  # a cycle or a construct that causes itself
+    except ModelError as exc:
+        raise k.fail(f"{prefix}paths", str(exc)) from exc
+    return spec
+
+
+def model_of(spec: dict) -> Model:
+    """The PLS model a checked spec describes."""
+    constructs = tuple(
+        pls.Construct(name, tuple(block["items"]), block.get("mode", "A"))
+        for name, block in spec["constructs"].items()
+    )
+    return Model(constructs, tuple(tuple(p) for p in spec.get("paths", [])),
+                 scheme=spec.get("scheme", "path"), scaled=spec.get("scaled", True))  # fmt: skip
 
 
 def _composite(k: _Keyed, raw, items: list[ItemSpec]) -> dict[str, float]:

@@ -16,51 +16,26 @@ from django.utils.translation import gettext as _
 from sqm.core.importing import ImportResult
 from sqm.surveys.csi import ItemInfo, Options, Progress, SurveyData, analyse
 from sqm.surveys.models import Item, Questionnaire, Response, StructuralModel
-from sqm.surveys.pls import SCHEMES, Bootstrap, Construct, Model, ModelError, Result
+from sqm.surveys.pls import Bootstrap, Model, ModelError, Result
 from sqm.surveys.pls import bootstrap as run_bootstrap
 from sqm.surveys.pls import estimate as run_estimate
-from sqm.surveys.questionnaire import InputError, Spec, load_yaml, parse_questionnaire
+from sqm.surveys.questionnaire import (
+    InputError,
+    ItemSpec,
+    Spec,
+    _Keyed,
+    load_yaml,
+    model_of,
+    model_spec,
+    parse_questionnaire,
+)
 
 
 def read_model(path: Path) -> Model:
     """A model file (YAML): `constructs: {NAME: {mode: A|B, items: [...]}}`, `paths: [[FROM,
-    TO], ...]`, `scheme: centroid|factorial|path`, `scaled: true|false`."""
-    spec = load_yaml(path)
-    if not isinstance(spec, dict):
-        raise InputError(f"{path}: " + _("expected a mapping with constructs and paths"))
-    constructs = spec.get("constructs")
-    if not isinstance(constructs, dict) or not constructs:
-        raise InputError(f"{path}: constructs: " + _("a mapping of construct names is required"))
-    blocks = []
-    for name, block in constructs.items():
-        key = f"{path}: constructs.{name}"
-        if not isinstance(block, dict):
-            raise InputError(f"{key}: " + _("expected mode and items"))
-        items = block.get("items")
-        if not isinstance(items, list) or not items or not all(isinstance(i, str) for i in items):
-            raise InputError(f"{key}.items: " + _("a list of item (column) names is required"))
-        mode = str(block.get("mode", "A"))
-        if mode not in ("A", "B"):
-            raise InputError(f"{key}.mode: " + _("must be A or B"))
-        blocks.append(Construct(str(name), tuple(items), mode))
-    paths = spec.get("paths") or []
-    if not isinstance(paths, list):
-        raise InputError(f"{path}: paths: " + _("a list of [from, to] pairs is required"))
-    pairs = []
-    for n, pair in enumerate(paths, start=1):
-        if not (isinstance(pair, list) and len(pair) == 2):
-            raise InputError(f"{path}: paths[{n}]: " + _("expected [from, to]"))
-        pairs.append((str(pair[0]), str(pair[1])))
-    scheme = spec.get("scheme", "centroid")
-    if scheme not in SCHEMES:
-        raise InputError(f"{path}: scheme: " + _("must be one of") + f" {', '.join(SCHEMES)}")
-    scaled = spec.get("scaled", True)
-    if not isinstance(scaled, bool):
-        raise InputError(f"{path}: scaled: " + _("must be true or false"))
-    try:
-        return Model(tuple(blocks), tuple(pairs), scheme=scheme, scaled=scaled)
-    except ModelError as exc:
-        raise InputError(f"{path}: {exc}") from exc
+    TO], ...]`, `scheme: centroid|factorial|path` (default centroid), `scaled: true|false`."""
+    spec = model_spec(_Keyed(path), load_yaml(path), None, prefix="", default_scheme="centroid")
+    return model_of(spec)
 
 
 @dataclass
@@ -429,9 +404,7 @@ def csi_lines(out: dict) -> list[dict]:
 
 def parse_model_text(questionnaire: Questionnaire, text: str) -> dict:
     """A structural model typed on the model page (YAML), checked against the questionnaire's
-    items like the questionnaire file's own `model:`."""
-    from sqm.surveys.questionnaire import ItemSpec, _Keyed, _model
-
+    items like the questionnaire file's own `model:`; errors name the key as typed."""
     try:
         raw = yaml.safe_load(text)
     except yaml.YAMLError as exc:
@@ -440,22 +413,7 @@ def parse_model_text(questionnaire: Questionnaire, text: str) -> dict:
         raise InputError(f"{where}: " + _("not valid YAML")) from exc
     items = [ItemSpec(i.code, i.text, i.scale_min, i.scale_max, i.construct)
              for i in questionnaire.items.all()]  # fmt: skip
-    try:
-        spec = _model(_Keyed(Path("model")), raw, items)
-        _model_of(spec)
-    except InputError as exc:
-        # Keys as the user typed them: "constructs.XX", not "model: model.constructs.XX".
-        raise InputError(str(exc).removeprefix("model: ").removeprefix("model.")) from exc
-    except ModelError as exc:
-        raise InputError(str(exc)) from exc
-    return spec
-
-
-def _model_of(spec: dict) -> Model:
-    constructs = tuple(Construct(name, tuple(block["items"]), block.get("mode", "A"))
-                       for name, block in spec["constructs"].items())  # fmt: skip
-    return Model(constructs, tuple(tuple(p) for p in spec.get("paths", [])),
-                 scheme=spec.get("scheme", "path"), scaled=spec.get("scaled", True))  # fmt: skip
+    return model_spec(_Keyed(None), raw, items, prefix="")
 
 
 def save_structural_model(form) -> StructuralModel:

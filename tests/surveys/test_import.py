@@ -134,6 +134,7 @@ def test_an_answered_item_keeps_its_scale(tmp_path):
         (("process: network", "process: net"), r"items\[7\]\.process: 'net' is not one of"),
         (("{VAL: 0.7, IMAG: 0.3}", "{VAL: 0.7, IMAG: 0.2}"), r"composite: the weights must add up"),
         (("[VAL, SAT]]", "[VAL, LOY]]"), r"model\.paths\[3\]: no construct named LOY"),
+        (("[VAL, SAT]]", "[VAL, SAT], [SAT, IMAG]]"), r"model\.paths: .*cycle"),
         (("code: sat2", "code: sat1"), r"items\[4\]\.code: sat1 appears again"),
         (("max: 5}", "max: 0}"), r"items\[9\]\.scale: min must be below max"),
         (("own_operator: 中国移动\n", ""), r"own_operator: a value is required"),
