@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -54,7 +55,7 @@ def questionnaire_detail(request, pk: int):
     form = RunForm(request.POST or None, questionnaire=questionnaire, waves=[w for w, _n in waves])
     if request.method == "POST":
         if not request.user.has_perm("surveys.add_analysisrun"):
-            return HttpResponse(status=403)
+            raise PermissionDenied
         if form.is_valid():
             data = form.cleaned_data
             options = Options(bootstrap=data["bootstrap"], enter=data["enter"],
@@ -110,5 +111,11 @@ def run_xlsx(request, pk: int):
 
 @permission_required("surveys.view_analysisrun")
 def run_pdf(request, pk: int):
+    from sqm.core.pdf import PdfError
+
     run = get_object_or_404(AnalysisRun, pk=pk, status=RunStatus.DONE)
-    return exports.pdf_response(run, request.user)
+    try:
+        return exports.pdf_response(run, request.user)
+    except PdfError as exc:
+        messages.error(request, str(exc))
+        return redirect("surveys:run", pk=run.pk)

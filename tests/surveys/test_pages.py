@@ -150,3 +150,27 @@ def test_the_demo_loads_and_analyses_a_survey_once(db, settings, tmp_path, monke
     assert Response.objects.count() == 2 * 400
     demo.load_survey(said.append)  # the marker says it is done
     assert len(said) == 1 and AnalysisRun.objects.count() == 1
+
+
+def test_without_chromium_the_pdf_export_says_so_and_audits_nothing(client, run, settings):
+    settings.SQM_CHROMIUM = "/nonexistent/chromium"
+    response = client.get(reverse("surveys:run_pdf", args=[run.pk]), follow=True)
+    assert response.redirect_chain[-1][0] == reverse("surveys:run", args=[run.pk])
+    assert "Chromium" in response.content.decode()
+    assert not AuditEntry.objects.filter(action="export", target=f"survey-run:{run.pk}").exists()
+
+
+def test_a_run_that_cannot_be_analysed_fails_with_its_reason_shown(
+    client, run, django_capture_on_commit_callbacks
+):
+    from sqm.surveys.csi import Options
+    from sqm.surveys.services import start_analysis
+
+    q = run.questionnaire
+    with django_capture_on_commit_callbacks(execute=True):
+        failed = start_analysis(q, q.structural_models.get(), "1999Q1", Options(), run.created_by)
+    failed.refresh_from_db()
+    assert failed.status == "failed" and failed.results is None and failed.finished
+    page = client.get(reverse("surveys:run", args=[failed.pk])).content.decode()
+    assert 'id="run-error"' in page and "中国移动" in page
+    assert 'hx-trigger="every 1s"' not in page  # nothing left to poll
