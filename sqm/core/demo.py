@@ -141,7 +141,7 @@ def load_survey(say: Callable[[str], None]) -> None:
     from sqm.core.generator.surveys import write_surveys
     from sqm.surveys.choices import RunStatus
     from sqm.surveys.csi import Options
-    from sqm.surveys.models import AnalysisRun, Questionnaire
+    from sqm.surveys.models import AnalysisRun
     from sqm.surveys.services import do_run_analysis, import_survey
 
     out = demo_dir()
@@ -153,10 +153,9 @@ def load_survey(say: Callable[[str], None]) -> None:
         out, DEMO_SURVEY_WAVES, DEMO_SURVEY_RESPONDENTS, timezone.localdate()
     ):
         pending.commit()
-    result = import_survey(out / "survey.csv", str(out / "questionnaire.yaml"))
+    questionnaire, result = import_survey(out / "survey.csv", str(out / "questionnaire.yaml"))
     if not result.ok:
         raise RuntimeError("\n".join(result.error_lines()[:20]))
-    questionnaire = Questionnaire.objects.order_by("-last_updated").first()
     run = AnalysisRun.objects.create(
         questionnaire=questionnaire,
         structural_model=questionnaire.structural_models.filter(is_default=True).first(),

@@ -46,10 +46,10 @@ def labels_for(run) -> dict[str, str]:
     return labels
 
 
-def tables(run) -> dict:
+def tables(run, label: dict[str, str] | None = None) -> dict:
     """The analysis as labelled tables: {key: (title, header, rows)}."""
     r = run.results
-    label = labels_for(run)
+    label = label or labels_for(run)
     name = lambda key: label.get(key, key)  # noqa: E731
     keys = [e["key"] for e in r["elements"] if e["kind"] != "item"]
     segment_names = {"operator": _("own customers"), "competitor": _("competitor"),
@@ -172,10 +172,9 @@ def tables(run) -> dict:
     return out
 
 
-def _path_diagram(run) -> dict:
+def _path_diagram(run, label: dict[str, str]) -> dict:
     """Nodes placed in layers (exogenous constructs left) and edges with coefficients."""
     r = run.results
-    label = labels_for(run)
     names = [c["name"] for c in r["pls"]["constructs"]]
     incoming: dict[str, list[str]] = {n: [] for n in names}
     for p in r["pls"]["paths"]:
@@ -203,11 +202,10 @@ def _path_diagram(run) -> dict:
     return {"nodes": nodes, "edges": edges}
 
 
-def _ipa_chart(run) -> dict | None:
+def _ipa_chart(run, label: dict[str, str]) -> dict | None:
     ipa = run.results.get("ipa")
     if not ipa:
         return None
-    label = labels_for(run)
     return {
         "cuts": ipa["cuts"],
         "points": [{"name": label.get(e["name"], e["name"]), "value": [e["importance"],
@@ -222,7 +220,7 @@ def view_context(run) -> dict:
     label = labels_for(run)
     boards = run.results.get("ipa", {}) or {}
     return {
-        "tables": tables(run),
+        "tables": tables(run, label),
         "short_boards": [
             {
                 "name": label.get(b["element"], b["element"]),
@@ -231,7 +229,7 @@ def view_context(run) -> dict:
             }
             for b in boards.get("short_boards", [])
         ],  # fmt: skip
-        "charts": {"path": _path_diagram(run), "ipa": _ipa_chart(run)},
+        "charts": {"path": _path_diagram(run, label), "ipa": _ipa_chart(run, label)},
         "fit": run.results["pls"]["fit"],
         "results": run.results,
     }

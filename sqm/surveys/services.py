@@ -274,10 +274,11 @@ def find_questionnaire(reference: str) -> Questionnaire:
         ) from None
 
 
-def import_survey(path: Path, questionnaire: str, **options) -> ImportResult:
+def import_survey(path: Path, questionnaire: str, **options) -> tuple[Questionnaire, ImportResult]:
     """`sqm import survey FILE --questionnaire Q`: the questionnaire (a stored code, or a
-    .yaml file loaded in the same transaction) and the responses, all or nothing. A bad
-    questionnaire raises InputError; bad rows are in the result."""
+    .yaml file loaded in the same transaction) and the responses, all or nothing. Returns
+    the questionnaire and the import's result (bad rows are in it); a bad questionnaire
+    raises InputError."""
     import sqm.surveys.importers  # noqa: F401 - registers the survey importer
     from sqm.core.importing import run_import
 
@@ -286,7 +287,7 @@ def import_survey(path: Path, questionnaire: str, **options) -> ImportResult:
         result = run_import("survey", path, options={"questionnaire": found}, **options)
         if not result.ok or result.dry_run:
             transaction.set_rollback(True)
-    return result
+    return found, result
 
 
 # The satisfaction analysis ----------------------------------------------------------------
@@ -434,8 +435,8 @@ def save_structural_model(form) -> StructuralModel:
 
 def upload_survey(questionnaire: Questionnaire | None, questionnaire_file, responses, user):
     """The upload page's import: the uploaded files are kept under SQM_HOME/uploads/surveys/
-    and imported like `sqm import survey` (all or nothing). Returns the ImportResult; a bad
-    questionnaire file raises InputError naming it."""
+    and imported like `sqm import survey` (all or nothing). Returns the questionnaire and the
+    ImportResult; a bad questionnaire file raises InputError naming it."""
     from django.conf import settings
     from django.utils import timezone
 

@@ -25,7 +25,7 @@ def questionnaire_list(request):
         form = UploadForm(request.POST or None, request.FILES or None)
         if request.method == "POST" and form.is_valid():
             try:
-                result = services.upload_survey(
+                found, result = services.upload_survey(
                     form.cleaned_data["questionnaire"],
                     form.cleaned_data["questionnaire_file"],
                     form.cleaned_data["responses"],
@@ -40,7 +40,6 @@ def questionnaire_list(request):
                       "replaced).") % {"file": result.filename, "rows": result.rows,
                                        "created": result.created, "updated": result.updated},
                 )  # fmt: skip
-                found = Questionnaire.objects.order_by("-last_updated").first()
                 return redirect("surveys:questionnaire", pk=found.pk)
     questionnaires = Questionnaire.objects.annotate(n=Count("responses")).order_by("-created")
     return render(request, "surveys/questionnaire_list.html", {

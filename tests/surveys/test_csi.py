@@ -24,11 +24,11 @@ TRUE_DRIVERS = {p for p, beta in generated.TRUE_DRIVERS.items() if beta}
 def survey(db, tmp_path):
     for pending in generated.write_surveys(tmp_path, 1, 2500, date(2026, 6, 30), key="csi"):
         pending.commit()
-    result = import_survey(tmp_path / "survey.csv", str(tmp_path / "questionnaire.yaml"))
+    questionnaire, result = import_survey(
+        tmp_path / "survey.csv", str(tmp_path / "questionnaire.yaml")
+    )
     assert result.ok, result.error_lines()[:5]
-    from sqm.surveys.models import Questionnaire
-
-    return Questionnaire.objects.get()
+    return questionnaire
 
 
 @pytest.fixture

@@ -174,3 +174,19 @@ def test_a_run_that_cannot_be_analysed_fails_with_its_reason_shown(
     page = client.get(reverse("surveys:run", args=[failed.pk])).content.decode()
     assert 'id="run-error"' in page and "中国移动" in page
     assert 'hx-trigger="every 1s"' not in page  # nothing left to poll
+
+
+def test_responses_for_a_stored_questionnaire_lead_to_that_questionnaire(client, manager, files):
+    from pathlib import Path
+
+    from sqm.surveys.services import load_questionnaire
+
+    client.force_login(manager)
+    chosen = load_questionnaire(files / "questionnaire.yaml")
+    load_questionnaire(Path(__file__).parent.parent / "data" / "surveys" / "small.yaml")  # newer
+    response = client.post(reverse("surveys:list"), {
+        "questionnaire": chosen.pk,
+        "responses": SimpleUploadedFile("survey.csv", (files / "survey.csv").read_bytes()),
+    })  # fmt: skip
+    assert response.url == reverse("surveys:questionnaire", args=[chosen.pk])
+    assert chosen.responses.count() == 1500

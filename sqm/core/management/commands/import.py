@@ -85,7 +85,7 @@ class Command(BaseCommand):
             from sqm.surveys.services import InputError, import_survey
 
             try:
-                result = import_survey(file, questionnaire, **common)
+                _found, result = import_survey(file, questionnaire, **common)
             except InputError as exc:
                 bar.close()
                 raise CommandError(str(exc)) from exc
