@@ -271,10 +271,7 @@ def _elements(data: SurveyData, index_weights: dict, composite: dict[str, float]
 def _scores(rescaled: np.ndarray, elements, composite: dict[str, float]) -> dict[str, float | None]:
     """ACSI: an element's score is the weighted mean of its items' mean rescaled answers (each
     item's mean over those who answered it)."""
-    with np.errstate(invalid="ignore"), _quiet():
-        means = (
-            np.nanmean(rescaled, axis=0) if len(rescaled) else np.full(rescaled.shape[1], np.nan)
-        )
+    means = _item_means(rescaled)
     scores: dict[str, float | None] = {}
     for key, kind, columns, w in elements:
         if kind == "composite":
@@ -292,18 +289,10 @@ def _scores(rescaled: np.ndarray, elements, composite: dict[str, float]) -> dict
     return scores
 
 
-class _quiet:
-    """Silences numpy's 'mean of empty slice' for items nobody in a segment answered."""
-
-    def __enter__(self):
-        import warnings
-
-        self._catch = warnings.catch_warnings()
-        self._catch.__enter__()
-        warnings.simplefilter("ignore", category=RuntimeWarning)
-
-    def __exit__(self, *exc):
-        return self._catch.__exit__(*exc)
+def _item_means(x: np.ndarray) -> np.ndarray:
+    """Each column's mean over its answered (non-NaN) cells; NaN where nobody answered."""
+    answered = (~np.isnan(x)).sum(axis=0)
+    return np.nansum(x, axis=0) / np.where(answered, answered, np.nan)
 
 
 def _segments(data: SurveyData, rescaled: np.ndarray, elements, composite, min_segment: int):
@@ -400,8 +389,7 @@ def _ipa(data, rescaled, processes, relative, performance, options) -> dict:
         split=options.split,
     )
     own = rescaled[data.is_own]
-    with _quiet():
-        item_means = np.nanmean(own, axis=0)
+    item_means = _item_means(own)
     boards = []
     for name in result.short_boards:
         members = _members(data, process=name)

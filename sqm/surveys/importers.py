@@ -79,9 +79,8 @@ class SurveyImporter(Importer):
         if self.error_count:
             return 0, 0  # the import will be rolled back; keep validating, stop writing
         ids = [v["respondent_id"] for _line, v in batch]
-        stored = Response.objects.filter(questionnaire=self.questionnaire, respondent_id__among=ids)
-        replaced = stored.count()
-        if replaced:
-            stored.delete()
+        replaced, _by_model = Response.objects.filter(
+            questionnaire=self.questionnaire, respondent_id__among=ids
+        ).delete()
         inserter_for(Response).insert(v for _line, v in batch)
         return len(batch) - replaced, replaced

@@ -10,19 +10,10 @@ import numpy as np
 import pytest
 from scipy import stats
 
+from sqm.surveys.choices import Process
 from sqm.surveys.drivers import lmg, stepwise, vif
 
-PROCESSES = [
-    "network",
-    "roaming",
-    "vas",
-    "bills",
-    "payment",
-    "outlets",
-    "hotline",
-    "complaint_handling",
-    "information",
-]
+PROCESSES = list(Process.values)
 DRIVERS = {"network": 0.5, "hotline": 0.3, "bills": 0.2, "complaint_handling": 0.15}
 
 

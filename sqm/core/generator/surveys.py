@@ -53,6 +53,7 @@ import numpy as np
 import yaml
 
 from sqm.core.province import CITIES
+from sqm.surveys.choices import Process
 
 QUESTIONNAIRE_FILE = "questionnaire.yaml"
 SURVEY_FILE = "survey.csv"
@@ -68,17 +69,7 @@ DONT_KNOW = 99
 
 CONSTRUCTS = ("IMAG", "EXPE", "QUAL", "VAL", "SAT", "LOY", "COMP")
 MODEL_CONSTRUCTS = ("IMAG", "EXPE", "QUAL", "VAL", "SAT", "LOY")  # the questionnaire's model
-PROCESSES = (
-    "network",
-    "roaming",
-    "vas",
-    "bills",
-    "payment",
-    "outlets",
-    "hotline",
-    "complaint_handling",
-    "information",
-)
+PROCESSES = tuple(Process.values)  # the nine business processes, in the choice set's order
 EXOGENOUS_CORRELATION = 0.3  # between any two of IMAG and the nine process latents
 
 # Standardised structural coefficients (cause, effect): ECSI-like magnitudes.
