@@ -3,7 +3,6 @@ the estimate the `sqm survey pls` command, the pages and the API share (docs/sur
 
 from __future__ import annotations
 
-import csv
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -47,56 +46,44 @@ class Responses:
 
 def read_responses(path: Path, items: list[str]) -> Responses:
     """The model's ITEMS from a CSV or XLSX response table (one respondent per row, a header
-    row naming the columns). Respondents with a missing answer to any of the items are left
-    out (listwise deletion) and counted; any other non-numeric cell is an error naming its
-    line and column."""
-    rows = _xlsx_rows(path) if path.suffix.lower() == ".xlsx" else _csv_rows(path)
+    row naming the columns), read by the import readers. Respondents with a missing answer
+    to any of the items are left out (listwise deletion) and counted; any other non-numeric
+    cell is an error naming its line and column."""
+    from sqm.core.importing.reader import INVALID, UnreadableFile, open_table
+    from sqm.surveys.importers import NOT_ANSWERED
+
     try:
-        header = [str(h).strip() if h is not None else "" for h in next(rows)[1]]
-    except StopIteration:
-        raise InputError(f"{path}: " + _("the file is empty")) from None
-    missing = [item for item in items if item not in header]
-    if missing:
-        raise InputError(f"{path}:1: " + _("no column named") + f" {', '.join(missing)}")
-    positions = [header.index(item) for item in items]
-    values, dropped = [], 0
-    for line, row in rows:
-        cells = [row[p] if p < len(row) else None for p in positions]
-        parsed = []
-        for item, cell in zip(items, cells, strict=True):
-            if cell is None or (isinstance(cell, str) and cell.strip() in ("", "NA")):
-                parsed.append(math.nan)
+        table = open_table(path)
+        header = table.header or []
+        missing = [item for item in items if item not in header]
+        if missing:
+            raise InputError(f"{path}:1: " + _("no column named") + f" {', '.join(missing)}")
+        values, dropped = [], 0
+        for line, row in table.rows:
+            if INVALID in row:
+                raise InputError(f"{path}:{line}: {row[INVALID]}")
+            parsed = []
+            for item in items:
+                cell = row.get(item, "")
+                if cell in NOT_ANSWERED:
+                    parsed.append(math.nan)
+                    continue
+                try:
+                    parsed.append(float(cell))
+                except ValueError:
+                    message = _("not a number")
+                    raise InputError(f"{path}:{line}: {item}: {message}: {cell!r}") from None
+            if any(math.isnan(v) for v in parsed):
+                dropped += 1
                 continue
-            try:
-                parsed.append(float(cell))
-            except (TypeError, ValueError):
-                message = _("not a number")
-                raise InputError(f"{path}:{line}: {item}: {message}: {cell!r}") from None
-        if any(math.isnan(v) for v in parsed):
-            dropped += 1
-            continue
-        values.append(parsed)
+            values.append(parsed)
+    except UnreadableFile as exc:
+        raise InputError(f"{path}: {exc}") from exc
+    except OSError as exc:
+        raise InputError(f"{path}: {exc.strerror}") from exc
     if not values:
         raise InputError(f"{path}: " + _("no respondent answered every item of the model"))
     return Responses(items, np.array(values), dropped)
-
-
-def _csv_rows(path: Path):
-    try:
-        with path.open(newline="", encoding="utf-8-sig") as handle:
-            yield from enumerate(csv.reader(handle), start=1)
-    except OSError as exc:
-        raise InputError(f"{path}: {exc.strerror}") from exc
-
-
-def _xlsx_rows(path: Path):
-    from openpyxl import load_workbook
-
-    try:
-        book = load_workbook(path, read_only=True, data_only=True)
-    except OSError as exc:
-        raise InputError(f"{path}: {exc.strerror}") from exc
-    yield from enumerate(book.active.iter_rows(values_only=True), start=1)
 
 
 @dataclass
