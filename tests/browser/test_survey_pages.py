@@ -223,3 +223,33 @@ def test_a_survey_with_one_bad_answer_is_refused_naming_its_line_and_item(
     expect(page.locator("#questionnaires tbody tr")).to_have_text([zh("No survey yet.")])
     assert not Response.objects.exists()
     assert not Questionnaire.objects.exists()
+
+
+def test_a_manager_adds_a_structural_model_and_makes_it_the_default(
+    page, live_server, quality, survey
+):
+    from sqm.surveys.models import StructuralModel
+    from sqm.surveys.services import load_questionnaire
+
+    questionnaire = load_questionnaire(survey[0])
+    login(page, live_server, quality)
+    page.goto(f"{live_server.url}/surveys/{questionnaire.pk}/")
+    page.locator(f'a[href="/surveys/{questionnaire.pk}/models/new/"]').click()
+    form = page.locator("#model-form")
+    form.locator("input[name=name]").fill("image-satisfaction")
+    form.locator("input[name=is_default]").check()
+    # A cycle first: refused, naming the paths, and the text is kept for mending.
+    text = "constructs:\n  IMAG: {mode: A}\n  SAT: {mode: A}\npaths: [[IMAG, SAT], [SAT, IMAG]]\n"
+    form.locator("textarea[name=text]").fill(text)
+    form.locator("button[type=submit]").click()
+    expect(page.locator("#model-form .errorlist")).to_contain_text("paths")
+    assert not StructuralModel.objects.filter(name="image-satisfaction").exists()
+    form.locator("textarea[name=text]").fill(text.replace(", [SAT, IMAG]]", "]"))
+    form.locator("button[type=submit]").click()
+    page.wait_for_url(QUESTIONNAIRE_URL)
+    expect(page.locator("main .messages")).to_contain_text(zh("The model is saved."))
+    item = page.locator("main li", has_text="image-satisfaction")
+    expect(item.locator(".tag")).to_have_text(zh("default"))
+    saved = StructuralModel.objects.get(name="image-satisfaction")
+    assert saved.is_default and saved.spec["paths"] == [["IMAG", "SAT"]]
+    assert not StructuralModel.objects.get(name="default").is_default
