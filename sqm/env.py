@@ -67,6 +67,7 @@ _GENERATORS = {
     "SQM_SECRET_KEY": lambda: secrets.token_urlsafe(50),
     "SQM_DATA_KEY": new_data_key,
     "SQM_LOOKUP_KEY": lambda: base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
+    "SQM_AUDIT_KEY": new_data_key,  # same `id:key` form: the audit key rotates like data keys
 }
 
 

@@ -219,8 +219,25 @@ SQM_SMS_SIGNATURE = env("SQM_SMS_SIGNATURE", "【中国移动】")
 # category) closing is a repeat complaint (重复投诉).
 SQM_REPEAT_DAYS = env_int("SQM_REPEAT_DAYS", 30)
 
-# Personal-data protection.
+# Personal-data protection (docs/security.md).
 SQM_REVEAL_ALERT_PER_HOUR = env_int("SQM_REVEAL_ALERT_PER_HOUR", 20)
+# A reveal reason needs at least this many meaningful characters (letters, CJK, digits).
+SQM_REVEAL_REASON_MIN_CHARS = env_int("SQM_REVEAL_REASON_MIN_CHARS", 4)
+# Look-ups of a customer by mobile or ID number: at most this many per user and hour, and an
+# auditor alert when a user's look-ups that found nobody pass SQM_LOOKUP_MISS_ALERT in an hour.
+SQM_LOOKUPS_PER_HOUR = env_int("SQM_LOOKUPS_PER_HOUR", 60)
+SQM_LOOKUP_MISS_ALERT = env_int("SQM_LOOKUP_MISS_ALERT", 10)
+# The audit chain is keyed with SQM_AUDIT_KEY (not in the database; `id:base64key[,…]`, the
+# first active, like SQM_DATA_KEY); each new head is appended to SQM_AUDIT_HEAD_FILE and, when
+# SQM_AUDIT_SYSLOG is set (`/dev/log` or `host:port`), sent to syslog.
+SQM_AUDIT_KEY = secret("SQM_AUDIT_KEY")
+SQM_AUDIT_HEAD_FILE = env("SQM_AUDIT_HEAD_FILE", str(SQM_HOME / "audit-heads.log"))
+SQM_AUDIT_SYSLOG = env("SQM_AUDIT_SYSLOG", "")
+# API tokens expire after this many days.
+SQM_TOKEN_DAYS = env_int("SQM_TOKEN_DAYS", 30)
+# Uploaded import and survey files are deleted when their job ends; a failed job's file is
+# kept (encrypted) this many hours so its errors can be checked against it.
+SQM_UPLOAD_KEEP_HOURS = env_int("SQM_UPLOAD_KEEP_HOURS", 72)
 
 LOGGING = {
     "version": 1,

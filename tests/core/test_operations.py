@@ -56,6 +56,7 @@ def test_production_reads_keys_from_files(tmp_path):
         "SQM_SECRET_KEY": "x" * 50,
         "SQM_DATA_KEY": sqm(["keys", "generate"], tmp_path / "dev").stdout.strip(),
         "SQM_LOOKUP_KEY": "y" * 43,
+        "SQM_AUDIT_KEY": sqm(["keys", "generate"], tmp_path / "dev").stdout.strip(),
     }.items():
         path = tmp_path / name.lower()
         path.write_text(value + "\n")
