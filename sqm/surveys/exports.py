@@ -3,15 +3,12 @@ built from the run's results, so the three always agree."""
 
 from __future__ import annotations
 
-import io
-
 from django.http import HttpResponse
 from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
-from openpyxl import Workbook
-from openpyxl.styles import Font
 
 from sqm.core import audit
+from sqm.core.exporting import XLSX_TYPE, XlsxWriter
 from sqm.core.models import AuditAction
 from sqm.surveys.choices import Construct, Process, ServqualDimension
 
@@ -240,32 +237,23 @@ def _filename(run, ext: str) -> str:
 
 
 def workbook(run) -> bytes:
-    book = Workbook()
-    book.remove(book.active)
-    bold = Font(bold=True)
+    """The tables, one sheet each, through the shared export writer: labels come from
+    imported questionnaires and survey data, so they are written as text, never formulas."""
+    writer = XlsxWriter()
     for key, (title, header, rows) in tables(run).items():
-        sheet = book.create_sheet(title=key[:31])
-        sheet.append([title])
-        sheet["A1"].font = bold
-        sheet.append(header)
-        for cell in sheet[2]:
-            cell.font = bold
+        sheet = writer.add_sheet(key, freeze="A3")
+        sheet.append([title], bold=True)
+        sheet.append(header, bold=True)
         for row in rows:
             sheet.append([round(v, 6) if isinstance(v, float) else v for v in row])
-        sheet.freeze_panes = "A3"
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
+    return writer.to_bytes()
 
 
 def xlsx_response(run, user) -> HttpResponse:
     content = workbook(run)
     audit.record(AuditAction.EXPORT, user=user, target=f"survey-run:{run.pk}",
                  details={"format": "xlsx"})  # fmt: skip
-    response = HttpResponse(
-        content,
-        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    )
+    response = HttpResponse(content, content_type=XLSX_TYPE)
     response["Content-Disposition"] = f'attachment; filename="{_filename(run, "xlsx")}"'
     return response
 
