@@ -195,6 +195,12 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "sqm.api.pagination.Pagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "sqm.api.schema.AutoSchema",
+    # Our JSON parser: deep nesting and lone surrogates are a 400, not a 500.
+    "DEFAULT_PARSER_CLASSES": [
+        "sqm.api.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "SQM API",

@@ -11,6 +11,7 @@ from rest_framework.authtoken.models import Token
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from sqm.api.parsers import JSONParser
 from sqm.api.schema import VALIDATION_ERROR, AutoSchema, ErrorSerializer
 
 
@@ -29,7 +30,7 @@ class ObtainTokenView(APIView):
     authentication_classes = ()
     permission_classes = ()
     throttle_classes = ()
-    parser_classes = (parsers.JSONParser, parsers.FormParser, parsers.MultiPartParser)
+    parser_classes = (JSONParser, parsers.FormParser, parsers.MultiPartParser)
     renderer_classes = (renderers.JSONRenderer,)
     schema = AutoSchema()
 

@@ -29,6 +29,7 @@ from rest_framework.response import Response
 
 from sqm.api.exceptions import Conflict
 from sqm.api.pagination import Pagination
+from sqm.api.parsers import JSONParser
 from sqm.api.schema import VALIDATION_ERROR, AutoSchema, ErrorSerializer
 from sqm.api.viewsets import ReadOnlyViewSet
 from sqm.complaints import preprocessing, queries, records, services, workorders
@@ -174,7 +175,7 @@ class IntakeViewSet(viewsets.GenericViewSet):
 
     queryset = WorkOrder.objects.none()
     schema = AutoSchema()
-    parser_classes = [parsers.JSONParser]
+    parser_classes = [JSONParser]
     action_permissions = {"triage": ["complaints.add_workorder"]}
 
     @extend_schema(
@@ -211,7 +212,7 @@ class WorkOrderViewSet(ReadOnlyViewSet):
     lookup_value_regex = "[^/]+"  # any number, so an unknown one is a 404 of the API
     pagination_class = WorkOrderPagination
     filter_backends = []
-    parser_classes = [parsers.JSONParser]
+    parser_classes = [JSONParser]
     action_permissions = {
         "create": [VIEW, "complaints.add_workorder"],
         "queue": [VIEW],
@@ -494,7 +495,7 @@ class ComplaintCauseViewSet(mixins.CreateModelMixin, ListViewSet):
 
     serializer_class = ComplaintCauseSerializer
     filterset_class = ComplaintCauseFilterSet
-    parser_classes = [parsers.JSONParser]
+    parser_classes = [JSONParser]
 
     def get_queryset(self):
         return ComplaintCause.objects.restrict(self.request.user).select_related(

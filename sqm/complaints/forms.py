@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from sqm.complaints.choices import CallbackOutcome, CauseKind, Channel, Demand, Topic
 from sqm.complaints.models import ComplaintCause, Department
 from sqm.complaints.services import Intake, filing_categories
+from sqm.core.inputs import MAX_ID, AwareDateTimeField
 
 
 class CategoryChoiceField(forms.ModelChoiceField):
@@ -16,8 +17,10 @@ class CategoryChoiceField(forms.ModelChoiceField):
 class IntakeForm(forms.Form):
     """One customer contact as the agent records it; triage reads the intake facts."""
 
-    customer = forms.IntegerField(widget=forms.HiddenInput)
-    account = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    customer = forms.IntegerField(widget=forms.HiddenInput, min_value=1, max_value=MAX_ID)
+    account = forms.IntegerField(
+        widget=forms.HiddenInput, required=False, min_value=1, max_value=MAX_ID
+    )
     channel = forms.ChoiceField(label=_("channel"), choices=Channel.choices, initial="hotline")
     topic = forms.ChoiceField(label=_("topic"), choices=Topic.choices, initial="other")
     demands = forms.MultipleChoiceField(
@@ -117,6 +120,7 @@ class CauseForm(forms.ModelForm):
     class Meta:
         model = ComplaintCause
         fields = ["kind", "title", "description", "city", "started_at", "ended_at", "reference"]
+        field_classes = {"started_at": AwareDateTimeField, "ended_at": AwareDateTimeField}
         widgets = {
             "started_at": forms.DateTimeInput(attrs={"type": "datetime-local"}),
             "ended_at": forms.DateTimeInput(attrs={"type": "datetime-local"}),

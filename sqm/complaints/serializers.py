@@ -14,6 +14,7 @@ from drf_spectacular.utils import (
 from rest_framework import serializers
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 
+from sqm.api.fields import AwareDateTimeField
 from sqm.api.pagination import Pagination
 from sqm.complaints import queries, records, services, workorders
 from sqm.complaints.choices import (
@@ -79,25 +80,6 @@ class IsoDateField(serializers.DateField):
         if not datetime.date(2, 1, 1) <= day <= datetime.date(9998, 12, 31):
             self.fail("range")
         return day
-
-
-class AwareDateTimeField(serializers.DateTimeField):
-    """An ISO 8601 date and time of the years 1901–9998: every database stores those, and
-    they read back with a whole-minute offset (before 1901 Shanghai had local mean time)."""
-
-    default_error_messages = {"range": _("Enter a date and time within years 1901–9998.")}
-    EARLIEST = datetime.datetime(1901, 1, 1, tzinfo=datetime.UTC)
-    LATEST = datetime.datetime(9998, 12, 31, tzinfo=datetime.UTC)
-
-    def to_internal_value(self, value):
-        moment = super().to_internal_value(value)
-        try:
-            in_range = self.EARLIEST <= moment.astimezone(datetime.UTC) <= self.LATEST
-        except OverflowError:
-            in_range = False
-        if not in_range:
-            self.fail("range")
-        return moment
 
 
 # --- serializers: work orders -------------------------------------------------------------

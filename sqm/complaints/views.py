@@ -36,6 +36,7 @@ from sqm.complaints.models import (
 )
 from sqm.core.decorators import permission_required
 from sqm.core.exporting import xlsx_response
+from sqm.core.inputs import page_number, parse_id
 from sqm.core.models import City
 from sqm.customers.models import Customer
 from sqm.customers.services import accounts_of, search_customers
@@ -49,10 +50,7 @@ class Window:
     """A page of a list without counting the whole list (counts cost a scan at 1M rows)."""
 
     def __init__(self, queryset, request, per_page: int = PER_PAGE) -> None:
-        try:
-            self.number = max(1, int(request.GET.get("page", 1)))
-        except ValueError:
-            self.number = 1
+        self.number = page_number(request.GET.get("page"))
         start = (self.number - 1) * per_page
         rows = list(queryset[start : start + per_page + 1])
         self.has_next = len(rows) > per_page
@@ -110,10 +108,9 @@ def intake(request):
                 )
                 return redirect("complaints:order", pk=order.pk)
     customer = None
-    if form.data.get("customer"):
-        customer = (
-            Customer.objects.restrict(request.user).filter(pk=form.data.get("customer")).first()
-        )
+    customer_pk = parse_id(form.data.get("customer"))  # the form may be invalid: raw text
+    if customer_pk is not None:
+        customer = Customer.objects.restrict(request.user).filter(pk=customer_pk).first()
     accounts = list(accounts_of(request.user, customer)) if customer else []
     return render(
         request,
@@ -179,8 +176,8 @@ def intake_suggest(request):
     text = request.GET.get("description", "")
     suggestions = textmining.suggest_categories(text, k=3) if text.strip() else []
     similar = []
-    customer_id = request.GET.get("customer")
-    if customer_id and text.strip():
+    customer_id = parse_id(request.GET.get("customer"))
+    if customer_id is not None and text.strip():
         customer = Customer.objects.restrict(request.user).filter(pk=customer_id).first()
         if customer is not None:
             similar = textmining.similar_complaints(customer, text, limit=3)

@@ -10,6 +10,7 @@ from datetime import datetime
 
 from django.utils.translation import gettext as _
 
+from sqm.core.inputs import loads_json, storable_moment
 from sqm.network.outages import LEVELS, Element
 from sqm.notify.rules import SHANGHAI
 
@@ -110,6 +111,9 @@ def _moment(data: Mapping, errors: list, line: int) -> datetime | None:
         return None
     if moment.tzinfo is None:  # naive times are Asia/Shanghai
         moment = moment.replace(tzinfo=SHANGHAI)
+    if not storable_moment(moment):  # the far ends of the calendar overflow when stored
+        errors.append(AlarmError(line, "occurred_at", _("out of range years 1901–9998")))
+        return None
     return moment
 
 
@@ -164,9 +168,12 @@ def read_alarm_lines(lines: Iterable[str | bytes]) -> tuple[list[AlarmInput], li
         if not text:
             continue
         try:
-            data = json.loads(text)
+            data = loads_json(text)
         except json.JSONDecodeError as exc:
             errors.append(AlarmError(number, "-", _("not JSON: %(e)s") % {"e": exc.msg}))
+            continue
+        except ValueError as exc:  # nested too deeply, a lone surrogate, a too-long integer
+            errors.append(AlarmError(number, "-", _("not JSON: %(e)s") % {"e": exc}))
             continue
         alarm, problems = parse_alarm(data, number)
         if alarm is not None:

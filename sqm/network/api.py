@@ -17,10 +17,11 @@ from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ParseError
 from rest_framework.exceptions import ValidationError as ApiValidationError
-from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 
+from sqm.api.fields import AwareDateTimeField
 from sqm.api.pagination import Pagination
+from sqm.api.parsers import JSONParser
 from sqm.api.schema import AutoSchema, ErrorSerializer
 from sqm.api.viewsets import ActingUserMixin, ModelViewSet, ReadOnlyViewSet
 from sqm.core.context import acting_as
@@ -314,7 +315,7 @@ class FaultEventSerializer(serializers.ModelSerializer):
 
 
 class FaultEstimateSerializer(serializers.Serializer):
-    estimated_recovery = serializers.DateTimeField(
+    estimated_recovery = AwareDateTimeField(
         allow_null=True,
         help_text=gettext_lazy(
             "When service should be back (ISO 8601); null removes the estimate. Fault SMS "

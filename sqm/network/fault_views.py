@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from sqm.core.decorators import permission_required
+from sqm.core.inputs import AwareDateTimeField
 from sqm.core.views import paginate
 from sqm.network import fault_queries as queries
 from sqm.network.choices import AlarmLevel, FaultState
@@ -25,7 +26,7 @@ PER_PAGE = 100
 
 
 class EstimateForm(forms.Form):
-    estimated_recovery = forms.DateTimeField(
+    estimated_recovery = AwareDateTimeField(
         label=gettext_lazy("estimated recovery"),
         required=False,
         help_text=gettext_lazy("Leave empty to remove the estimate."),

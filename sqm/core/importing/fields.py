@@ -10,6 +10,7 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 
 from sqm.core.importing.base import RowInvalid
+from sqm.core.inputs import storable_moment
 from sqm.core.models import City
 
 
@@ -93,6 +94,8 @@ def timestamp(row: dict[str, str], column: str, *, allow_empty: bool = True):
         ) from None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=ZoneInfo(settings.TIME_ZONE))
+    if not storable_moment(parsed):  # the far ends of the calendar overflow when stored
+        raise RowInvalid(column, _("%(value)r is outside years 1901–9998") % {"value": value})
     return parsed
 
 
