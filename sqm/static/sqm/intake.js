@@ -12,8 +12,11 @@
   }
   document.addEventListener("keydown", function (event) {
     if (!form()) return;
-    if (event.target.id === "lookup" && event.key === "Enter") {
-      event.preventDefault();  // htmx searches on this key; the form must not submit
+    if (event.target.id === "lookup" && event.key === "Enter" && !event.ctrlKey && !event.metaKey) {
+      // The form must not submit; htmx searches on the "search" event. Sent from here, not
+      // by an hx-trigger filter: htmx evaluates filters as code, which the CSP refuses.
+      event.preventDefault();
+      event.target.dispatchEvent(new Event("search"));
     }
     if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
       event.preventDefault();
