@@ -105,7 +105,7 @@ class CustomerImporter(Importer):
             "customer_type": f.choice(row, "customer_type", CustomerType),
             "tier": f.choice(row, "tier", Tier),
             "city_id": self.city(row),
-            "district": f.optional(row, "district", 32),
+            "district": f.place_name(row, "district", 32),
             "marketing_consent": f.flag(row, "marketing_consent"),
             "service_sms_opt_out": f.flag(row, "service_sms_opt_out"),
         }

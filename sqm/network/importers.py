@@ -37,11 +37,11 @@ class TopologyImporter(Importer):
         onu_id = self.unique_key(line, row, "onu_id", 64)
         olt_id = f.required(row, "olt_id", 64)
         olt = {
-            "name": f.required(row, "olt_name", 128),
+            "name": f.place_name(row, "olt_name", 128, required_value=True),
             "ip": f.ip_address(row, "olt_ip"),
             "vendor": f.optional(row, "vendor", 32),
             "city_id": self.city(row),
-            "district": f.optional(row, "district", 32),
+            "district": f.place_name(row, "district", 32),
         }
         first = self.olt_rows.get(olt_id)
         if first is None:

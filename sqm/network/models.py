@@ -8,18 +8,24 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from sqm.core.models import ChangeLoggedModel
+from sqm.core.validators import validate_place_name
 from sqm.network.choices import AlarmEventKind, AlarmLevel, AlarmOutcome, FaultState
 
 
 class Olt(ChangeLoggedModel):
     olt_id = models.CharField(_("OLT ID"), max_length=64, unique=True)
-    name = models.CharField(pgettext_lazy("thing", "name"), max_length=128)
+    # Name and district become the {area} of fault SMS: names only (docs/formats.md).
+    name = models.CharField(
+        pgettext_lazy("thing", "name"), max_length=128, validators=[validate_place_name]
+    )
     ip = models.GenericIPAddressField(_("management IP"), null=True, blank=True)
     vendor = models.CharField(_("vendor"), max_length=32, blank=True)
     city = models.ForeignKey(
         "core.City", on_delete=models.PROTECT, related_name="olts", verbose_name=_("city")
     )
-    district = models.CharField(_("district"), max_length=32, blank=True)
+    district = models.CharField(
+        _("district"), max_length=32, blank=True, validators=[validate_place_name]
+    )
 
     city_path = "city"
 

@@ -12,10 +12,15 @@ ORM saves (bench/faults.py measures both).
 - Texts come from the active `SmsTemplate` of each kind; no active template, no SMS of that
   kind (counted). A fault event's texts are rendered once and re-rendered while waiting when
   its estimated recovery changes.
+- A variable other than {hotline} that holds a link or a phone number (a poisoned district
+  or OLT name, a fault type's name) refuses the text (`UnsafeSmsText`): that event's SMS
+  are not planned (counted as `texts_refused`, logged). Imports refuse such names already
+  (core.validators); this is the second line of defence.
 """
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
 from collections.abc import Iterable
 from datetime import datetime
@@ -23,7 +28,9 @@ from datetime import datetime
 from django.conf import settings
 from django.db import connection
 from django.db.models import Q
+from django.utils.translation import gettext as _
 
+from sqm.core.validators import contains_phone_number, contains_url
 from sqm.notify.choices import MessageKind, MessageState
 from sqm.notify.models import OutboundMessage, SmsTemplate
 from sqm.notify.rules import SHANGHAI, Rules
@@ -31,6 +38,10 @@ from sqm.notify.rules import SHANGHAI, Rules
 CHUNK = 5000  # ids per IN (…) list
 SENT_STATES = (MessageState.SENDING, MessageState.SENT, MessageState.DELIVERED)
 ENDED_BEFORE = "the outage ended before the notice went out"
+# The one variable that may carry a number to call: ours, from settings.
+NUMBER_VARIABLES = frozenset({"hotline"})
+
+log = logging.getLogger(__name__)
 
 
 def message_key(outage_id: int, kind: str) -> str:
@@ -80,6 +91,32 @@ def variables(
     }
 
 
+class UnsafeSmsText(ValueError):
+    """A template variable holds a link or a phone number: the text is not rendered."""
+
+    def __init__(self, variable: str, value: str, problem: str) -> None:
+        self.variable, self.value = variable, value
+        super().__init__(
+            _(
+                "SMS variable {%(variable)s} = %(value)r is refused: %(problem)s; "
+                "the SMS is not sent."
+            )
+            % {"variable": variable, "value": value, "problem": problem}
+        )
+
+
+def check_variables(values: dict[str, str]) -> None:
+    """Raise UnsafeSmsText when a variable other than {hotline} holds a link or a phone
+    number: customers must only ever be sent our number and no link."""
+    for name, value in values.items():
+        if name in NUMBER_VARIABLES or not value:
+            continue
+        if contains_url(value):
+            raise UnsafeSmsText(name, value, _("it contains a link"))
+        if contains_phone_number(value):
+            raise UnsafeSmsText(name, value, _("it contains a phone number"))
+
+
 class Renderer:
     """Texts of one KIND for many fault events: the template and the fault types' names are
     read once."""
@@ -93,12 +130,21 @@ class Renderer:
     def __call__(self, fault, recovered: datetime | None = None) -> str | None:
         if self.template is None:
             return None
-        return self.template.text.format_map(_Blank(variables(fault, recovered, self.names)))
+        values = variables(fault, recovered, self.names)
+        check_variables(values)
+        return self.template.text.format_map(_Blank(values))
 
 
 def render(kind: str, fault, recovered: datetime | None = None) -> str | None:
-    """The text of a KIND message about FAULT, or None when that kind's template is off."""
+    """The text of a KIND message about FAULT, or None when that kind's template is off.
+    Raises UnsafeSmsText when a variable holds a link or a phone number."""
     return Renderer(kind)(fault, recovered)
+
+
+def _refused(fault, kind: str, error: UnsafeSmsText, counts: Counter | None) -> None:
+    log.error("fault event %s: %s SMS refused: %s", fault.pk, kind, error)
+    if counts is not None:
+        counts["texts_refused"] += 1
 
 
 # --- scheduling --------------------------------------------------------------------------
@@ -123,8 +169,8 @@ def schedule_fault_notices(
     INSERT … SELECT per group in a single executemany (PostgreSQL: one statement over
     arrays for all the groups, which counts the customers who opted out as well).
 
-    Counts `notices_scheduled`, `opted_out` and `template_off` into COUNTS. Running it twice
-    adds nothing: the key is unique and taken ones are skipped."""
+    Counts `notices_scheduled`, `opted_out`, `template_off` and `texts_refused` into COUNTS.
+    Running it twice adds nothing: the key is unique and taken ones are skipped."""
 
     if not groups:
         return
@@ -133,12 +179,20 @@ def schedule_fault_notices(
         counts["opted_out"] += _opted_out(groups)
         counts["template_off"] += len(groups)
         return
-    texts: dict[int, str] = {}
+    texts: dict[int, str | None] = {}
     rows = []
     for fault, started_at in groups:
         if fault.pk not in texts:
-            texts[fault.pk] = renderer(fault)
+            try:
+                texts[fault.pk] = renderer(fault)
+            except UnsafeSmsText as error:
+                texts[fault.pk] = None
+                _refused(fault, MessageKind.FAULT, error, counts)
+        if texts[fault.pk] is None:
+            continue
         rows.append((fault.pk, _dt(started_at), texts[fault.pk], _dt(rules.fault_at(started_at))))
+    if not rows:
+        return
     values = (MessageKind.FAULT.value, MessageState.SCHEDULED.value, _dt(now))
     if connection.vendor == "postgresql":
         opted, scheduled = _insert_notices_postgres(rows, values)
@@ -257,7 +311,7 @@ def settle_ended_outages(outage_ids: list[int], rules: Rules, now: datetime, cou
     SMS of those whose fault SMS went out. Counts `notices_cancelled`, `recoveries_scheduled`."""
     from sqm.network.models import FaultEvent
 
-    texts: dict[tuple[int, datetime], str | None] = {}
+    texts: dict[tuple[int, datetime], str | UnsafeSmsText | None] = {}
     faults: dict[int, FaultEvent] = {}
     renderer: Renderer | None = None
     for start in range(0, len(outage_ids), CHUNK):
@@ -282,8 +336,14 @@ def settle_ended_outages(outage_ids: list[int], rules: Rules, now: datetime, cou
                         pk=fault_id
                     )
                 renderer = renderer or Renderer(MessageKind.RECOVERY)
-                texts[fault_id, ended] = renderer(faults[fault_id], ended)
+                try:
+                    texts[fault_id, ended] = renderer(faults[fault_id], ended)
+                except UnsafeSmsText as error:
+                    texts[fault_id, ended] = error
+                    _refused(faults[fault_id], MessageKind.RECOVERY, error, counts)
             text = texts[fault_id, ended]
+            if isinstance(text, UnsafeSmsText):
+                continue
             if text is None:
                 counts["template_off"] += 1
                 continue
@@ -306,8 +366,13 @@ def settle_ended_outages(outage_ids: list[int], rules: Rules, now: datetime, cou
 
 
 def refresh_fault_texts(fault) -> int:
-    """Re-render the waiting fault SMS of FAULT (after its estimate changed)."""
-    text = render(MessageKind.FAULT, fault)
+    """Re-render the waiting fault SMS of FAULT (after its estimate changed). If the text is
+    refused now, the waiting ones keep the text they were checked with."""
+    try:
+        text = render(MessageKind.FAULT, fault)
+    except UnsafeSmsText as error:
+        _refused(fault, MessageKind.FAULT, error, None)
+        return 0
     if text is None:
         return 0
     waiting = Q(fault_event=fault, kind=MessageKind.FAULT, state=MessageState.SCHEDULED)

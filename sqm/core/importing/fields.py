@@ -126,3 +126,21 @@ class CityLookup:
         if pk is None:
             raise RowInvalid(column, _("unknown city %(value)r") % {"value": value})
         return pk
+
+
+def place_name(
+    row: dict[str, str], column: str, max_length: int, *, required_value: bool = False
+) -> str:
+    """A district, area or OLT name: these become the {area} of customers' fault SMS, so a
+    link, e-mail address, phone number, markup or invisible character is refused."""
+    from sqm.core.validators import name_problem
+
+    value = (
+        required(row, column, max_length) if required_value else optional(row, column, max_length)
+    )
+    problem = name_problem(value)
+    if problem:
+        raise RowInvalid(
+            column, _("%(value)r is not a name: %(problem)s") % {"value": value, "problem": problem}
+        )
+    return value
