@@ -253,7 +253,10 @@ class FaultType(ChangeLoggedModel):
     code = models.CharField(
         _("alarm type"), max_length=32, unique=True, help_text=_("As alarms carry it, e.g. LOS.")
     )
-    name = models.CharField(pgettext_lazy("thing", "name"), max_length=32)
+    # Sent to customers as {type}: a name, never a link or a number (docs/formats.md).
+    name = models.CharField(
+        pgettext_lazy("thing", "name"), max_length=32, validators=[validate_place_name]
+    )
     script = models.TextField(_("answer script"))
 
     class Meta:

@@ -121,3 +121,14 @@ def test_the_api_refuses_an_olt_with_a_link_in_its_district(client, admin):
     assert response.status_code == 400, response.content
     assert "district" in response.json()
     assert not Olt.objects.filter(olt_id="OLT-API").exists()
+
+
+@pytest.mark.django_db
+def test_a_fault_type_name_with_a_link_is_refused_when_edited():
+    from sqm.network.models import FaultType
+
+    fault_type = FaultType.objects.get(code="LOS")
+    fault_type.name = "光路中断 t.cn/x"
+    with pytest.raises(ValidationError) as refused:
+        fault_type.full_clean()
+    assert "name" in refused.value.message_dict

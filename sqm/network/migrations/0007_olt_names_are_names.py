@@ -12,6 +12,11 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.AlterField(
+            model_name='faulttype',
+            name='name',
+            field=models.CharField(max_length=32, validators=[sqm.core.validators.validate_place_name], verbose_name='name'),
+        ),
+        migrations.AlterField(
             model_name='olt',
             name='district',
             field=models.CharField(blank=True, max_length=32, validators=[sqm.core.validators.validate_place_name], verbose_name='district'),
