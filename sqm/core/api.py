@@ -29,8 +29,10 @@ class AuditEntrySerializer(serializers.ModelSerializer):
             "details",
             "ip",
             "request_id",
+            "client_request_id",
             "prev_hash",
             "hash",
+            "key_id",
         ]
 
 
@@ -68,7 +70,16 @@ class AlertSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Alert
-        fields = ["id", "time", "kind", "subject", "message", "acknowledged_by", "acknowledged_at"]
+        fields = [
+            "id",
+            "time",
+            "kind",
+            "subject",
+            "message",
+            "count",
+            "acknowledged_by",
+            "acknowledged_at",
+        ]
         read_only_fields = fields
 
 

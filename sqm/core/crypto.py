@@ -46,10 +46,14 @@ class KeyRing:
         return cipher.decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], context.encode()).decode()
 
 
-def parse_keyring(spec: str) -> KeyRing:
-    ciphers: dict[str, AESGCM] = {}
+def parse_key_spec(spec: str, setting: str = "SQM_DATA_KEY") -> tuple[str, dict[str, bytes]]:
+    """Split `id:base64key[,id:base64key…]` into the active (first) id and the raw 32-byte keys.
+
+    Shared by the data keys (AES-GCM) and the audit keys (HMAC), which rotate the same way.
+    """
+    keys: dict[str, bytes] = {}
     order: list[str] = []
-    for part in (p.strip() for p in spec.split(",")):
+    for part in (p.strip() for p in (spec or "").split(",")):
         if not part:
             continue
         key_id, sep, b64 = part.partition(":")
@@ -59,14 +63,19 @@ def parse_keyring(spec: str) -> KeyRing:
             key = b""
         if not sep or not key_id or len(key) != 32:
             raise ConfigurationError(
-                "SQM_DATA_KEY must be `id:base64key[,id:base64key…]` with 32-byte keys; "
+                f"{setting} must be `id:base64key[,id:base64key…]` with 32-byte keys; "
                 "generate one with `sqm keys generate`"
             )
-        ciphers[key_id] = AESGCM(key)
+        keys[key_id] = key
         order.append(key_id)
     if not order:
-        raise ConfigurationError("SQM_DATA_KEY is empty")
-    return KeyRing(active_id=order[0], ciphers=ciphers)
+        raise ConfigurationError(f"{setting} is empty")
+    return order[0], keys
+
+
+def parse_keyring(spec: str) -> KeyRing:
+    active, keys = parse_key_spec(spec, "SQM_DATA_KEY")
+    return KeyRing(active_id=active, ciphers={k: AESGCM(v) for k, v in keys.items()})
 
 
 @lru_cache(maxsize=4)

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 import uuid
 
 from django.utils.cache import add_never_cache_headers, patch_cache_control
@@ -11,17 +12,33 @@ def client_ip(request) -> str | None:
     return request.META.get("REMOTE_ADDR") or None
 
 
+# A client's X-Request-ID is kept only in this shape; anything else (spaces, control or
+# non-ASCII characters, 200 characters of junk) is dropped, and so is an id that holds a
+# mobile or ID number, which would otherwise reach the change log in clear.
+CLIENT_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{8,64}")
+
+
+def well_formed_request_id(value: str) -> bool:
+    from sqm.core.audit import scrub  # the audit module needs the app registry
+
+    return bool(CLIENT_REQUEST_ID.fullmatch(value)) and scrub(value) == value
+
+
 class RequestIdMiddleware:
-    """Gives each request an id (or keeps the proxy's X-Request-ID) and echoes it back."""
+    """Gives each request the server's own id, keeps a well-formed client X-Request-ID beside it.
+
+    `request.request_id` (echoed back, used by the change log) is the client's id when it is
+    well-formed, else the server's; the audit log always records `server_request_id`.
+    """
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
         incoming = request.headers.get("X-Request-ID", "")
-        request.request_id = (
-            incoming[:64] if incoming.isprintable() and incoming else uuid.uuid4().hex
-        )
+        request.server_request_id = uuid.uuid4().hex
+        request.client_request_id = incoming if well_formed_request_id(incoming) else ""
+        request.request_id = request.client_request_id or request.server_request_id
         response = self.get_response(request)
         response["X-Request-ID"] = request.request_id
         return response
@@ -35,7 +52,12 @@ class CurrentUserMiddleware:
 
     def __call__(self, request):
         user = request.user if request.user.is_authenticated else None
-        with context.acting_as(user, request_id=request.request_id, ip=client_ip(request)):
+        with context.acting_as(
+            user,
+            request_id=request.request_id,
+            ip=client_ip(request),
+            server_request_id=request.server_request_id,
+        ):
             return self.get_response(request)
 
 

@@ -137,17 +137,22 @@ class AuditAction(models.TextChoices):
     REVEAL_ALERT = "reveal_alert", _("reveal threshold exceeded")
     KEY_ROTATION = "key_rotation", _("data key rotation")
     IMPORT = "import", _("import")
+    LOOKUP = "lookup", _("look-up by number")
+    LOOKUP_ALERT = "lookup_alert", _("look-up miss threshold exceeded")
+    AUDIT_SEAL = "audit_seal", _("audit chain keyed")
 
 
 class AuditEntry(models.Model):
     """Append-only, hash-chained security log; `sqm audit verify` proves it untouched."""
 
     time = models.DateTimeField(_("time"), db_index=True)
+    # PROTECT: deleting a user would rewrite their entries (which the chain and, on
+    # PostgreSQL, the trigger refuse); users who acted are deactivated instead.
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
         blank=True,
-        on_delete=models.SET_NULL,
+        on_delete=models.PROTECT,
         related_name="+",
         verbose_name=_("user"),
     )
@@ -157,9 +162,15 @@ class AuditEntry(models.Model):
     reason = models.TextField(_("reason"), blank=True)
     details = models.JSONField(_("details"), default=dict, blank=True)
     ip = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    # The server's own id of the request (always); the client's X-Request-ID when it sent a
+    # well-formed one (docs/security.md "Audit log").
     request_id = models.CharField(_("request id"), max_length=64, blank=True)
+    client_request_id = models.CharField(_("client request id"), max_length=64, blank=True)
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64, unique=True)
+    # Id of the SQM_AUDIT_KEY key the entry was chained with (HMAC-SHA256); empty for the
+    # entries written before the chain was keyed (plain SHA-256).
+    key_id = models.CharField(_("audit key"), max_length=32, blank=True)
 
     objects = RestrictedManager()
 
@@ -206,6 +217,7 @@ class AuditHead(models.Model):
 class AlertKind(models.TextChoices):
     REVEAL_RATE = "reveal_rate", _("many personal-data reveals")
     AUDIT_CHAIN = "audit_chain", _("audit log tampered with")
+    LOOKUP_MISSES = "lookup_misses", _("many look-ups that found nobody")
 
 
 class Alert(models.Model):
@@ -221,6 +233,8 @@ class Alert(models.Model):
         verbose_name=_("user concerned"),
     )
     message = models.TextField(_("message"))
+    # What the alert counts (reveals, misses…) as of its last update: it grows with the count.
+    count = models.PositiveIntegerField(_("count"), default=0)
     acknowledged_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,

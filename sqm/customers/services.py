@@ -46,8 +46,14 @@ def reveal_customer(user, customer: Customer, reason: str) -> dict[str, str]:
     if not Customer.objects.restrict(user).filter(pk=customer.pk).exists():
         raise PermissionDenied(_("This customer is outside your cities."))
     reason = (reason or "").strip()
-    if len(reason) < 2:
-        raise ValidationError(_("Say why you need to see this customer's personal data."))
+    if not audit.reason_is_meaningful(reason):
+        raise ValidationError(
+            _(
+                "Say why you need to see this customer's personal data "
+                "(at least %(n)d letters or digits)."
+            )
+            % {"n": audit.reason_min_chars()}
+        )
     audit.record_reveal(user, customer, reason, list(REVEALABLE))
     return {field: getattr(customer, field) for field in REVEALABLE}
 

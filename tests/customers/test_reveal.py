@@ -50,7 +50,8 @@ def test_it_alerts_auditors_when_a_user_reveals_too_many_customers_in_an_hour(ag
     services.reveal_customer(agent, customers[4], "callback")
     alerts = list(Alert.objects.all())
     assert len(alerts) == 1 and alerts[0].subject == agent  # one alert, not one per reveal
-    assert AuditEntry.objects.filter(action="reveal_alert").count() == 1
+    assert alerts[0].count == 5 and "5 customers" in alerts[0].message  # grown with the count
+    assert AuditEntry.objects.filter(action="reveal_alert").count() == 2  # raised, then grown
 
 
 @pytest.mark.django_db
@@ -66,5 +67,7 @@ def test_revealed_pages_are_never_cached(client, agent):
 
     customer = CustomerFactory()
     client.force_login(agent)
-    response = client.post(reverse("customers:customer", args=[customer.pk]), {"reason": "回访"})
+    response = client.post(
+        reverse("customers:customer", args=[customer.pk]), {"reason": "回访工单 WO-3"}
+    )
     assert "no-store" in response["Cache-Control"] and "private" in response["Cache-Control"]

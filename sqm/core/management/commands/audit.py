@@ -13,8 +13,8 @@ from sqm.core import audit
 
 class Command(BaseCommand):
     help = _(
-        "Audit log tools. `verify` recomputes the hash chain and exits 1 naming the "
-        "first entry that does not fit."
+        "Audit log tools. `verify` recomputes the keyed hash chain, checks it against the "
+        "head file (SQM_AUDIT_HEAD_FILE) and exits 1 naming the first entry that does not fit."
     )
 
     def add_arguments(self, parser) -> None:
@@ -32,10 +32,14 @@ class Command(BaseCommand):
                         "checked": result.checked,
                         "broken_at": result.broken_at,
                         "problem": result.problem,
+                        "legacy": result.legacy,
+                        "warnings": result.warnings,
                     },
                     ensure_ascii=False,
                 )
             )
+        for warning in result.warnings:
+            self.stderr.write(warning)
         if not result.ok:
             raise CommandError(
                 f"audit log broken at entry {result.broken_at}: {result.problem} "
@@ -45,3 +49,8 @@ class Command(BaseCommand):
             self.stdout.write(
                 gettext("audit log intact: %(n)d entries verified") % {"n": result.checked}
             )
+            if result.legacy:
+                self.stdout.write(
+                    gettext("%(n)d of them were written before the chain was keyed (plain SHA-256)")
+                    % {"n": result.legacy}
+                )
