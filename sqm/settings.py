@@ -35,7 +35,6 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "rest_framework",
-    "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -58,6 +57,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "sqm.core.middleware.RequestIdMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "sqm.core.sessions.SessionRefreshMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -133,7 +133,10 @@ LOGOUT_REDIRECT_URL = "login"
 
 # Sessions end after SQM_SESSION_MINUTES of inactivity (default 30) and with the browser.
 SESSION_COOKIE_AGE = env_int("SQM_SESSION_MINUTES", 30) * 60
-SESSION_SAVE_EVERY_REQUEST = True
+# Saved when changed, else renewed at most once a minute (sqm.core.sessions): a page view
+# does not write to the database.
+SESSION_SAVE_EVERY_REQUEST = False
+SQM_SESSION_REFRESH_SECONDS = env_int("SQM_SESSION_REFRESH_SECONDS", 60)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SQM_HTTPS = PRODUCTION and env_bool("SQM_HTTPS", default=True)
@@ -221,7 +224,8 @@ else:
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        # Our hashed, expiring, revocable tokens (sqm/api/tokens.py), same header as DRF's.
+        "sqm.api.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["sqm.api.permissions.ModelPermissions"],
@@ -229,6 +233,8 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "sqm.api.pagination.Pagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "sqm.api.schema.AutoSchema",
+    # DRF's, keeping a service's refusal message and answering used-up limits with 429.
+    "EXCEPTION_HANDLER": "sqm.api.exceptions.handler",
     # Our JSON parser: deep nesting and lone surrogates are a 400, not a 500.
     "DEFAULT_PARSER_CLASSES": [
         "sqm.api.parsers.JSONParser",
@@ -245,6 +251,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Other resources have a `state` too: the token's gets a name of its own.
+    "ENUM_NAME_OVERRIDES": {"ApiTokenStateEnum": "sqm.api.models.TokenState"},
 }
 
 # Complaints: unreachable callbacks tried this many times before the order closes as such.
@@ -282,10 +290,18 @@ SQM_TOKEN_DAYS = env_int("SQM_TOKEN_DAYS", 30)
 # kept (encrypted) this many hours so its errors can be checked against it.
 SQM_UPLOAD_KEEP_HOURS = env_int("SQM_UPLOAD_KEEP_HOURS", 72)
 
+# Every handler masks mobile and ID numbers before a line is written (sqm/core/logmask.py);
+# runserver's request lines (django.server) go through the same handler.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"personal_data": {"()": "sqm.core.logmask.PersonalDataFilter"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "filters": ["personal_data"]},
+    },
+    "loggers": {
+        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
+    },
     "root": {"handlers": ["console"], "level": env("SQM_LOG_LEVEL", "WARNING")},
 }
 

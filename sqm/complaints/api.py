@@ -262,9 +262,9 @@ class WorkOrderViewSet(ReadOnlyViewSet):
         """Work orders matching the filters of the list page, soonest deadline first."""
         params = WorkOrderFilterSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
-        orders = queries.search(request.user, queries.Filters.from_query(request.query_params))
-        if params.validated_data.get("mobile_hash"):
-            orders = orders.filter(customer__mobile_hash=params.validated_data["mobile_hash"])
+        orders = queries.search(
+            request.user, queries.Filters.from_query(request.query_params), channel="api"
+        )
         return self.orders_page(orders)
 
     @extend_schema(

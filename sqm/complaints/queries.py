@@ -7,7 +7,6 @@ state, deadline) and sort by the deadline that matters in the order's state.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
@@ -17,9 +16,8 @@ from django.utils import timezone
 from sqm.complaints.choices import RecordType
 from sqm.complaints.choices import WorkOrderState as S
 from sqm.complaints.models import WorkOrder
-from sqm.core.crypto import lookup_hash
+from sqm.customers import lookups
 
-MOBILE = re.compile(r"1\d{10}")
 EARLIEST, LATEST = date(1990, 1, 1), date(2199, 12, 31)
 
 OPEN_STATES = (S.NEW, S.IN_PROGRESS, S.ESCALATED, S.REOPENED, S.SUSPENDED, S.REPLIED,
@@ -57,6 +55,9 @@ class Filters:
     """The filters of the work-order list (all optional); `from_query` reads a GET."""
 
     q: str = ""
+    # Page links of a search by number carry its lookup hash instead of the number.
+    mobile_hash: str = ""
+    id_number_hash: str = ""
     state: str = ""
     city: str = ""
     department: str = ""
@@ -70,8 +71,20 @@ class Filters:
     created_to: date | None = None
     open_only: bool = False
     errors: dict = field(default_factory=dict)
+    refused: str = ""  # why a look-up by number in `q` was refused
 
-    KEYS = ("q", "state", "city", "department", "category", "channel", "sla", "record_type")
+    KEYS = (
+        "q",
+        "mobile_hash",
+        "id_number_hash",
+        "state",
+        "city",
+        "department",
+        "category",
+        "channel",
+        "sla",
+        "record_type",
+    )
 
     @classmethod
     def from_query(cls, query) -> Filters:
@@ -121,16 +134,29 @@ def _day_start(day: date) -> datetime:
     return timezone.make_aware(datetime.combine(day, time.min))
 
 
-def search(user, filters: Filters, now: datetime | None = None) -> QuerySet:
-    """Work orders USER may see that match FILTERS, soonest deadline first."""
+def search(
+    user, filters: Filters, now: datetime | None = None, *, channel: str = "orders"
+) -> QuerySet:
+    """Work orders USER may see that match FILTERS, soonest deadline first.
+
+    A mobile or ID number in `q` (or a `mobile_hash`) is a look-up by number: it raises
+    customers.lookups.LookupRefused / LookupLimitReached when not allowed."""
     now = now or timezone.now()
     orders = WorkOrder.objects.restrict(user)
     f = filters
+    for kind, digest in ((lookups.MOBILE, f.mobile_hash), (lookups.ID_NUMBER, f.id_number_hash)):
+        if digest:
+            number = lookups.from_hash(kind, digest)
+            found = lookups.find_by_number(user, number, channel=channel)
+            orders = orders.filter(customer__in=found)
     if f.q:
         term = f.q
-        if MOBILE.fullmatch(term):
-            # Personal data is encrypted: a mobile number is found through its lookup hash.
-            orders = orders.filter(customer__mobile_hash=lookup_hash(term))
+        number = lookups.classify(term)
+        if number is not None:
+            # Personal data is encrypted: a number is found through its lookup hash, as a
+            # counted and audited look-up (it may be refused: see customers.lookups).
+            found = lookups.find_by_number(user, number, channel=channel)
+            orders = orders.filter(customer__in=found)
         elif term.upper().startswith("TS"):
             orders = orders.filter(number__startswith=term.upper())
         else:

@@ -37,7 +37,7 @@ from sqm.complaints.models import (
     WorkOrderAttachment,
     WorkOrderEvent,
 )
-from sqm.core.crypto import lookup_hash
+from sqm.customers import lookups
 from sqm.customers.models import Customer
 from sqm.customers.services import accounts_of
 from sqm.network.api import UserCityField
@@ -55,10 +55,10 @@ class WorkOrderPagination(Pagination):
 
     def _without_personal_data(self, url: str | None) -> str | None:
         url = super()._without_personal_data(url)
-        term = (self.request.query_params.get("q") or "").strip()
-        if url is not None and queries.MOBILE.fullmatch(term):
+        number = lookups.classify(self.request.query_params.get("q") or "")
+        if url is not None and number is not None:
             url = replace_query_param(
-                remove_query_param(url, "q"), "mobile_hash", lookup_hash(term)
+                remove_query_param(url, "q"), lookups.HASH_FIELDS[number.kind], number.digest
             )
         return url
 
@@ -482,10 +482,17 @@ class WorkOrderFilterSerializer(serializers.Serializer):
             "customer ID, or text in the description."
         ),
     )
-    mobile_hash = serializers.CharField(
+    mobile_hash = serializers.RegexField(
+        r"^[0-9a-f]{64}$",
         required=False,
         allow_blank=True,
         help_text=_("Lookup hash of the customer's mobile number (in page links)."),
+    )
+    id_number_hash = serializers.RegexField(
+        r"^[0-9a-f]{64}$",
+        required=False,
+        allow_blank=True,
+        help_text=_("Lookup hash of the customer's ID number (in page links)."),
     )
     state = serializers.ChoiceField(
         choices=WorkOrderState.choices, required=False, allow_blank=True

@@ -7,7 +7,7 @@ from datetime import timedelta
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import FileResponse, HttpResponseBadRequest
+from django.http import FileResponse, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
@@ -38,6 +38,7 @@ from sqm.core.decorators import permission_required
 from sqm.core.exporting import xlsx_response
 from sqm.core.inputs import page_number, parse_id
 from sqm.core.models import City
+from sqm.customers import lookups
 from sqm.customers.models import Customer
 from sqm.customers.services import accounts_of, search_customers
 from sqm.network.models import FaultEvent
@@ -135,9 +136,22 @@ def _preview(data):
 
 @permission_required("complaints.add_workorder")
 def intake_customer(request):
-    """htmx: find the customer by mobile number, customer ID or account number."""
-    query = request.GET.get("lookup", "").strip()
-    found = list(search_customers(request.user, query)[:10]) if query else []
+    """htmx: find the customer by mobile number, customer ID or account number.
+
+    The page posts the number (it stays out of URLs and access logs); a look-up by number
+    is counted and audited, and refused past the hourly limit (see customers.lookups).
+    """
+    data = request.POST if request.method == "POST" else request.GET
+    query = data.get("lookup", "").strip()[:64]
+    found, refused, status = [], "", 200
+    if query:
+        try:
+            found = list(search_customers(request.user, query, channel="intake")[:10])
+        except (lookups.LookupRefused, lookups.LookupLimitReached) as exc:
+            refused = str(exc)
+            # htmx swaps only successful answers in: the refusal is shown, the code is for
+            # anything else that calls this URL.
+            status = 200 if request.htmx else lookups.refusal_status(exc)
     accounts = list(accounts_of(request.user, found[0])) if len(found) == 1 else []
     recent = []
     if len(found) == 1:
@@ -155,10 +169,12 @@ def intake_customer(request):
         {
             "query": query,
             "found": found,
+            "refused": refused,
             "accounts": accounts,
             "recent": recent,
             "situation": preprocessing.fault_situation(request.user, accounts),
         },
+        status=status,
     )
 
 
@@ -276,7 +292,12 @@ def queue(request):
 
 def _list_context(request) -> dict:
     filters = queries.Filters.from_query(request.GET)
-    orders = Window(queries.search(request.user, filters), request)
+    try:
+        found = queries.search(request.user, filters)
+    except (lookups.LookupRefused, lookups.LookupLimitReached) as exc:
+        filters.refused = str(exc)
+        found = WorkOrder.objects.none()
+    orders = Window(found, request)
     _decorate(orders.rows)
     query = filters.as_query()
     return {
@@ -306,10 +327,12 @@ def order_list(request):
 @permission_required("complaints.oversee_workorders")
 def order_export(request):
     filters = queries.Filters.from_query(request.GET)
-    orders = (
-        queries.search(request.user, filters)
-        .select_related("customer", "first_responsible", "repeat_of", "cause")
-        .iterator(chunk_size=2000)
+    try:
+        found = queries.search(request.user, filters)
+    except (lookups.LookupRefused, lookups.LookupLimitReached) as exc:
+        return HttpResponse(str(exc), status=lookups.refusal_status(exc), content_type="text/plain")
+    orders = found.select_related("customer", "first_responsible", "repeat_of", "cause").iterator(
+        chunk_size=2000
     )
     return xlsx_response(
         orders,

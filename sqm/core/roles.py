@@ -39,6 +39,8 @@ VIEW_COMPLAINT_DATA = [
     "complaints.view_workorderattachment",
 ]
 FRONT_LINE_WORK = [
+    # Finding the caller by mobile or ID number (counted, audited: customers.lookups).
+    "customers.lookup_by_number",
     "complaints.add_workorder",
     "complaints.handle_front_line",
     "complaints.add_workorderattachment",

@@ -10,7 +10,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from sqm.api.viewsets import ReadOnlyViewSet
-from sqm.customers import services
+from sqm.customers import lookups, services
 from sqm.customers.filters import AccountFilterSet, CustomerFilterSet
 from sqm.customers.models import Account, Customer
 
@@ -66,6 +66,21 @@ class RevealReasonSerializer(serializers.Serializer):
     )
 
 
+class NumberLookupSerializer(serializers.Serializer):
+    mobile = serializers.CharField(required=False, max_length=32)
+    id_number = serializers.CharField(required=False, max_length=32)
+
+    def validate(self, data: dict) -> dict:
+        given = [key for key in ("mobile", "id_number") if data.get(key)]
+        if len(given) != 1:
+            raise serializers.ValidationError(_("Give exactly one of mobile and id_number."))
+        key = given[0]
+        number = lookups.classify(data[key])
+        if number is None or number.kind != key:
+            raise serializers.ValidationError({key: _("Enter a whole mobile or ID number.")})
+        return {"number": number}
+
+
 class RevealedSerializer(serializers.Serializer):
     name = serializers.CharField()
     mobile = serializers.CharField()
@@ -87,10 +102,26 @@ class CustomerViewSet(ReadOnlyViewSet):
 
     serializer_class = CustomerSerializer
     filterset_class = CustomerFilterSet
-    action_permissions = {"reveal": ["customers.view_customer", "customers.reveal_customer"]}
+    action_permissions = {
+        "reveal": ["customers.view_customer", "customers.reveal_customer"],
+        "lookup": ["customers.view_customer", lookups.PERMISSION],
+    }
 
     def get_queryset(self):
         return Customer.objects.restrict(self.request.user).select_related("city")
+
+    @extend_schema(request=NumberLookupSerializer, responses=CustomerSerializer(many=True))
+    @action(detail=False, methods=["post"])
+    def lookup(self, request):
+        """Find the caller by mobile or ID number, sent in the body (never in the URL).
+
+        Counted against your hourly look-ups (429 past the limit) and audited with the
+        number's lookup hash."""
+        body = NumberLookupSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        ids = lookups.find_by_number(request.user, body.validated_data["number"], channel="api")
+        found = self.get_queryset().filter(pk__in=ids)
+        return Response(CustomerSerializer(found, many=True).data)
 
     @extend_schema(request=RevealReasonSerializer, responses=RevealedSerializer)
     @action(detail=True, methods=["post"])

@@ -40,6 +40,7 @@ class Customer(ChangeLoggedModel):
         verbose_name_plural = _("customers")
         permissions = [
             ("reveal_customer", _("Reveal a customer's personal data")),
+            ("lookup_by_number", _("Find a customer by mobile or ID number")),
             ("export_pii", _("Export lists with personal data")),
         ]
 

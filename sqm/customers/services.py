@@ -2,23 +2,21 @@
 
 from __future__ import annotations
 
-import re
-
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, QuerySet
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from sqm.core import audit, crypto
+from sqm.core import audit
+from sqm.customers import lookups
 from sqm.customers.models import Account, Customer
 
 REVEALABLE = ("name", "mobile", "id_number", "address")
-MOBILE_RE = re.compile(r"^1\d{10}$")
 
 
-def search_customers(user, query: str) -> QuerySet[Customer]:
-    """Customers USER may see matching QUERY: a mobile or ID number (exact, by lookup hash),
-    a customer ID or an account number.
+def search_customers(user, query: str, *, channel: str = "page") -> QuerySet[Customer]:
+    """Customers USER may see matching QUERY: a customer ID or an account number, or — for
+    the roles that find callers, counted and audited (see `lookups`) — a mobile or ID number.
 
     Each kind of match is its own indexed look-up; an OR across them (and the join to
     accounts) would make the database scan every customer.
@@ -27,14 +25,10 @@ def search_customers(user, query: str) -> QuerySet[Customer]:
     query = (query or "").strip()
     if not query:
         return qs
-    digest = crypto.lookup_hash(query)
-    ids: set[int] = set()
-    for lookup in (
-        Customer.objects.filter(mobile_hash=digest),
-        Customer.objects.filter(id_number_hash=digest),
-        Customer.objects.filter(customer_id=query),
-    ):
-        ids.update(lookup.values_list("pk", flat=True))
+    number = lookups.classify(query)
+    if number is not None:
+        return qs.filter(pk__in=lookups.find_by_number(user, number, channel=channel))
+    ids = set(Customer.objects.filter(customer_id=query).values_list("pk", flat=True))
     ids.update(Account.objects.filter(account_id=query).values_list("customer_id", flat=True))
     return qs.filter(pk__in=ids)
 

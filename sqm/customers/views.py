@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext as _
 
@@ -8,23 +9,37 @@ from sqm.complaints.preprocessing import fault_situation
 from sqm.core.decorators import permission_required
 from sqm.core.exporting import xlsx_response
 from sqm.core.views import paginate
-from sqm.customers import services
+from sqm.customers import lookups, services
 from sqm.customers.forms import RevealForm
 from sqm.customers.models import Account, Customer
 
 
+def _query(request) -> str:
+    """The search term: posted by the page (a number stays out of URLs and logs), or in the
+    query string from links and scripts."""
+    data = request.POST if request.method == "POST" else request.GET
+    return data.get("q", "").strip()[:64]
+
+
 @permission_required("customers.view_customer")
 def customer_list(request):
-    query = request.GET.get("q", "")
-    customers = services.search_customers(request.user, query)
+    query = _query(request)
+    refused, status = "", 200
+    try:
+        customers = services.search_customers(request.user, query)
+        page = paginate(request, customers)
+    except (lookups.LookupRefused, lookups.LookupLimitReached) as exc:
+        refused, status, page = str(exc), lookups.refusal_status(exc), []
     return render(
         request,
         "customers/customer_list.html",
         {
-            "page": paginate(request, customers),
+            "page": page,
             "q": query,
+            "refused": refused,
             "can_export_pii": request.user.has_perm("customers.export_pii"),
         },
+        status=status,
     )
 
 
@@ -109,9 +124,13 @@ def _wants_pii(request) -> bool:
 
 @permission_required("customers.view_customer")
 def customer_export(request):
-    query = request.GET.get("q", "")
-    pii = _wants_pii(request)
-    customers = services.search_customers(request.user, query).iterator(chunk_size=2000)
+    query = _query(request)
+    pii = request.POST.get("pii") == "1" if request.method == "POST" else _wants_pii(request)
+    pii = pii and request.user.has_perm("customers.export_pii")
+    try:
+        customers = services.search_customers(request.user, query).iterator(chunk_size=2000)
+    except (lookups.LookupRefused, lookups.LookupLimitReached) as exc:
+        return HttpResponse(str(exc), status=lookups.refusal_status(exc), content_type="text/plain")
     return xlsx_response(
         customers,
         services.customer_columns(pii),

@@ -17,8 +17,9 @@ from tests.factories import CustomerFactory, UserFactory
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
 MOBILE = "13812345678"
-EXPORT_LINK = 'main a[href^="/customers/export/"]:not([href*="pii=1"])'
-PII_EXPORT_LINK = 'main a[href^="/customers/export/"][href*="pii=1"]'
+# Export buttons post the search form (a number searched for stays out of the URL).
+EXPORT_LINK = 'main button[formaction="/customers/export/"]:not([name=pii])'
+PII_EXPORT_LINK = 'main button[formaction="/customers/export/"][name=pii]'
 
 
 @pytest.fixture

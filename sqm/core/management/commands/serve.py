@@ -54,6 +54,9 @@ class Command(BaseCommand):
                     str(web_workers),
                     "--access-logfile",
                     "-",
+                    # Masks mobile and ID numbers in every access and error line.
+                    "--logger-class",
+                    "sqm.core.logmask.GunicornLogger",
                     "--timeout",
                     "120",
                 ]

@@ -1,0 +1,71 @@
+"""Personal numbers never reach a log line: access log, error log, Django's own loggers.
+
+Pages post numbers in request bodies, but a script, a bookmark or an old link may still put
+`?mobile=13812345678` in a URL, and the access log writes every URL (and Referer) it sees.
+Everything that writes log lines goes through `mask_numbers` first: the console handler of
+the Django logging configuration has `PersonalDataFilter`, and `sqm serve` runs gunicorn with
+`GunicornLogger`, whose access and error lines are masked the same way.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+
+from sqm.core.masking import mask_id_number, mask_mobile
+
+# Digit runs not part of a longer one: an 18-character ID number (last may be X), a 15-digit
+# old ID number, an 11-digit mobile (with or without +86 / 86 in front).
+_NUMBERS = re.compile(
+    r"(?<![0-9])(?:(?P<id>[0-9]{17}[0-9Xx]|[0-9]{15})|(?:\+?86)?(?P<mobile>1[0-9]{10}))(?![0-9Xx])"
+)
+
+
+def _mask(match: re.Match) -> str:
+    if match.group("id"):
+        return mask_id_number(match.group("id"))
+    return mask_mobile(match.group("mobile"))
+
+
+def mask_numbers(text: str) -> str:
+    """TEXT with every mobile and ID number masked (138****5678, 3201**********1234)."""
+    return _NUMBERS.sub(_mask, text) if text else text
+
+
+class PersonalDataFilter(logging.Filter):
+    """Masks numbers in a record's formatted message (and its exception text) in place."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:  # a broken format string: leave it for the handler to report
+            return True
+        record.msg, record.args = mask_numbers(message), None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = mask_numbers(record.exc_text)
+        return True
+
+
+try:
+    from gunicorn.glogging import Logger as _GunicornLogger
+except ImportError:  # gunicorn is a dependency, but keep the module importable without it
+    _GunicornLogger = object
+
+
+class GunicornLogger(_GunicornLogger):
+    """gunicorn's logger with the request line, query, URL and Referer of every access line
+    masked, and the error log filtered like Django's."""
+
+    def atoms(self, resp, req, environ, request_time):
+        atoms = super().atoms(resp, req, environ, request_time)
+        return {
+            key: mask_numbers(value) if isinstance(value, str) else value
+            for key, value in atoms.items()
+        }
+
+    def setup(self, cfg) -> None:
+        super().setup(cfg)
+        for log in (self.error_log, self.access_log):
+            log.addFilter(PersonalDataFilter())
