@@ -272,6 +272,8 @@ SQM_REPEAT_DAYS = env_int("SQM_REPEAT_DAYS", 30)
 
 # Personal-data protection (docs/security.md).
 SQM_REVEAL_ALERT_PER_HOUR = env_int("SQM_REVEAL_ALERT_PER_HOUR", 20)
+# Reveals per user in any hour; past it the reveal is refused (429) until the hour has passed.
+SQM_REVEALS_PER_HOUR = env_int("SQM_REVEALS_PER_HOUR", 50)
 # A reveal reason needs at least this many meaningful characters (letters, CJK, digits).
 SQM_REVEAL_REASON_MIN_CHARS = env_int("SQM_REVEAL_REASON_MIN_CHARS", 4)
 # Look-ups of a customer by mobile or ID number: at most this many per user and hour, and an

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from sqm.core import audit
+from sqm.core.exceptions import LimitReached
+from sqm.core.models import AuditAction, AuditEntry
 from sqm.customers import lookups
 from sqm.customers.models import Account, Customer
 
@@ -47,6 +53,16 @@ def reveal_customer(user, customer: Customer, reason: str) -> dict[str, str]:
                 "(at least %(n)d letters or digits)."
             )
             % {"n": audit.reason_min_chars()}
+        )
+    since = timezone.now() - timedelta(hours=1)
+    done = AuditEntry.objects.filter(actor=user, action=AuditAction.REVEAL, time__gte=since).count()
+    if done >= settings.SQM_REVEALS_PER_HOUR:
+        raise LimitReached(
+            _(
+                "You have revealed personal data %(n)d times in the last hour, the most "
+                "allowed. Try again later or ask your team lead."
+            )
+            % {"n": done}
         )
     audit.record_reveal(user, customer, reason, list(REVEALABLE))
     return {field: getattr(customer, field) for field in REVEALABLE}

@@ -7,6 +7,7 @@ from django.utils.translation import gettext as _
 
 from sqm.complaints.preprocessing import fault_situation
 from sqm.core.decorators import permission_required
+from sqm.core.exceptions import LimitReached
 from sqm.core.exporting import xlsx_response
 from sqm.core.views import paginate
 from sqm.customers import lookups, services
@@ -50,11 +51,16 @@ def customer_detail(request, pk: int):
     )
     form = RevealForm(request.POST or None)
     revealed = None
+    status = 200
     if request.method == "POST" and form.is_valid():
         try:
             revealed = services.reveal_customer(request.user, customer, form.cleaned_data["reason"])
         except ValidationError as exc:
             form.add_error("reason", exc)
+        except LimitReached as exc:
+            form.add_error(None, str(exc))
+            # htmx swaps only successful answers in; anything else gets the real code.
+            status = 200 if request.htmx else LimitReached.status_code
     template = "customers/_pii.html" if request.htmx else "customers/customer_detail.html"
     # The reveal fragment shows the personal data alone: no accounts, no faults.
     accounts = [] if request.htmx else list(services.accounts_of(request.user, customer))
@@ -70,6 +76,7 @@ def customer_detail(request, pk: int):
             "situation": fault_situation(request.user, accounts),
             "can_batch_answer": _can_batch_answer(request.user),
         },
+        status=status,
     )
 
 

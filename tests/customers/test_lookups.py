@@ -267,3 +267,24 @@ def test_the_cli_reads_numbers_from_stdin_and_prints_masked_customers(first_line
 def test_the_cli_refuses_a_user_whose_role_may_not_look_up(quality_manager, customer):
     with pytest.raises(CommandError, match="stdin:1"):
         call_command("customers", "lookup", "--user", "quality", stdin=io.StringIO(MOBILE + "\n"))
+
+
+# --- reveals are limited too -------------------------------------------------------------
+
+
+def test_reveals_past_the_hourly_limit_are_refused_with_429(agent, settings):
+    settings.SQM_REVEALS_PER_HOUR = 2
+    settings.SQM_REVEAL_ALERT_PER_HOUR = 100
+    customers = [CustomerFactory(), CustomerFactory(), CustomerFactory()]
+    client = logged_in(agent)
+    for customer in customers[:2]:
+        page = client.post(customer.get_absolute_url(), {"reason": "回访工单核实"})
+        assert page.status_code == 200 and b"revealed" in page.content
+    refused = client.post(customers[2].get_absolute_url(), {"reason": "回访工单核实"})
+    assert refused.status_code == 429
+    assert customers[2].mobile.encode() not in refused.content
+    api = token_client(agent).post(
+        f"/api/v1/customers/{customers[2].pk}/reveal/", {"reason": "回访工单核实"}, format="json"
+    )
+    assert api.status_code == 429
+    assert AuditEntry.objects.filter(actor=agent, action=AuditAction.REVEAL).count() == 2
