@@ -251,8 +251,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
-    # Other resources have a `state` too: the token's gets a name of its own.
-    "ENUM_NAME_OVERRIDES": {"ApiTokenStateEnum": "sqm.api.models.TokenState"},
+    # Two resources have a `state`: each its own name (the work order's keeps its old one).
+    "ENUM_NAME_OVERRIDES": {
+        "StateEnum": "sqm.complaints.choices.WorkOrderState",
+        "ApiTokenStateEnum": "sqm.api.models.TokenState",
+    },
 }
 
 # Complaints: unreachable callbacks tried this many times before the order closes as such.

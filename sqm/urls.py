@@ -6,6 +6,7 @@ from sqm.core import views as core_views
 urlpatterns = [
     path("", core_views.home, name="home"),
     path("accounts/", include("sqm.core.auth_urls")),
+    path("accounts/tokens/", include("sqm.api.page_urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("core/", include("sqm.core.urls")),
     path("customers/", include("sqm.customers.urls")),

@@ -6,3 +6,8 @@ class ApiConfig(AppConfig):
     name = "sqm.api"
     label = "api"
     verbose_name = _("API")
+
+    def ready(self) -> None:
+        from sqm.api import signals
+
+        signals.connect()

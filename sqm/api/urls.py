@@ -4,6 +4,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
+from sqm.api import auth as auth_api
 from sqm.api.auth import obtain_token
 from sqm.complaints import api as complaints_api
 from sqm.core import api as core_api
@@ -11,7 +12,7 @@ from sqm.customers import api as customers_api
 from sqm.network import api as network_api
 
 router = DefaultRouter()
-for app_api in (customers_api, network_api, core_api, complaints_api):
+for app_api in (customers_api, network_api, core_api, complaints_api, auth_api):
     app_api.register(router)
 
 urlpatterns = [

@@ -137,6 +137,8 @@ class AuditAction(models.TextChoices):
     REVEAL_ALERT = "reveal_alert", _("reveal threshold exceeded")
     KEY_ROTATION = "key_rotation", _("data key rotation")
     IMPORT = "import", _("import")
+    TOKEN_CREATED = "token_created", _("API token created")
+    TOKEN_REVOKED = "token_revoked", _("API token revoked")
     LOOKUP = "lookup", _("look-up by number")
     LOOKUP_ALERT = "lookup_alert", _("look-up miss threshold exceeded")
     AUDIT_SEAL = "audit_seal", _("audit chain keyed")

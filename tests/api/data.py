@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from sqm.api import tokens
 from sqm.customers.models import Account, Customer
 from sqm.network.models import FaultEvent, Olt, Onu, PonPort
 from tests.factories import AccountFactory, CustomerFactory, OltFactory, city, onu, port
@@ -31,10 +31,14 @@ NJ_PERSONAL_DATA = {
 }
 
 
+def token_key(user) -> str:
+    """A fresh API token's key for USER (each call its own token, none replaced)."""
+    return tokens.issue(user, "tests", replace=False).key
+
+
 def token_client(user) -> APIClient:
     client = APIClient()
-    token, _created = Token.objects.get_or_create(user=user)
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token_key(user)}")
     return client
 
 

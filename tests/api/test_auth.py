@@ -1,8 +1,9 @@
 import pytest
 from django.conf import settings
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from sqm.api.models import ApiToken
+from sqm.api.tokens import hash_key
 from sqm.core.models import AuditEntry
 
 pytestmark = pytest.mark.django_db
@@ -20,7 +21,7 @@ def test_it_issues_a_token_that_opens_the_api(agent, nj, fmt):
     response = obtain("agent", PASSWORD, fmt)
     assert response.status_code == 200
     token = response.json()["token"]
-    assert token == Token.objects.get(user=agent).key
+    assert ApiToken.objects.get(user=agent).key_hash == hash_key(token)
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
     assert client.get("/api/v1/customers/").json()["count"] == 1
@@ -56,7 +57,7 @@ def test_it_locks_the_user_out_after_repeated_failures_through_the_token_endpoin
     response = obtain("agent", PASSWORD)
     assert response.status_code == 429
     assert "detail" in response.json() and "token" not in response.json()
-    assert not Token.objects.filter(user=agent).exists()
+    assert not ApiToken.objects.filter(user=agent).exists()
 
 
 def test_a_lock_out_through_the_token_endpoint_also_locks_the_web_login(agent, client):

@@ -11,12 +11,11 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.http import QueryDict
 from django.utils import timezone
 from hypothesis import HealthCheck, Phase, given, settings
-from rest_framework.authtoken.models import Token
 
 from sqm.complaints import queries
 from sqm.complaints.models import ComplaintCause, WorkOrder
 from sqm.core.crypto import lookup_hash
-from tests.api.data import MOBILE, NAME
+from tests.api.data import MOBILE, NAME, token_key
 from tests.api.test_schemathesis import CHECKS, openapi, wsgi_app  # noqa: F401 (fixture)
 from tests.complaints.helpers import record
 from tests.factories import UserFactory
@@ -521,7 +520,7 @@ def test_the_work_order_endpoints_conform_to_the_schema_on_a_real_order(
     schema = schemathesis.openapi.from_dict(openapi())
     schema.app = wsgi_app
     operation = schema[path][method]
-    headers = {"Authorization": f"Token {Token.objects.get_or_create(user=admin)[0].key}"}
+    headers = {"Authorization": f"Token {token_key(admin)}"}
 
     @settings(
         max_examples=10,

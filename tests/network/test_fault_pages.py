@@ -12,7 +12,6 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from hypothesis import HealthCheck, Phase, given, settings
-from rest_framework.authtoken.models import Token
 
 from sqm.core.models import ChangeLogEntry
 from sqm.network.alarms import parse_alarm
@@ -22,7 +21,7 @@ from sqm.network.ingest import ingest
 from sqm.network.models import FaultEvent
 from sqm.notify.models import OutboundMessage
 from sqm.notify.rules import SHANGHAI
-from tests.api.data import token_client
+from tests.api.data import token_client, token_key
 from tests.api.test_schemathesis import CHECKS, openapi, wsgi_app  # noqa: F401 (fixture)
 from tests.factories import AccountFactory, CustomerFactory, OltFactory, UserFactory, city, onu
 from tests.factories import port as make_port
@@ -476,7 +475,7 @@ def test_the_fault_event_api_conforms_to_its_schema_on_a_real_event(
     schema = schemathesis.openapi.from_dict(openapi())
     schema.app = wsgi_app
     operation = schema[path][method]
-    headers = {"Authorization": f"Token {Token.objects.get_or_create(user=admin)[0].key}"}
+    headers = {"Authorization": f"Token {token_key(admin)}"}
     cases = operation.as_strategy()
     if "{id}" in path:
         cases = operation.as_strategy(path_parameters={"id": fault_of("P0").pk})
