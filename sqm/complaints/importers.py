@@ -267,7 +267,13 @@ class ComplaintImporter(Importer):
             self.policies[key] = sla.policy_for(probe)
         return self.policies[key]
 
-    def write(self, batch, *, log_changes: bool) -> tuple[int, int]:
+    def check(self, batch) -> tuple[int, int, list]:
+        rows, _links = self._resolve(batch)
+        return len(rows), 0, batch
+
+    def _resolve(self, batch) -> tuple[list[dict], list[tuple[str, str]]]:
+        """The work-order rows of a batch and its repeat links, references resolved against
+        the database (reading only); a row that cannot be resolved is an error on its line."""
         numbers = [v["number"] for _l, v in batch]
         customers = {
             cid: (pk, city, tier)
@@ -342,8 +348,14 @@ class ComplaintImporter(Importer):
             rows.append(self._order_row(values, customer_pk, city_id, tier, account_pk))
             if target:
                 links.append((values["number"], target))
+        return rows, links
+
+    def write(self, batch, *, log_changes: bool) -> tuple[int, int]:
+        # Resolved again inside the transaction: the database may have changed since the check.
+        rows, links = self._resolve(batch)
         if self.error_count:
-            return 0, 0  # the import will be rolled back; keep validating, stop writing
+            return 0, 0  # the import will be rolled back
+        numbers = [v["number"] for _l, v in batch]
         self.orders.insert(rows)
         ids = self._orders(set(numbers) | {target for _n, target in links})
         # Repeats are linked once both records are in: the earlier one may be in this batch.

@@ -304,6 +304,7 @@ class ImportKind(models.TextChoices):
     ACCOUNTS = "accounts", _("accounts")
     TOPOLOGY = "topology", _("topology")
     COMPLAINTS = "complaints", _("complaint history")
+    SURVEY = "survey", _("survey responses")
 
 
 class ImportJob(models.Model):
@@ -314,6 +315,9 @@ class ImportJob(models.Model):
     original_name = models.CharField(_("file name"), max_length=255)
     dry_run = models.BooleanField(_("dry run"), default=False)
     encoding = models.CharField(_("encoding"), max_length=16, blank=True)
+    # What the importer needs besides the file (a survey's questionnaire), and after a
+    # success `link`: the page showing what was imported.
+    options = models.JSONField(_("options"), default=dict, blank=True)
     status = models.CharField(
         _("status"), max_length=8, choices=ImportStatus.choices, default=ImportStatus.QUEUED
     )

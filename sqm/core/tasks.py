@@ -23,6 +23,15 @@ def verify_audit_chain() -> bool:
     return result.ok
 
 
+@db_periodic_task(crontab(minute="41"))
+def purge_uploads() -> int:
+    """Hourly: delete kept upload files older than SQM_UPLOAD_KEEP_HOURS (failed jobs' sealed
+    files, uploads never claimed); see sqm.core.uploads."""
+    from sqm.core import uploads
+
+    return uploads.purge()
+
+
 @db_task()
 def run_import_job(job_id: int, language: str | None = None) -> None:
     """Run an uploaded import; messages in the language of the user who started it."""

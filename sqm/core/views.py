@@ -5,7 +5,7 @@ from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from sqm.core import services
+from sqm.core import services, uploads
 from sqm.core.decorators import permission_required
 from sqm.core.forms import ImportForm
 from sqm.core.importing import jobs
@@ -71,6 +71,7 @@ def change_log(request):
     return render(request, "core/changelog.html", {"page": paginate(request, entries)})
 
 
+@uploads.sealing  # the file is encrypted as it arrives; the worker reads it
 @permission_required("core.add_importjob")
 def imports(request):
     form = ImportForm(request.POST or None, request.FILES or None, user=request.user)

@@ -34,6 +34,13 @@ CUSTOMER_FIELDS = [
 ACCOUNT_FIELDS = [c for c in ACCOUNT_COLUMNS if c != "account_id"]
 
 
+def _count_existing(model, key: str, batch: list[tuple[int, dict]]) -> tuple[int, int, list]:
+    """(would create, would update, BATCH): the check pass's counts, reading only."""
+    keys = [values[key] for _line, values in batch]
+    found = model.objects.filter(**{f"{key}__in": keys}).count()
+    return len(keys) - found, found, batch
+
+
 def _upsert(
     inserter: BulkInserter,
     key: str,
@@ -110,9 +117,10 @@ class CustomerImporter(Importer):
             "service_sms_opt_out": f.flag(row, "service_sms_opt_out"),
         }
 
+    def check(self, batch) -> tuple[int, int, list]:
+        return _count_existing(Customer, "customer_id", batch)
+
     def write(self, batch, *, log_changes: bool) -> tuple[int, int]:
-        if self.error_count:
-            return 0, 0  # the import will be rolled back; keep validating, stop writing
         return _upsert(self.inserter, "customer_id", batch, CUSTOMER_FIELDS, log_changes)
 
 
@@ -146,8 +154,21 @@ class AccountImporter(Importer):
             "onu_id": onu_id or None,
         }
 
+    def check(self, batch) -> tuple[int, int, list]:
+        valid = self._resolve(batch)
+        created, updated, _batch = _count_existing(Account, "account_id", valid)
+        return created, updated, batch
+
     def write(self, batch, *, log_changes: bool) -> tuple[int, int]:
-        # Resolve business keys to primary keys for the whole batch in two queries.
+        # Resolved again inside the transaction: a customer or ONU may be gone since the check.
+        valid = self._resolve(batch)
+        if self.error_count:
+            return 0, 0  # the import will be rolled back
+        return _upsert(self.inserter, "account_id", valid, ACCOUNT_FIELDS, log_changes)
+
+    def _resolve(self, batch) -> list[tuple[int, dict]]:
+        """The batch with business keys resolved to primary keys (two queries); an unknown
+        customer or ONU is an error on its line."""
         customer_ids = {v["customer_id"] for _l, v in batch}
         onu_ids = {v["onu_id"] for _l, v in batch if v["onu_id"]}
         customers = dict(
@@ -176,6 +197,4 @@ class AccountImporter(Importer):
                     )
                     continue
             valid.append((line, {**values, "customer_id": customer_pk, "onu_id": onu_pk}))
-        if self.error_count:
-            return 0, 0  # the import will be rolled back; stop writing, keep validating
-        return _upsert(self.inserter, "account_id", valid, ACCOUNT_FIELDS, log_changes)
+        return valid

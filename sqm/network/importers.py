@@ -91,9 +91,11 @@ class TopologyImporter(Importer):
             pk = self.ports[key] = pon.pk
         return pk
 
+    def check(self, batch) -> tuple[int, int, list]:
+        found = Onu.objects.filter(onu_id__in=[v["onu_id"] for _l, v in batch]).count()
+        return len(batch) - found, found, batch  # found: at most updated (if changed)
+
     def write(self, batch, *, log_changes: bool) -> tuple[int, int]:
-        if self.error_count:
-            return 0, 0  # the import will be rolled back; keep validating, stop writing
         existing = {
             o.onu_id: o for o in Onu.objects.filter(onu_id__in=[v["onu_id"] for _l, v in batch])
         }

@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from sqm.surveys.models import Questionnaire, StructuralModel
 
 MAX_UPLOAD = 50 * 1024 * 1024
+MAX_QUESTIONNAIRE = 1024 * 1024  # it travels as text in the import job's options
 
 
 class UploadForm(forms.Form):
@@ -26,6 +27,9 @@ class UploadForm(forms.Form):
         data = super().clean()
         if not data.get("questionnaire") and not data.get("questionnaire_file"):
             raise forms.ValidationError(_("Pick a questionnaire or upload its .yaml file."))
+        spec = data.get("questionnaire_file")
+        if spec is not None and spec.size > MAX_QUESTIONNAIRE:
+            self.add_error("questionnaire_file", _("The questionnaire file is larger than 1 MB."))
         upload = data.get("responses")
         if upload is not None:
             if upload.size > MAX_UPLOAD:

@@ -23,18 +23,71 @@ class SurveyImporter(Importer):
 
     kind = "survey"
 
-    def __init__(self, questionnaire: Questionnaire | None = None) -> None:
+    def __init__(
+        self,
+        questionnaire: Questionnaire | str | None = None,
+        questionnaire_text: str | None = None,
+        questionnaire_name: str = "questionnaire.yaml",
+    ) -> None:
+        """QUESTIONNAIRE is a stored one (or its code); or QUESTIONNAIRE_TEXT is a
+        questionnaire file, checked here (reading only) and saved in the write transaction."""
         super().__init__()
-        if questionnaire is None:
+        self.spec = self.text = None
+        if questionnaire_text is not None:
+            self._from_file(questionnaire_text, questionnaire_name)
+        elif questionnaire is None:
             raise ValueError(_("a survey import needs its questionnaire (--questionnaire)"))
-        self.questionnaire = questionnaire
-        self.items = [
-            (i.code, i.scale_min, i.scale_max) for i in questionnaire.items.order_by("position")
-        ]
+        else:
+            if isinstance(questionnaire, str):
+                questionnaire = self._stored(questionnaire)
+            self.questionnaire = questionnaire
+            items = questionnaire.items.order_by("position")
+            self.items = [(i.code, i.scale_min, i.scale_max) for i in items]
+            missing, self.own = questionnaire.missing_codes, questionnaire.own_operator
+        if self.spec is not None:
+            missing, self.own = self.spec.missing_codes, self.spec.own_operator
         self.required = RESPONSE_COLUMNS + tuple(code for code, _low, _high in self.items)
         self.optional = SEGMENT_COLUMNS
-        self.missing = NOT_ANSWERED | {str(code) for code in questionnaire.missing_codes}
-        self.own = questionnaire.own_operator
+        self.missing = NOT_ANSWERED | {str(code) for code in missing}
+
+    @staticmethod
+    def _stored(code: str) -> Questionnaire:
+        found = Questionnaire.objects.filter(code=code).first()
+        if found is None:
+            raise RowInvalid(
+                "questionnaire",
+                _("no questionnaire with code %(code)s (load one with its .yaml file)")
+                % {"code": code},
+            )
+        return found
+
+    def _from_file(self, text: str, name: str) -> None:
+        from pathlib import Path
+
+        from sqm.surveys.questionnaire import InputError, parse_questionnaire
+        from sqm.surveys.services import _check_answers_keep_meaning
+
+        try:
+            self.spec = parse_questionnaire(Path(name), text)
+            # A stored version with answers must keep their meaning: checked now, read only.
+            self.questionnaire = Questionnaire.objects.filter(code=self.spec.code).first()
+            if self.questionnaire is not None:
+                _check_answers_keep_meaning(self.questionnaire, self.spec)
+        except InputError as exc:
+            raise RowInvalid("questionnaire", str(exc)) from exc
+        self.text = text
+        self.items = [(i.code, i.scale_min, i.scale_max) for i in self.spec.items]
+
+    def begin(self) -> None:
+        if self.spec is not None:
+            from sqm.surveys.services import save_questionnaire
+
+            self.questionnaire = save_questionnaire(self.spec, self.text)
+
+    def link(self) -> str:
+        from django.urls import reverse
+
+        return reverse("surveys:questionnaire", args=[self.questionnaire.pk])
 
     def clean_row(self, line: int, row: dict[str, str]) -> dict:
         respondent = self.unique_key(line, row, "respondent_id", 64)
@@ -43,7 +96,6 @@ class SurveyImporter(Importer):
         for code, low, high in self.items:
             answers[code] = self._answer(row.get(code, "").strip(), code, low, high)
         return {
-            "questionnaire_id": self.questionnaire.pk,
             "respondent_id": respondent,
             "operator": operator,
             "is_own": operator == self.own,
@@ -75,12 +127,19 @@ class SurveyImporter(Importer):
             )
         return int(number)
 
+    def check(self, batch) -> tuple[int, int, list]:
+        if self.questionnaire is None:  # a new questionnaire has no respondents yet
+            return len(batch), 0, batch
+        ids = [v["respondent_id"] for _line, v in batch]
+        stored = Response.objects.filter(questionnaire=self.questionnaire, respondent_id__among=ids)
+        found = stored.count()
+        return len(batch) - found, found, batch
+
     def write(self, batch, *, log_changes: bool) -> tuple[int, int]:
-        if self.error_count:
-            return 0, 0  # the import will be rolled back; keep validating, stop writing
         ids = [v["respondent_id"] for _line, v in batch]
         replaced, _by_model = Response.objects.filter(
             questionnaire=self.questionnaire, respondent_id__among=ids
         ).delete()
-        inserter_for(Response).insert(v for _line, v in batch)
+        pk = self.questionnaire.pk
+        inserter_for(Response).insert({**v, "questionnaire_id": pk} for _line, v in batch)
         return len(batch) - replaced, replaced

@@ -263,18 +263,34 @@ def find_questionnaire(reference: str) -> Questionnaire:
 
 def import_survey(path: Path, questionnaire: str, **options) -> tuple[Questionnaire, ImportResult]:
     """`sqm import survey FILE --questionnaire Q`: the questionnaire (a stored code, or a
-    .yaml file loaded in the same transaction) and the responses, all or nothing. Returns
-    the questionnaire and the import's result (bad rows are in it); a bad questionnaire
-    raises InputError."""
+    .yaml file saved in the import's write transaction) and the responses, all or nothing.
+    Returns the questionnaire (None if a new one was not saved: bad rows or a dry run) and
+    the import's result (bad rows are in it); a bad questionnaire raises InputError."""
     import sqm.surveys.importers  # noqa: F401 - registers the survey importer
     from sqm.core.importing import run_import
 
-    with transaction.atomic():
-        found = find_questionnaire(questionnaire)  # raises InputError
-        result = run_import("survey", path, options={"questionnaire": found}, **options)
-        if not result.ok or result.dry_run:
-            transaction.set_rollback(True)
-    return found, result
+    reference = Path(questionnaire)
+    if reference.suffix.lower() in (".yaml", ".yml"):
+        try:
+            text = reference.read_text(encoding="utf-8-sig")
+        except OSError as exc:
+            raise InputError(f"{reference}: {exc.strerror}") from exc
+        except UnicodeDecodeError:
+            raise InputError(f"{reference}: " + _("not UTF-8 text")) from None
+        spec = parse_questionnaire(reference, text)  # raises InputError naming the key
+        stored = Questionnaire.objects.filter(code=spec.code).first()
+        if stored is not None:
+            try:
+                _check_answers_keep_meaning(stored, spec)
+            except InputError as exc:
+                raise InputError(f"{reference}: {exc}") from exc
+        importer = {"questionnaire_text": text, "questionnaire_name": str(reference)}
+        code = spec.code
+    else:
+        stored = find_questionnaire(questionnaire)  # raises InputError
+        importer, code = {"questionnaire": stored}, stored.code
+    result = run_import("survey", path, options=importer, **options)
+    return Questionnaire.objects.filter(code=code).first(), result
 
 
 # The satisfaction analysis ----------------------------------------------------------------
@@ -420,38 +436,22 @@ def save_structural_model(form) -> StructuralModel:
     return model
 
 
-def upload_survey(questionnaire: Questionnaire | None, questionnaire_file, responses, user):
-    """The upload page's import: the uploaded files are kept under SQM_HOME/uploads/surveys/
-    and imported like `sqm import survey` (all or nothing). Returns the questionnaire and the
-    ImportResult; a bad questionnaire file raises InputError naming it."""
-    from django.conf import settings
-    from django.utils import timezone
+def start_survey_upload(questionnaire: Questionnaire | None, questionnaire_file, responses, user):
+    """The upload page's import: queue a job the worker runs like `sqm import survey` (all or
+    nothing); the responses are kept sealed until it ends (sqm.core.uploads). The
+    questionnaire file (no personal data) travels as text in the job's options, and is
+    checked and saved by the worker too. Returns the ImportJob."""
+    from sqm.core import uploads
+    from sqm.core.importing import jobs
 
-    from sqm.core import context
-
-    folder = Path(settings.SQM_HOME) / "uploads" / "surveys" / timezone.now().strftime("%Y%m%d")
-    folder.mkdir(parents=True, exist_ok=True)
-    stamp = timezone.now().strftime("%H%M%S%f")
-
-    def keep(upload, name: str) -> Path:
-        path = folder / f"{stamp}-{name}"
-        with path.open("wb") as handle:
-            for chunk in upload.chunks():
-                handle.write(chunk)
-        return path
-
-    reference = questionnaire.code if questionnaire else None
+    options: dict = {"questionnaire": questionnaire.code} if questionnaire else {}
     if questionnaire_file is not None:
-        reference = str(keep(questionnaire_file, "questionnaire.yaml"))
-    suffix = Path(responses.name).suffix.lower()
-    data = keep(responses, f"responses{suffix}")
-    with context.acting_as(user, label="upload:survey"):
         try:
-            return import_survey(Path(data), reference, user=user, display_name=responses.name)
-        except InputError as exc:
-            if questionnaire_file is not None:
-                raise InputError(str(exc).replace(reference, questionnaire_file.name)) from exc
-            raise
+            text = uploads.read_upload(questionnaire_file).decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise InputError(f"{questionnaire_file.name}: " + _("not UTF-8 text")) from None
+        options = {"questionnaire_text": text, "questionnaire_name": questionnaire_file.name}
+    return jobs.start_job(user, "survey", responses, dry_run=False, options=options)
 
 
 def waves_of(questionnaire: Questionnaire) -> list[tuple[str, int]]:

@@ -9,6 +9,7 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
+from sqm.core import uploads
 from sqm.core.decorators import permission_required
 from sqm.surveys import exports, services
 from sqm.surveys.choices import RunStatus
@@ -17,15 +18,16 @@ from sqm.surveys.forms import RunForm, StructuralModelForm, UploadForm
 from sqm.surveys.models import AnalysisRun, Questionnaire, StructuralModel
 
 
+@uploads.sealing  # the responses are encrypted as they arrive; the worker reads them
 @permission_required("surveys.view_questionnaire")
 def questionnaire_list(request):
     form = None
-    result = error = None
+    error = None
     if request.user.has_perm("surveys.add_response"):
         form = UploadForm(request.POST or None, request.FILES or None)
         if request.method == "POST" and form.is_valid():
             try:
-                found, result = services.upload_survey(
+                job = services.start_survey_upload(
                     form.cleaned_data["questionnaire"],
                     form.cleaned_data["questionnaire_file"],
                     form.cleaned_data["responses"],
@@ -33,17 +35,11 @@ def questionnaire_list(request):
                 )
             except services.InputError as exc:
                 error = str(exc)
-            if result is not None and result.ok:
-                messages.success(
-                    request,
-                    _("%(file)s: %(rows)d responses imported (%(created)d new, %(updated)d "
-                      "replaced).") % {"file": result.filename, "rows": result.rows,
-                                       "created": result.created, "updated": result.updated},
-                )  # fmt: skip
-                return redirect("surveys:questionnaire", pk=found.pk)
+            else:  # the worker checks and imports it; the job page follows its progress
+                return redirect("core:import", pk=job.pk)
     questionnaires = Questionnaire.objects.annotate(n=Count("responses")).order_by("-created")
     return render(request, "surveys/questionnaire_list.html", {
-        "form": form, "result": result, "error": error, "questionnaires": questionnaires,
+        "form": form, "error": error, "questionnaires": questionnaires,
     })  # fmt: skip
 
 

@@ -12,7 +12,7 @@ from django.urls import reverse
 from openpyxl import load_workbook
 
 from sqm.core.generator import surveys as generated
-from sqm.core.models import AuditEntry
+from sqm.core.models import AuditEntry, ImportJob
 from sqm.surveys.models import AnalysisRun, Questionnaire, Response, StructuralModel
 from tests.factories import UserFactory
 
@@ -29,7 +29,7 @@ def files(tmp_path):
     return tmp_path
 
 
-def upload(client, files, **extra):
+def upload(client, files, follow=False, **extra):
     data = {
         "questionnaire_file": SimpleUploadedFile(
             "questionnaire.yaml", (files / "questionnaire.yaml").read_bytes()
@@ -37,7 +37,7 @@ def upload(client, files, **extra):
         "responses": SimpleUploadedFile("survey.csv", (files / "survey.csv").read_bytes()),
         **extra,
     }
-    return client.post(reverse("surveys:list"), data)
+    return client.post(reverse("surveys:list"), data, follow=follow)
 
 
 @pytest.fixture
@@ -55,13 +55,19 @@ def run(client, manager, files, django_capture_on_commit_callbacks):
     return AnalysisRun.objects.get()
 
 
-def test_an_uploaded_survey_is_imported_with_its_questionnaire(client, manager, files):
+def test_an_uploaded_survey_is_imported_by_the_worker_with_its_questionnaire(
+    client, manager, files
+):
     client.force_login(manager)
     response = upload(client, files)
+    job = ImportJob.objects.get()
+    assert response.url == reverse("core:import", args=[job.pk])  # the job page follows it
     q = Questionnaire.objects.get()
-    assert response.url == reverse("surveys:questionnaire", args=[q.pk])
+    assert (job.kind, job.status, job.created_count) == ("survey", "done", 1500)
     assert Response.objects.count() == 1500
-    page = client.get(response.url).content.decode()
+    link = reverse("surveys:questionnaire", args=[q.pk])
+    assert f'href="{link}"' in client.get(response.url).content.decode()
+    page = client.get(link).content.decode()
     assert "qnet1" in page and q.name in page
 
 
@@ -72,8 +78,8 @@ def test_a_bad_row_is_listed_and_nothing_is_imported(client, manager, files):
     cells[-1] = "77"  # the last item, on a 1–10 or 1–5 scale
     text[3] = ",".join(cells)
     (files / "survey.csv").write_text("\n".join(text) + "\n", encoding="utf-8")
-    page = upload(client, files).content.decode()
-    assert 'id="upload-errors"' in page and "77" in page
+    page = upload(client, files, follow=True).content.decode()
+    assert 'id="import-errors"' in page and "77" in page
     assert not Response.objects.exists() and not Questionnaire.objects.exists()
 
 
@@ -188,5 +194,7 @@ def test_responses_for_a_stored_questionnaire_lead_to_that_questionnaire(client,
         "questionnaire": chosen.pk,
         "responses": SimpleUploadedFile("survey.csv", (files / "survey.csv").read_bytes()),
     })  # fmt: skip
-    assert response.url == reverse("surveys:questionnaire", args=[chosen.pk])
+    job = ImportJob.objects.get()
+    assert response.url == reverse("core:import", args=[job.pk])
+    assert job.options["link"] == reverse("surveys:questionnaire", args=[chosen.pk])
     assert chosen.responses.count() == 1500

@@ -1,9 +1,10 @@
 """All-or-nothing imports of exchange files (CSV in UTF-8 or declared GBK, and XLSX).
 
-An importer streams the file, validates every row, writes valid rows in batches inside one
-transaction and, if any row was bad, rolls everything back and reports each bad row as
-`file:line: column: reason`. The same code serves `sqm import`, the upload page and the
-benchmark. See docs/formats.md for the columns.
+An importer streams the file and validates every row (reading the database only, outside any
+transaction); if any row was bad it reports each as `file:line: column: reason` and writes
+nothing. Otherwise one transaction writes the checked rows in batches (see base.run_import).
+The same code serves `sqm import`, the upload pages and the benchmarks. See docs/formats.md
+for the columns.
 """
 
 from sqm.core.importing.base import (  # noqa: F401

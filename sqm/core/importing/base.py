@@ -1,8 +1,10 @@
-"""The import driver: stream, validate, write in batches, all or nothing."""
+"""The import driver: check every row reading only, then write in one short transaction."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import pickle
+import tempfile
+from collections.abc import Callable, Iterator
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,6 +40,7 @@ class ImportResult:
     errors: list[RowError] = field(default_factory=list)
     error_count: int = 0
     dry_run: bool = False
+    link: str = ""  # where the imported data can be seen, when the importer knows
 
     @property
     def ok(self) -> bool:
@@ -96,8 +99,25 @@ class Importer:
     def clean_row(self, line: int, row: dict[str, str]):
         raise NotImplementedError
 
+    def check(self, batch: list[tuple[int, object]]) -> tuple[int, int, list] | None:
+        """Check a batch of cleaned rows against the database, reading only (no transaction,
+        no lock); add errors for rows only the database can judge. Returns (would create,
+        would update, the batch to write), or None to write the batch as it is and count
+        nothing ahead."""
+        return None
+
+    def begin(self) -> None:
+        """Called first inside the write transaction (the survey importer saves its
+        questionnaire here)."""
+
     def write(self, batch: list[tuple[int, object]], *, log_changes: bool) -> tuple[int, int]:
+        """Write a checked batch inside the transaction; returns (created, updated). It may
+        still add errors (a reference gone since the check): the import is then rolled back."""
         raise NotImplementedError
+
+    def link(self) -> str:
+        """A page showing what was imported, if there is one to point to."""
+        return ""
 
 
 registry: dict[str, type[Importer]] = {}
@@ -109,6 +129,35 @@ def register(cls: type[Importer]) -> type[Importer]:
 
 
 ProgressCallback = Callable[[int, float | None], None]
+
+
+class _Spool:
+    """The checked batches between the two passes, pickled into a sealed temporary file
+    (sqm.core.uploads): they hold personal data, which never rests in clear on disk."""
+
+    def __init__(self) -> None:
+        from sqm.core import uploads
+
+        self.folder = tempfile.TemporaryDirectory(prefix="sqm-import-")
+        self.path = Path(self.folder.name) / f"batches{uploads.SUFFIX}"
+        self.writer = uploads.SealedWriter(self.path)
+
+    def add(self, batch: list) -> None:
+        self.writer.write(pickle.dumps(batch, protocol=pickle.HIGHEST_PROTOCOL))
+
+    def batches(self) -> Iterator[list]:
+        from sqm.core import uploads
+
+        self.writer.close()
+        stream, _size = uploads.open_clear(self.path)
+        with stream:
+            while stream.peek(1):
+                yield pickle.load(stream)  # our own sealed file: authenticated, not foreign
+
+    def close(self) -> None:
+        if not self.writer.handle.closed:
+            self.writer.handle.close()
+        self.folder.cleanup()
 
 
 def run_import(
@@ -124,10 +173,24 @@ def run_import(
     options: dict | None = None,
 ) -> ImportResult:
     """Import PATH as KIND. Nothing is written unless every row is valid (and not dry_run).
-    OPTIONS go to the importer (the survey importer needs its questionnaire)."""
-    importer = registry[kind](**(options or {}))
+    OPTIONS go to the importer (the survey importer needs its questionnaire).
+
+    Two passes, so the database's write lock is held only while writing:
+    1. check — read and validate every row, and check references against the database,
+       outside any transaction: this reads only, so a dry run ends here having written
+       nothing and taken no lock. The checked batches are spooled (sealed) to a temporary
+       file. Any bad row ends the import here too.
+    2. write — one transaction replays the spooled batches into the database. Each batch is
+       checked again inside it (another writer may have changed a reference meanwhile), so
+       the import stays all-or-nothing.
+    """
     filename = display_name or str(path)
     result = ImportResult(kind=kind, filename=filename, dry_run=dry_run)
+    try:
+        importer = registry[kind](**(options or {}))
+    except RowInvalid as exc:  # the options themselves are bad (a survey's questionnaire)
+        result.errors, result.error_count = [RowError(0, exc.column, exc.reason)], 1
+        return result
     try:
         table = open_table(path, encoding)
     except UnreadableFile as exc:
@@ -143,79 +206,117 @@ def run_import(
         result.errors, result.error_count = importer.errors, importer.error_count
         return result
 
-    def report() -> None:
+    def report(share: float = 1.0) -> None:
+        # The check pass is the first SHARE of the work; the write pass the rest.
         if progress is None:
             return
         if table.total_rows:
-            progress(result.rows, min(1.0, table.position() / table.total_rows))
+            progress(result.rows, share * min(1.0, table.position() / table.total_rows))
         elif table.total_bytes:
-            progress(result.rows, min(1.0, table.position() / table.total_bytes))
+            progress(result.rows, share * min(1.0, table.position() / table.total_bytes))
         else:
             progress(result.rows, None)
 
+    spool = None if dry_run else _Spool()
+    try:
+        _check_pass(importer, table, json_lines, result, spool, lambda: report(CHECK_SHARE))
+        if importer.error_count or dry_run:
+            result.errors, result.error_count = importer.errors, importer.error_count
+            return result
+        result.created = result.updated = 0  # the write pass counts what it did
+        _write_pass(importer, spool, result, kind, user, log_changes, progress)
+    finally:
+        if spool is not None:
+            spool.close()
+    result.errors, result.error_count = importer.errors, importer.error_count
+    return result
+
+
+# Share of the progress bar the check pass fills (it reads and validates the whole file).
+CHECK_SHARE = 0.6
+
+
+def _check_pass(importer, table, json_lines, result, spool, report) -> None:
+    batch: list[tuple[int, object]] = []
+
+    def flush() -> None:
+        checked = importer.check(batch)
+        if checked is not None:
+            created, updated, valid = checked
+            result.created += created
+            result.updated += updated
+        else:
+            valid = batch
+        if spool is not None and not importer.error_count and valid:
+            spool.add(list(valid))
+        batch.clear()
+
+    try:
+        for line, row in table.rows:
+            result.rows += 1
+            if INVALID in row:
+                importer.error(line, "-", row[INVALID])
+                continue
+            if "__extra__" in row:
+                importer.error(line, "-", _("more values than header columns"))
+                continue
+            if json_lines:
+                absent = [c for c in importer.required if c not in row]
+                if absent:
+                    for column in absent:
+                        importer.error(line, column, _("required key is missing"))
+                    continue
+            try:
+                value = importer.clean_row(line, row)
+            except RowInvalid as exc:
+                importer.error(line, exc.column, exc.reason)
+                continue
+            if value is None:
+                continue
+            batch.append((line, value))
+            if len(batch) >= BATCH_SIZE:
+                flush()
+                report()
+        if batch:
+            flush()
+    except UnreadableFile as exc:
+        importer.error(result.rows + 1, "-", str(exc))
+    report()
+
+
+def _write_pass(importer, spool, result, kind, user, log_changes, progress) -> None:
     if connection.vendor == "sqlite":
         # A large page cache keeps the growing unique and lookup-hash indexes in memory
         # during a big load (the default 2 MB makes every insert touch the disk).
         with connection.cursor() as cursor:
             cursor.execute("PRAGMA cache_size = -262144")
+    written = 0
+    actor = context.acting_as(user, label=f"import:{kind}") if user else nullcontext()
     try:
-        actor = context.acting_as(user, label=f"import:{kind}") if user else nullcontext()
-        with actor:
-            with transaction.atomic():
-                batch: list[tuple[int, object]] = []
-
-                def flush() -> None:
-                    created, updated = importer.write(batch, log_changes=log_changes)
-                    result.created += created
-                    result.updated += updated
-                    batch.clear()
-
-                try:
-                    for line, row in table.rows:
-                        result.rows += 1
-                        if INVALID in row:
-                            importer.error(line, "-", row[INVALID])
-                            continue
-                        if "__extra__" in row:
-                            importer.error(line, "-", _("more values than header columns"))
-                            continue
-                        if json_lines:
-                            absent = [c for c in importer.required if c not in row]
-                            if absent:
-                                for column in absent:
-                                    importer.error(line, column, _("required key is missing"))
-                                continue
-                        try:
-                            value = importer.clean_row(line, row)
-                        except RowInvalid as exc:
-                            importer.error(line, exc.column, exc.reason)
-                            continue
-                        if value is None:
-                            continue
-                        batch.append((line, value))
-                        if len(batch) >= BATCH_SIZE:
-                            flush()
-                            report()
-                    if batch:
-                        flush()
-                except UnreadableFile as exc:
-                    importer.error(result.rows + 1, "-", str(exc))
-                report()
-                if importer.error_count or dry_run:
-                    raise ImportAborted
-                audit.record(
-                    AuditAction.IMPORT,
-                    user=user,
-                    target=f"import:{kind}",
-                    details={
-                        "file": filename,
-                        "rows": result.rows,
-                        "created": result.created,
-                        "updated": result.updated,
-                        "per_row_change_log": log_changes,
-                    },
-                )
+        with actor, transaction.atomic():
+            importer.begin()
+            for batch in spool.batches():
+                created, updated = importer.write(batch, log_changes=log_changes)
+                result.created += created
+                result.updated += updated
+                written += len(batch)
+                if progress is not None and result.rows:
+                    progress(result.rows, CHECK_SHARE + (1 - CHECK_SHARE) * written / result.rows)
+            if importer.error_count:
+                raise ImportAborted  # the database changed between the passes
+            audit.record(
+                AuditAction.IMPORT,
+                user=user,
+                target=f"import:{kind}",
+                details={
+                    "file": result.filename,
+                    "rows": result.rows,
+                    "created": result.created,
+                    "updated": result.updated,
+                    "per_row_change_log": log_changes,
+                },
+            )
     except ImportAborted:
-        pass
-    result.errors, result.error_count = importer.errors, importer.error_count
-    return result
+        result.created = result.updated = 0
+    else:
+        result.link = importer.link()

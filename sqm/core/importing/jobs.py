@@ -1,8 +1,11 @@
-"""Imports started from the upload page: a job row, a worker task, a progress file.
+"""Imports started from the upload pages: a job row, a worker task, a progress file.
 
-The import runs in one transaction, so its progress cannot be written to the database
-(other connections would not see it until the end, and SQLite would block them). Progress
-goes to a small JSON file under SQM_HOME/progress/ that the page polls instead.
+The web request only stores the upload (sealed: sqm.core.uploads) and queues the job; the
+worker reads, validates and writes it. The write runs in one transaction, so progress is not
+written to the database (SQLite would make the page wait for the lock): it goes to a small
+JSON file under SQM_HOME/progress/ that the page polls instead. When the job ends its file is
+deleted if it succeeded, or kept sealed for SQM_UPLOAD_KEEP_HOURS if it failed
+(`uploads.purge`).
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from pathlib import Path
 from django.conf import settings
 from django.utils import timezone, translation
 
+from sqm.core import uploads
 from sqm.core.importing import run_import
 from sqm.core.models import ImportJob, ImportStatus
 
@@ -40,16 +44,26 @@ def read_progress(job_id: int) -> dict:
         return {"rows": 0, "fraction": None}
 
 
-def start_job(user, kind: str, upload, dry_run: bool, encoding: str | None = None) -> ImportJob:
+def start_job(
+    user,
+    kind: str,
+    upload,
+    dry_run: bool,
+    encoding: str | None = None,
+    options: dict | None = None,
+) -> ImportJob:
+    """Keep UPLOAD sealed and queue its import; nothing of the file is read here. OPTIONS
+    (JSON) go to the importer."""
     from sqm.core.tasks import run_import_job
 
     job = ImportJob.objects.create(
         kind=kind,
-        file=upload,
+        file=uploads.seal_upload(upload, timezone.now().strftime("imports/%Y/%m")),
         original_name=upload.name,
         dry_run=dry_run,
         created_by=user,
         encoding=encoding or "",
+        options=options or {},
     )
     run_import_job(job.pk, translation.get_language())
     return job
@@ -59,6 +73,7 @@ def run_job(job_id: int) -> ImportJob:
     import sqm.complaints.importers  # noqa: F401 - registers the importers
     import sqm.customers.importers  # noqa: F401
     import sqm.network.importers  # noqa: F401
+    import sqm.surveys.importers  # noqa: F401
 
     job = ImportJob.objects.get(pk=job_id)
     updated = ImportJob.objects.filter(pk=job_id, status=ImportStatus.QUEUED).update(
@@ -66,14 +81,16 @@ def run_job(job_id: int) -> ImportJob:
     )
     if not updated:
         return job  # another worker took it
+    path = uploads.media_path(job.file.name)
     result = run_import(
         job.kind,
-        Path(job.file.path),
+        path,
         encoding=job.encoding or None,
         dry_run=job.dry_run,
         user=job.created_by,
         display_name=job.original_name,
         progress=lambda rows, fraction: write_progress(job_id, rows, fraction),
+        options=job.options,
     )
     job.rows_done = result.rows
     job.rows_total = result.rows
@@ -86,6 +103,13 @@ def run_job(job_id: int) -> ImportJob:
     ]
     job.status = ImportStatus.DONE if result.ok else ImportStatus.FAILED
     job.finished = timezone.now()
+    if result.link:
+        job.options = {**job.options, "link": result.link}
+    if result.ok:
+        # Nothing more to show from the file: it goes now. A failed job's sealed file stays
+        # until the purge, so its errors can be checked against it.
+        path.unlink(missing_ok=True)
+        job.file = ""
     job.save()
     write_progress(job_id, result.rows, 1.0)
     return job

@@ -47,12 +47,25 @@ def _cell(value) -> str:
     return str(value).strip()
 
 
+def _opener(path: Path):
+    """How to read PATH's clear bytes: (open a binary stream, clear size). A sealed upload
+    (sqm.core.uploads) is decrypted as it is read; no clear copy is written."""
+    from sqm.core import uploads
+
+    if uploads.is_sealed(path):
+        return lambda: uploads.open_clear(path)[0], uploads.clear_size(path)
+    return lambda: path.open("rb"), path.stat().st_size
+
+
 def open_table(path: Path, encoding: str | None = None) -> Table:
-    """Open PATH (.csv, .xlsx or .jsonl) for streaming; a CSV or XLSX header row names the
-    columns, a JSON Lines object its keys."""
-    suffix = path.suffix.lower()
+    """Open PATH (.csv, .xlsx or .jsonl, or such a file sealed as an upload) for streaming;
+    a CSV or XLSX header row names the columns, a JSON Lines object its keys."""
+    from sqm.core import uploads
+
+    sealed = uploads.is_sealed(path)
+    suffix = Path(path.stem).suffix.lower() if sealed else path.suffix.lower()
     if suffix in {".xlsx", ".xlsm"}:
-        return _open_xlsx(path)
+        return _open_xlsx(io.BytesIO(uploads.read_clear(path)) if sealed else path)
     if suffix in JSON_LINES:
         return _open_json_lines(path, encoding)
     if suffix not in {".csv", ".txt", ""}:
@@ -66,7 +79,8 @@ def _open_csv(path: Path, encoding: str | None) -> Table:
     name = ENCODINGS.get((encoding or "utf-8").lower())
     if name is None:
         raise UnreadableFile(_("unknown encoding %(enc)s: use utf-8 or gbk") % {"enc": encoding})
-    raw = path.open("rb")
+    open_raw, size = _opener(path)
+    raw = open_raw()
     text = io.TextIOWrapper(raw, encoding=name, newline="")
     reader = csv.reader(text)
     try:
@@ -116,7 +130,6 @@ def _open_csv(path: Path, encoding: str | None) -> Table:
         finally:
             raw.close()
 
-    size = path.stat().st_size
     return Table(
         header=header,
         rows=rows(),
@@ -125,7 +138,7 @@ def _open_csv(path: Path, encoding: str | None) -> Table:
     )
 
 
-def _open_xlsx(path: Path) -> Table:
+def _open_xlsx(path) -> Table:
     from openpyxl import load_workbook
 
     try:
@@ -226,7 +239,8 @@ def _open_json_lines(path: Path, encoding: str | None) -> Table:
     name = ENCODINGS.get((encoding or "utf-8").lower())
     if name is None:
         raise UnreadableFile(_("unknown encoding %(enc)s: use utf-8 or gbk") % {"enc": encoding})
-    raw = path.open("rb")
+    open_raw, size = _opener(path)
+    raw = open_raw()
 
     def rows() -> Iterator[tuple[int, dict[str, str]]]:
         try:
@@ -245,7 +259,6 @@ def _open_json_lines(path: Path, encoding: str | None) -> Table:
         finally:
             raw.close()
 
-    size = path.stat().st_size
     return Table(
         header=None,
         rows=rows(),
