@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class RevokeReason(models.TextChoices):
@@ -18,9 +19,9 @@ class RevokeReason(models.TextChoices):
 
 
 class TokenState(models.TextChoices):
-    ACTIVE = "active", _("active")
-    EXPIRED = "expired", _("expired")
-    REVOKED = "revoked", _("revoked")
+    ACTIVE = "active", pgettext_lazy("token state", "active")
+    EXPIRED = "expired", pgettext_lazy("token state", "expired")
+    REVOKED = "revoked", pgettext_lazy("token state", "revoked")
 
 
 class ApiTokenQuerySet(models.QuerySet):
@@ -38,7 +39,9 @@ class ApiToken(models.Model):
         verbose_name=_("user"),
     )
     name = models.CharField(
-        _("name"), max_length=100, help_text=_("The client the token is for, e.g. a script.")
+        pgettext_lazy("thing", "name"),
+        max_length=100,
+        help_text=_("The client the token is for, e.g. a script."),
     )
     # SHA-256 of the key: a random 256-bit key needs no salt or slow hash, and a copy of the
     # database gives no usable token.
