@@ -50,14 +50,18 @@ def own_audit_head_file(settings, tmp_path):
 
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
-    """The test runner empties tables between transactional tests with TRUNCATE, which the
-    audit table refuses on PostgreSQL; tests that tamper disable the row trigger themselves."""
+    """On PostgreSQL the audit table refuses UPDATE, DELETE and TRUNCATE, but the test runner
+    empties tables with TRUNCATE between transactional tests, and a serialized rollback
+    re-saves the rows migrate wrote (an UPDATE where they still exist). So the test database
+    allows TRUNCATE and starts with an empty audit log; tests that tamper disable the row
+    trigger themselves, as the table's owner could."""
     from django.db import connection
 
     with django_db_blocker.unblock():
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 cursor.execute("ALTER TABLE core_auditentry DISABLE TRIGGER sqm_audit_no_truncate")
+                cursor.execute("TRUNCATE core_auditentry, core_audithead")
 
 
 @pytest.fixture

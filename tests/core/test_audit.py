@@ -21,7 +21,10 @@ def tamper(sql: str, params=()) -> None:
     append-only trigger disabled first, as its owner or a superuser could."""
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
+            # Deferred foreign-key checks of this test's inserts must run before ALTER TABLE.
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
             cursor.execute("ALTER TABLE core_auditentry DISABLE TRIGGER sqm_audit_no_change")
+            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
         cursor.execute(sql, params)
 
 
@@ -335,6 +338,7 @@ def test_postgresql_refuses_to_change_or_remove_audit_entries(sql):
     audit.record("export", target="kept")
     with connection.cursor() as cursor:
         # The test database lets the runner empty tables with TRUNCATE; production does not.
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         cursor.execute("ALTER TABLE core_auditentry ENABLE TRIGGER sqm_audit_no_truncate")
     with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
         with connection.cursor() as cursor:
