@@ -18,7 +18,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from sqm.api import tokens
-from sqm.api.models import ApiToken, TokenState
+from sqm.api.models import ApiToken, RevokeReason, TokenState
 from sqm.api.pagination import Pagination
 from sqm.api.parsers import JSONParser
 from sqm.api.schema import VALIDATION_ERROR, AutoSchema, ErrorSerializer
@@ -101,6 +101,10 @@ class ApiTokenSerializer(serializers.ModelSerializer):
         slug_field="username", read_only=True, allow_null=True
     )
     state = serializers.SerializerMethodField()
+    # Empty while the token is not revoked (ModelSerializer drops allow_blank on read-only).
+    revoke_reason = serializers.ChoiceField(
+        choices=RevokeReason.choices, allow_blank=True, read_only=True
+    )
 
     class Meta:
         model = ApiToken
