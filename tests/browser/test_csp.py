@@ -184,7 +184,11 @@ def test_an_administrator_sees_every_page_without_a_policy_violation(
     page.locator("#chart-ipa").hover()  # ECharts' tooltip styles itself through the CSSOM
     watched.assert_clean("survey results")
 
-    for path in ("/core/calendar/", "/core/imports/", "/core/audit/", "/complaints/orders/"):
+    pages = (
+        *("/core/calendar/", "/core/imports/", "/core/audit/", "/complaints/orders/"),
+        *("/admin/", "/admin/complaints/category/", "/admin/complaints/category/add/"),
+    )
+    for path in pages:
         watched.visit(path)
         watched.assert_clean(path)
 
