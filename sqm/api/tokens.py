@@ -17,6 +17,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from sqm.api.models import ApiToken, RevokeReason
 from sqm.core import audit
@@ -120,7 +121,9 @@ def tokens_of(viewer, username: str | None = None) -> QuerySet[ApiToken]:
     if not username or username == viewer.get_username():
         return tokens.filter(user=viewer)
     if not can_manage(viewer):
-        raise PermissionDenied
+        raise PermissionDenied(_("Only administrators may see other users' tokens."))
+    if len(username) > 150 or "\x00" in username:
+        return tokens.none()  # names nobody; PostgreSQL would refuse the NUL
     return tokens.filter(user__username=username)
 
 

@@ -336,3 +336,11 @@ def test_an_administrator_lists_and_revokes_anyones_tokens_on_the_page(agent, ad
     assert response["Location"] == f"{PAGE_URL}?user=agent"
     assert not opens_the_api(issued.key)
     assert revoked_entries("agent")[0].actor == admin
+
+
+@pytest.mark.parametrize("name", ["\x00", "x" * 10_000, "<script>", "%ff"])
+def test_an_administrator_naming_a_hostile_user_gets_an_empty_list_not_a_500(admin, client, name):
+    client.force_login(admin)
+    assert client.get(PAGE_URL, {"user": name, "page": "99999999999999999999"}).status_code == 200
+    response = with_key(login("admin").json()["token"]).get(TOKENS_URL, {"user": name})
+    assert response.status_code == 200 and response.json()["count"] == 0
