@@ -48,10 +48,12 @@ class CustomerFilterSet(django_filters.FilterSet):
         if len(numbers) > 1 or (numbers and pinned):
             raise ValidationError(
                 {
-                    numbers[0]: _(
-                        "A look-up by number cannot be combined with another number or with "
-                        "a customer ID: look the customer up by one number alone."
-                    )
+                    numbers[0]: [
+                        _(
+                            "A look-up by number cannot be combined with another number or "
+                            "with a customer ID: look the customer up by one number alone."
+                        )
+                    ]
                 }
             )
         return super().filter_queryset(queryset)
@@ -60,12 +62,12 @@ class CustomerFilterSet(django_filters.FilterSet):
         kind, hashed = NUMBER_PARAMS[name]
         if hashed:
             if not lookups.HASH_RE.fullmatch(value.strip().lower()):
-                raise ValidationError({name: _("A lookup hash is 64 hexadecimal digits.")})
+                raise ValidationError({name: [_("A lookup hash is 64 hexadecimal digits.")]})
             number = lookups.from_hash(kind, value)
         else:
             number = lookups.classify(value)
             if number is None or number.kind != kind:
-                raise ValidationError({name: _("Enter a whole mobile or ID number.")})
+                raise ValidationError({name: [_("Enter a whole mobile or ID number.")]})
         user = self.request.user if self.request is not None else None
         channel = "api" if self.request is not None else "cli"
         return queryset.filter(pk__in=lookups.find_by_number(user, number, channel=channel))
