@@ -87,7 +87,14 @@ _ID_NUMBER = re.compile(r"(?<![0-9])(?:[0-9]{17}[0-9Xx]|[0-9]{15})(?![0-9Xx])")
 _MOBILE = re.compile(r"(?<![0-9])(\+?86[ -]?)?(1[0-9]{2})[ -]?([0-9]{4})[ -]?([0-9]{4})(?![0-9])")
 
 
+# A hex digest (lookup hash, audit hash, request id) is kept whole: its digit runs are not
+# numbers, and masking one would corrupt the hash an auditor searches by.
+_HEX_DIGEST = re.compile(r"(?=[0-9]*[a-fA-F])[0-9a-fA-F]{32,}")
+
+
 def _mask_text(text: str) -> str:
+    if _HEX_DIGEST.fullmatch(text):
+        return text
     text = _ID_NUMBER.sub(lambda m: mask_id_number(m.group(0)), text)
     return _MOBILE.sub(lambda m: (m.group(1) or "") + mask_mobile("".join(m.group(2, 3, 4))), text)
 

@@ -375,6 +375,15 @@ def test_numbers_in_audit_details_are_stored_masked():
 
 
 @pytest.mark.django_db
+def test_hex_digests_in_audit_details_are_kept_whole():
+    digest = "c313774239949013b47a6" + "0" * 43  # holds a run of 15 digits
+    entry = audit.record("lookup", details={"lookup_hash": digest, "q": "13812345678"})
+    stored = AuditEntry.objects.get(pk=entry.pk)
+    assert stored.details == {"lookup_hash": digest, "q": "138****5678"}
+    assert audit.verify().ok
+
+
+@pytest.mark.django_db
 def test_a_customer_export_filtered_by_a_mobile_number_audits_it_masked(client, agent):
     from django.urls import reverse
 
