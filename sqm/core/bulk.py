@@ -111,7 +111,9 @@ class BulkInserter:
 
         return convert
 
-    def insert(self, rows: Iterable[dict]) -> int:
+    def prepare(self, rows: Iterable[dict]) -> list[list]:
+        """The database values of ROWS (personal fields encrypted, lookups hashed): work an
+        import does before its write transaction, so the lock is held only for the INSERT."""
         auto = [
             f
             for f in self.fields
@@ -119,7 +121,12 @@ class BulkInserter:
         ]
         now = auto[0].get_db_prep_save(timezone.now(), connection) if auto else None
         converters = self.converters
-        params = [[conv(row, now) for conv in converters] for row in rows]
+        return [[conv(row, now) for conv in converters] for row in rows]
+
+    def insert(self, rows: Iterable[dict]) -> int:
+        return self.insert_prepared(self.prepare(rows))
+
+    def insert_prepared(self, params: list[list]) -> int:
         if params:
             with connection.cursor() as cursor:
                 if connection.vendor == "postgresql":
@@ -132,8 +139,11 @@ class BulkInserter:
         return len(params)
 
 
-def log_bulk_creates(model: type[models.Model], key: str, rows: list[dict]) -> None:
-    """Change-log rows ('create') for ROWS just inserted, found again by business KEY."""
+def log_bulk_creates(
+    model: type[models.Model], key: str, rows: list[dict], afters: list[dict] | None = None
+) -> None:
+    """Change-log rows ('create') for ROWS just inserted, found again by business KEY.
+    AFTERS: the rows' snapshots when made beforehand (outside the write transaction)."""
     from django.contrib.contenttypes.models import ContentType
 
     from sqm.core.changelog import snapshot_values
@@ -157,9 +167,9 @@ def log_bulk_creates(model: type[models.Model], key: str, rows: list[dict]) -> N
             "object_repr": str(r[key]),
             "action": "create",
             "before": None,
-            "after": snapshot_values(model, r),
+            "after": afters[i] if afters is not None else snapshot_values(model, r),
         }
-        for r in rows
+        for i, r in enumerate(rows)
     ]
     inserter_for(ChangeLogEntry).insert(entries)
 

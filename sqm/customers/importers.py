@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.utils.translation import gettext as _
 
 from sqm.core import changelog
@@ -41,7 +43,60 @@ def _count_existing(model, key: str, batch: list[tuple[int, dict]]) -> tuple[int
     return len(keys) - found, found, batch
 
 
+def _prepare(
+    inserter: BulkInserter, key: str, batch: list[tuple[int, dict]], log_changes: bool
+) -> tuple[int, int, list]:
+    """The check pass's counts (reading only) and the batch made ready to write: each row
+    that is new now gets its database values (encrypted, hashed) and change-log snapshot,
+    so the write transaction only runs the INSERT."""
+    from sqm.core.changelog import snapshot_values
+
+    model = inserter.model
+    keys = [values[key] for _line, values in batch]
+    found = set(model.objects.filter(**{f"{key}__in": keys}).values_list(key, flat=True))
+    new = [values for _line, values in batch if values[key] not in found]
+    params = inserter.prepare(new)
+    afters = [snapshot_values(model, values) for values in new] if log_changes else None
+    return len(new), len(found), [Prepared(batch, new, params, afters)]
+
+
+@dataclass
+class Prepared:
+    """A batch as the check pass left it: all rows, the new ones, and theirs ready to write."""
+
+    batch: list[tuple[int, dict]]
+    new: list[dict]
+    params: list[list]
+    afters: list[dict] | None
+
+
 def _upsert(
+    inserter: BulkInserter,
+    key: str,
+    batch: list,
+    fields: list[str],
+    log_changes: bool,
+) -> tuple[int, int]:
+    """Create new rows and update existing ones (by business KEY) for one batch, or for one
+    batch `_prepare`d: its new rows inserted as prepared, unless one was created meanwhile
+    (then the batch is written the plain way)."""
+    if batch and isinstance(batch[0], Prepared):
+        prepared = batch[0]
+        batch, new, params, afters = prepared.batch, prepared.new, prepared.params, prepared.afters
+        model = inserter.model
+        new_keys = [values[key] for values in new]
+        if not model.objects.filter(**{f"{key}__in": new_keys}).exists():
+            inserter.insert_prepared(params)
+            if log_changes:
+                log_bulk_creates(model, key, new, afters)
+            keep = set(new_keys)
+            rest = [(line, values) for line, values in batch if values[key] not in keep]
+            created, updated = _upsert(inserter, key, rest, fields, log_changes)
+            return created + len(new), updated
+    return _upsert_rows(inserter, key, batch, fields, log_changes)
+
+
+def _upsert_rows(
     inserter: BulkInserter,
     key: str,
     batch: list[tuple[int, dict]],
@@ -118,7 +173,9 @@ class CustomerImporter(Importer):
         }
 
     def check(self, batch) -> tuple[int, int, list]:
-        return _count_existing(Customer, "customer_id", batch)
+        if self.dry_run:
+            return _count_existing(Customer, "customer_id", batch)
+        return _prepare(self.inserter, "customer_id", batch, self.log_changes)
 
     def write(self, batch, *, log_changes: bool) -> tuple[int, int]:
         return _upsert(self.inserter, "customer_id", batch, CUSTOMER_FIELDS, log_changes)

@@ -74,6 +74,9 @@ class Importer:
     optional: tuple[str, ...] = ()
 
     def __init__(self) -> None:
+        # Set by run_import before the check pass (an importer may prepare rows for writing).
+        self.dry_run = False
+        self.log_changes = True
         self.errors: list[RowError] = []
         self.error_count = 0
         self.seen: dict[str, int] = {}  # business key -> first line
@@ -191,6 +194,7 @@ def run_import(
     except RowInvalid as exc:  # the options themselves are bad (a survey's questionnaire)
         result.errors, result.error_count = [RowError(0, exc.column, exc.reason)], 1
         return result
+    importer.dry_run, importer.log_changes = dry_run, log_changes
     try:
         table = open_table(path, encoding)
     except UnreadableFile as exc:

@@ -1,0 +1,115 @@
+"""How long an import holds SQLite's write lock (issue 11 §5).
+
+    .venv/bin/python bench/import_lock.py [--customers 100000] [--data DIR] [--code DIR]
+
+Generates (or reuses) a customers file, then imports it in a fresh process on a fresh
+SQM_HOME while a probe thread in that process, on its own connection, takes and releases
+the write lock (`BEGIN IMMEDIATE; COMMIT`) every 5 ms, as a page saving a form would. It
+prints the import's wall time and the longest the probe waited for the lock: the time
+another writer is stalled. `--code DIR` runs the import of another checkout of the project
+(e.g. `git archive 6808f3f | tar -x -C /tmp/before` for the code before the change), so
+both figures come from the same machine and file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def child(data: Path, dry_run: bool) -> None:
+    """Runs inside a fresh process with SQM_HOME set; prints one JSON line."""
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sqm.settings")
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    import sqm.customers.importers  # noqa: F401
+    from sqm.core.importing import run_import
+
+    longest = [0.0]
+    probes = [0]
+    stop = threading.Event()
+
+    def probe() -> None:
+        db = sqlite3.connect(settings.DATABASES["default"]["NAME"], timeout=120)
+        db.isolation_level = None
+        while not stop.is_set():
+            start = time.perf_counter()
+            db.execute("BEGIN IMMEDIATE")
+            db.execute("COMMIT")
+            longest[0] = max(longest[0], time.perf_counter() - start)
+            probes[0] += 1
+            time.sleep(0.005)
+        db.close()
+
+    thread = threading.Thread(target=probe)
+    thread.start()
+    start = time.perf_counter()
+    result = run_import("customers", data / "customers.csv", dry_run=dry_run)
+    total = time.perf_counter() - start
+    stop.set()
+    thread.join()
+    assert result.ok, result.error_lines()[:5]
+    print(
+        json.dumps(
+            {"rows": result.rows, "seconds": total, "longest_wait": longest[0], "probes": probes[0]}
+        )
+    )
+
+
+def run_child(code: Path, data: Path, dry_run: bool) -> dict:
+    home = Path(tempfile.mkdtemp(prefix="sqm-bench-lock-"))
+    env = {k: v for k, v in os.environ.items() if k != "SQM_DATABASE_URL"}
+    env.update(SQM_HOME=str(home), PYTHONPATH=str(code))
+    args = [sys.executable, __file__, "_child", str(data), "1" if dry_run else "0"]
+    out = subprocess.run(args, env=env, cwd=code, check=True, capture_output=True, text=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--customers", type=int, default=100_000)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--data", type=Path, help="reuse generated files in this folder")
+    parser.add_argument("--code", type=Path, default=ROOT, help="the checkout to measure")
+    args = parser.parse_args()
+
+    data = args.data or Path(tempfile.mkdtemp(prefix="sqm-bench-data-"))
+    if not (data / "customers.csv").exists():
+        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sqm.settings")
+        os.environ.setdefault("SQM_HOME", tempfile.mkdtemp(prefix="sqm-bench-gen-"))
+        import django
+
+        django.setup()
+        from sqm.core.generator import generate_province
+
+        generate_province(data, customers=args.customers, seed=args.seed, months=0)
+    code = args.code.resolve()
+    print(f"code: {code}")
+    print(f"{'':24}{'rows':>10}{'import s':>10}{'longest lock wait s':>22}")
+    for label, dry_run in (("import", False), ("dry run", True)):
+        found = run_child(code, data, dry_run)
+        print(
+            f"{label:24}{found['rows']:>10,}{found['seconds']:>10.1f}{found['longest_wait']:>22.2f}"
+        )
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 1 and sys.argv[1] == "_child":
+        child(Path(sys.argv[2]), sys.argv[3] == "1")
+    else:
+        main()
