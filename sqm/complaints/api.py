@@ -20,6 +20,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import (
     OpenApiExample,
+    OpenApiParameter,
     OpenApiResponse,
     extend_schema,
 )
@@ -32,7 +33,7 @@ from sqm.api.pagination import Pagination
 from sqm.api.parsers import JSONParser
 from sqm.api.schema import VALIDATION_ERROR, AutoSchema, ErrorSerializer
 from sqm.api.viewsets import ReadOnlyViewSet
-from sqm.complaints import preprocessing, queries, records, services, workorders
+from sqm.complaints import idempotency, preprocessing, queries, records, services, workorders
 from sqm.complaints.choices import (
     NeedArea,
 )
@@ -170,6 +171,17 @@ SEEN_VERSION = {"version": 3}
 INTERCEPTION_DAYS = 7  # the overview's interception rate covers the last week
 
 
+IDEMPOTENCY_KEY = OpenApiParameter(
+    "Idempotency-Key",
+    {"type": "string", "pattern": idempotency.KEY.pattern},
+    OpenApiParameter.HEADER,
+    description=_(
+        "Optional: a key of your own (e.g. a UUID) for this contact. Sent again by you "
+        "within a day, nothing new is recorded and the first record is the answer."
+    ),
+)
+
+
 class IntakeViewSet(viewsets.GenericViewSet):
     """The operator's entry rules (投诉录入补充规定): how a contact is recorded."""
 
@@ -269,7 +281,14 @@ class WorkOrderViewSet(ReadOnlyViewSet):
 
     @extend_schema(
         request=IntakeSerializer,
-        responses={201: IntakeResultSerializer},
+        parameters=[IDEMPOTENCY_KEY],
+        responses={
+            201: IntakeResultSerializer,
+            200: OpenApiResponse(
+                IntakeResultSerializer,
+                _("Idempotency-Key seen before: the contact recorded then; nothing new."),
+            ),
+        },
         examples=[
             OpenApiExample(
                 "a complaint by hotline",
@@ -290,7 +309,13 @@ class WorkOrderViewSet(ReadOnlyViewSet):
 
         A complaint work order enters the lifecycle with its SLA clock; a service request or
         a direct-answer complaint is written closed. A customer outside your cities is
-        answered like one that does not exist (400 on `customer`)."""
+        answered like one that does not exist (400 on `customer`). With an Idempotency-Key
+        sent before, nothing is recorded: the answer is the first record, with 200."""
+        once = request.headers.get("Idempotency-Key")
+        if once is not None and not idempotency.is_key(once):
+            raise serializers.ValidationError(
+                {"Idempotency-Key": [gettext("8 to 64 letters, digits, - or _.")]}
+            )
         body = RecordSerializer(data=request.data, context=self.get_serializer_context())
         if not isinstance(request.data, dict):
             body.is_valid(raise_exception=True)
@@ -309,20 +334,33 @@ class WorkOrderViewSet(ReadOnlyViewSet):
             raise serializers.ValidationError(errors)
         data = body.validated_data
         with service_errors():
-            order, decision = services.record_contact(
+            order, decision, first = idempotency.record_once(
                 request.user,
-                customer=data["customer"],
-                account=data["account"],
-                category=data["category"],
-                channel=data["channel"],
-                description=data["description"],
-                intake=intake,
+                once,
+                lambda: services.record_contact(
+                    request.user,
+                    customer=data["customer"],
+                    account=data["account"],
+                    category=data["category"],
+                    channel=data["channel"],
+                    description=data["description"],
+                    intake=intake,
+                ),
             )
+        if order is None:  # the key's record is gone
+            raise Conflict(gettext("This Idempotency-Key was used for a record since deleted."))
         result = self.order_response(order).data
-        return Response(
-            {"decision": decision.as_dict(), "work_order": result},
-            status=status.HTTP_201_CREATED,
-        )
+        if first:
+            return Response(
+                {"decision": decision.as_dict(), "work_order": result},
+                status=status.HTTP_201_CREATED,
+            )
+        replayed = {
+            "record_type": order.record_type,
+            "order": order.order_kind or None,
+            "reason": order.triage_reason,
+        }
+        return Response({"decision": replayed, "work_order": result}, status=status.HTTP_200_OK)
 
     @extend_schema(responses=WorkOrderSerializer(many=True))
     @action(detail=False)

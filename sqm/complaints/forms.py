@@ -3,10 +3,12 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from sqm.complaints import idempotency
 from sqm.complaints.choices import CallbackOutcome, CauseKind, Channel, Demand, Topic
 from sqm.complaints.models import ComplaintCause, Department
 from sqm.complaints.services import Intake, filing_categories
 from sqm.core.inputs import MAX_ID, AwareDateTimeField
+from sqm.network.fault_queries import user_cities
 
 
 class CategoryChoiceField(forms.ModelChoiceField):
@@ -40,6 +42,16 @@ class IntakeForm(forms.Form):
         max_length=4000,
     )
     category = CategoryChoiceField(label=_("category"), queryset=filing_categories())
+    # Minted when the form is rendered; see complaints.idempotency.
+    submission_key = forms.CharField(
+        widget=forms.HiddenInput, required=False, initial=idempotency.new_key
+    )
+
+    def clean_submission_key(self) -> str:
+        key = self.cleaned_data["submission_key"]
+        if key and not idempotency.is_key(key):
+            raise forms.ValidationError(_("The form is damaged; reload the page."))
+        return key
 
     def intake(self) -> Intake:
         data = self.cleaned_data
@@ -57,7 +69,7 @@ class TriageForm(IntakeForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        for name in ("customer", "account", "channel", "description", "category"):
+        for name in ("customer", "account", "channel", "description", "category", "submission_key"):
             del self.fields[name]
 
 
@@ -128,3 +140,8 @@ class CauseForm(forms.ModelForm):
         }
 
     kind = forms.ChoiceField(label=_("kind"), choices=CauseKind.choices)
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if user is not None:  # the user's own cities, as the API's city field allows
+            self.fields["city"].queryset = user_cities(user)

@@ -466,3 +466,22 @@ class WorkOrderAttachment(models.Model):
 
     def __str__(self) -> str:
         return self.original_name
+
+
+class IntakeSubmission(models.Model):
+    """A one-time key of an intake submission (the form's hidden token, or an API client's
+    Idempotency-Key) and the record it produced: the same key sent twice records one
+    contact. Kept a day (see complaints.idempotency)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=64)
+    work_order = models.ForeignKey(WorkOrder, null=True, on_delete=models.CASCADE, related_name="+")
+    created = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "key"], name="complaints_intake_key_once")
+        ]
+
+    def __str__(self) -> str:
+        return self.key

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from sqm.complaints.choices import WorkOrderAction as A
 from sqm.complaints.choices import WorkOrderState as S
 from sqm.complaints.models import ComplaintCause, WorkOrder, WorkOrderAttachment, WorkOrderEvent
+from sqm.complaints.workorders import in_cities
 from sqm.core import changelog, context
 
 # Allowed attachment types: extension → (content type, leading bytes that must match).
@@ -160,6 +161,9 @@ def create_cause(user, **fields) -> ComplaintCause:
     """Record a batch-complaint cause (a network fault, a billing run, …)."""
     if not user.has_perm("complaints.add_complaintcause"):
         raise PermissionDenied(_("You may not record batch causes."))
+    city = fields.get("city")
+    if city is not None and not in_cities(user, city.pk):  # the API's city field says the same
+        raise ValidationError({"city": _("%(city)s is not one of your cities.") % {"city": city}})
     cause = ComplaintCause(created_by=user, **fields)
     cause.full_clean(exclude=["created_by"])
     with transaction.atomic(), context.acting_as(user):

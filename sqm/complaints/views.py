@@ -14,7 +14,15 @@ from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from sqm.complaints import preprocessing, queries, records, services, textmining, workorders
+from sqm.complaints import (
+    idempotency,
+    preprocessing,
+    queries,
+    records,
+    services,
+    textmining,
+    workorders,
+)
 from sqm.complaints.choices import CauseKind, Channel, RecordType, WorkOrderState
 from sqm.complaints.choices import WorkOrderAction as A
 from sqm.complaints.forms import (
@@ -90,23 +98,40 @@ def intake(request):
             account = accounts_of(request.user, customer).filter(pk=data["account"]).first()
         if customer is not None:
             try:
-                order, decision = services.record_contact(
+                # The form's one-time key: a double submission finds the first record.
+                order, decision, first = idempotency.record_once(
                     request.user,
-                    customer=customer,
-                    account=account,
-                    category=data["category"],
-                    channel=data["channel"],
-                    description=data["description"],
-                    intake=form.intake(),
+                    data.get("submission_key"),
+                    lambda: services.record_contact(
+                        request.user,
+                        customer=customer,
+                        account=account,
+                        category=data["category"],
+                        channel=data["channel"],
+                        description=data["description"],
+                        intake=form.intake(),
+                    ),
                 )
             except ValidationError as exc:
                 form.add_error(None, exc)
             else:
-                messages.success(
-                    request,
-                    _("Recorded as %(kind)s: %(number)s.")
-                    % {"kind": decision.record_type.label, "number": order.number},
-                )
+                if order is None:  # sent before, and that record is gone
+                    return redirect("complaints:intake")
+                if first:
+                    messages.success(
+                        request,
+                        _("Recorded as %(kind)s: %(number)s.")
+                        % {"kind": decision.record_type.label, "number": order.number},
+                    )
+                else:
+                    messages.info(
+                        request,
+                        _(
+                            "This form was already sent and recorded as %(number)s; it was not "
+                            "recorded again."
+                        )
+                        % {"number": order.number},
+                    )
                 return redirect("complaints:order", pk=order.pk)
     customer = None
     customer_pk = parse_id(form.data.get("customer"))  # the form may be invalid: raw text
@@ -579,7 +604,7 @@ def attachment_download(request, pk: int):
 
 @permission_required("complaints.view_complaintcause")
 def cause_list(request):
-    form = CauseForm(request.POST or None)
+    form = CauseForm(request.POST or None, user=request.user)
     if request.method == "POST":
         if not request.user.has_perm("complaints.add_complaintcause"):
             raise PermissionDenied
