@@ -19,7 +19,6 @@ import hmac
 import json
 import logging
 import os
-import re
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -34,7 +33,7 @@ from django.utils.translation import gettext as _
 
 from sqm.core import context
 from sqm.core.crypto import parse_key_spec
-from sqm.core.masking import mask_id_number, mask_mobile
+from sqm.core.masking import mask_numbers
 from sqm.core.models import Alert, AlertKind, AuditAction, AuditEntry, AuditHead
 
 GENESIS = "0" * 64
@@ -81,32 +80,15 @@ def _digest(prev_hash: str, entry: AuditEntry, keys: dict[str, bytes]) -> str:
 
 # --- personal data never enters the log ---------------------------------------------------
 
-# Mainland ID numbers (18 characters, the last may be X; or the old 15 digits) and mobile
-# numbers, also with +86 and with spaces or hyphens as people type them.
-_ID_NUMBER = re.compile(r"(?<![0-9])(?:[0-9]{17}[0-9Xx]|[0-9]{15})(?![0-9Xx])")
-_MOBILE = re.compile(r"(?<![0-9])(\+?86[ -]?)?(1[0-9]{2})[ -]?([0-9]{4})[ -]?([0-9]{4})(?![0-9])")
-
-
-# A hex digest (lookup hash, audit hash, request id) is kept whole: its digit runs are not
-# numbers, and masking one would corrupt the hash an auditor searches by.
-_HEX_DIGEST = re.compile(r"(?=[0-9]*[a-fA-F])[0-9a-fA-F]{32,}")
-
-
-def _mask_text(text: str) -> str:
-    if _HEX_DIGEST.fullmatch(text):
-        return text
-    text = _ID_NUMBER.sub(lambda m: mask_id_number(m.group(0)), text)
-    return _MOBILE.sub(lambda m: (m.group(1) or "") + mask_mobile("".join(m.group(2, 3, 4))), text)
-
 
 def scrub(value):
     """VALUE with every mobile or ID number in its strings (and whole numbers) masked."""
     if isinstance(value, str):
-        return _mask_text(value)
+        return mask_numbers(value)
     if isinstance(value, bool):
         return value
     if isinstance(value, int):
-        masked = _mask_text(str(value))
+        masked = mask_numbers(str(value))
         return value if masked == str(value) else masked
     if isinstance(value, dict):
         return {scrub(k) if isinstance(k, str) else k: scrub(v) for k, v in value.items()}

@@ -2,7 +2,7 @@
 
 Pages post numbers in request bodies, but a script, a bookmark or an old link may still put
 `?mobile=13812345678` in a URL, and the access log writes every URL (and Referer) it sees.
-Everything that writes log lines goes through `mask_numbers` first: the console handler of
+Everything that writes log lines goes through `masking.mask_numbers` first: the console handler of
 the Django logging configuration has `PersonalDataFilter`, and `sqm serve` runs gunicorn with
 `GunicornLogger`, whose access and error lines are masked the same way.
 """
@@ -10,26 +10,8 @@ the Django logging configuration has `PersonalDataFilter`, and `sqm serve` runs 
 from __future__ import annotations
 
 import logging
-import re
 
-from sqm.core.masking import mask_id_number, mask_mobile
-
-# Digit runs not part of a longer one: an 18-character ID number (last may be X), a 15-digit
-# old ID number, an 11-digit mobile (with or without +86 / 86 in front).
-_NUMBERS = re.compile(
-    r"(?<![0-9])(?:(?P<id>[0-9]{17}[0-9Xx]|[0-9]{15})|(?:\+?86)?(?P<mobile>1[0-9]{10}))(?![0-9Xx])"
-)
-
-
-def _mask(match: re.Match) -> str:
-    if match.group("id"):
-        return mask_id_number(match.group("id"))
-    return mask_mobile(match.group("mobile"))
-
-
-def mask_numbers(text: str) -> str:
-    """TEXT with every mobile and ID number masked (138****5678, 3201**********1234)."""
-    return _NUMBERS.sub(_mask, text) if text else text
+from sqm.core.masking import mask_numbers
 
 
 class PersonalDataFilter(logging.Filter):

@@ -14,7 +14,8 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.test import Client
 
-from sqm.core.logmask import GunicornLogger, PersonalDataFilter, mask_numbers
+from sqm.core.logmask import GunicornLogger, PersonalDataFilter
+from sqm.core.masking import mask_numbers
 from sqm.core.models import Alert, AlertKind, AuditAction, AuditEntry
 from sqm.customers import lookups
 from sqm.customers.services import search_customers
