@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from django.utils.translation import gettext as _
 
 from sqm.core import changelog
@@ -13,6 +11,7 @@ from sqm.core.formats import ACCOUNT_COLUMNS, CUSTOMER_COLUMNS, CUSTOMER_OPTIONA
 from sqm.core.importing import Importer, register
 from sqm.core.importing import fields as f
 from sqm.core.importing.base import RowInvalid
+from sqm.core.importing.staging import Stage
 from sqm.core.validators import is_id_number, is_mobile
 from sqm.customers.choices import AccountStatus, CustomerType, Service, Tier
 from sqm.customers.models import Account, Customer
@@ -43,56 +42,16 @@ def _count_existing(model, key: str, batch: list[tuple[int, dict]]) -> tuple[int
     return len(keys) - found, found, batch
 
 
-def _prepare(
-    inserter: BulkInserter, key: str, batch: list[tuple[int, dict]], log_changes: bool
-) -> tuple[int, int, list]:
-    """The check pass's counts (reading only) and the batch made ready to write: each row
-    that is new now gets its database values (encrypted, hashed) and change-log snapshot,
-    so the write transaction only runs the INSERT."""
-    from sqm.core.changelog import snapshot_values
-
-    model = inserter.model
-    keys = [values[key] for _line, values in batch]
-    found = set(model.objects.filter(**{f"{key}__in": keys}).values_list(key, flat=True))
-    new = [values for _line, values in batch if values[key] not in found]
-    params = inserter.prepare(new)
-    afters = [snapshot_values(model, values) for values in new] if log_changes else None
-    return len(new), len(found), [Prepared(batch, new, params, afters)]
-
-
-@dataclass
-class Prepared:
-    """A batch as the check pass left it: all rows, the new ones, and theirs ready to write."""
-
-    batch: list[tuple[int, dict]]
-    new: list[dict]
-    params: list[list]
-    afters: list[dict] | None
-
-
 def _upsert(
     inserter: BulkInserter,
     key: str,
-    batch: list,
+    batch,
     fields: list[str],
     log_changes: bool,
 ) -> tuple[int, int]:
-    """Create new rows and update existing ones (by business KEY) for one batch, or for one
-    batch `_prepare`d: its new rows inserted as prepared, unless one was created meanwhile
-    (then the batch is written the plain way)."""
-    if batch and isinstance(batch[0], Prepared):
-        prepared = batch[0]
-        batch, new, params, afters = prepared.batch, prepared.new, prepared.params, prepared.afters
-        model = inserter.model
-        new_keys = [values[key] for values in new]
-        if not model.objects.filter(**{f"{key}__in": new_keys}).exists():
-            inserter.insert_prepared(params)
-            if log_changes:
-                log_bulk_creates(model, key, new, afters)
-            keep = set(new_keys)
-            rest = [(line, values) for line, values in batch if values[key] not in keep]
-            created, updated = _upsert(inserter, key, rest, fields, log_changes)
-            return created + len(new), updated
+    """Write the import's Stage (once, set-based) or, if it drifted, one spooled batch."""
+    if isinstance(batch, Stage):
+        return batch.apply(log_changes=log_changes)
     return _upsert_rows(inserter, key, batch, fields, log_changes)
 
 
@@ -172,10 +131,11 @@ class CustomerImporter(Importer):
             "service_sms_opt_out": f.flag(row, "service_sms_opt_out"),
         }
 
+    def make_stage(self) -> Stage:
+        return Stage(Customer, "customer_id", CUSTOMER_FIELDS)
+
     def check(self, batch) -> tuple[int, int, list]:
-        if self.dry_run:
-            return _count_existing(Customer, "customer_id", batch)
-        return _prepare(self.inserter, "customer_id", batch, self.log_changes)
+        return _count_existing(Customer, "customer_id", batch)
 
     def write(self, batch, *, log_changes: bool) -> tuple[int, int]:
         return _upsert(self.inserter, "customer_id", batch, CUSTOMER_FIELDS, log_changes)
@@ -211,12 +171,21 @@ class AccountImporter(Importer):
             "onu_id": onu_id or None,
         }
 
+    def make_stage(self) -> Stage:
+        return Stage(Account, "account_id", ACCOUNT_FIELDS)
+
     def check(self, batch) -> tuple[int, int, list]:
         valid = self._resolve(batch)
         created, updated, _batch = _count_existing(Account, "account_id", valid)
         return created, updated, batch
 
+    def stage_batch(self, stage: Stage, batch) -> None:
+        # Resolved again: a customer or ONU may be gone since the check.
+        stage.add(self._resolve(batch), log_changes=self.log_changes)
+
     def write(self, batch, *, log_changes: bool) -> tuple[int, int]:
+        if isinstance(batch, Stage):  # its references are checked again as it is applied
+            return batch.apply(log_changes=log_changes)
         # Resolved again inside the transaction: a customer or ONU may be gone since the check.
         valid = self._resolve(batch)
         if self.error_count:

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from sqm.core import audit, context
 from sqm.core.importing.reader import INVALID, UnreadableFile, open_table
+from sqm.core.importing.staging import Stage, StageDrifted
 from sqm.core.models import AuditAction
 
 MAX_REPORTED_ERRORS = 10_000
@@ -80,6 +81,9 @@ class Importer:
         self.errors: list[RowError] = []
         self.error_count = 0
         self.seen: dict[str, int] = {}  # business key -> first line
+        # Set by run_import for a real import of a valid file when `make_stage` gives one:
+        # the spooled batches are staged, and `write` receives the stage once (staging.py).
+        self.stage: Stage | None = None
 
     def error(self, line: int, column: str, reason: str) -> None:
         self.error_count += 1
@@ -109,13 +113,26 @@ class Importer:
         nothing ahead."""
         return None
 
+    def make_stage(self) -> Stage | None:
+        """A Stage for this import's rows, if the importer writes through one: once every
+        row passed the check, each checked batch goes to `stage_batch` outside the
+        transaction, and `write` applies the stage."""
+        return None
+
+    def stage_batch(self, stage: Stage, batch: list[tuple[int, object]]) -> None:
+        """Stage one checked batch (outside any transaction; it may add errors for references
+        gone since the check, and the import then stops before writing)."""
+        stage.add(batch, log_changes=self.log_changes)
+
     def begin(self) -> None:
         """Called first inside the write transaction (the survey importer saves its
         questionnaire here)."""
 
     def write(self, batch: list[tuple[int, object]], *, log_changes: bool) -> tuple[int, int]:
         """Write a checked batch inside the transaction; returns (created, updated). It may
-        still add errors (a reference gone since the check): the import is then rolled back."""
+        still add errors (a reference gone since the check): the import is then rolled back.
+        An importer with a stage is called once with the Stage instead of a batch (`apply`
+        it); only if it drifted (StageDrifted) is it called again with each spooled batch."""
         raise NotImplementedError
 
     def link(self) -> str:
@@ -151,7 +168,8 @@ class _Spool:
     def batches(self) -> Iterator[list]:
         from sqm.core import uploads
 
-        self.writer.close()
+        if not self.writer.handle.closed:  # read once to stage, again if the stage drifted
+            self.writer.close()
         stream, _size = uploads.open_clear(self.path)
         with stream:
             while stream.peek(1):
@@ -182,8 +200,11 @@ def run_import(
     1. check — read and validate every row, and check references against the database,
        outside any transaction: this reads only, so a dry run ends here having written
        nothing and taken no lock. The checked batches are spooled (sealed) to a temporary
-       file. Any bad row ends the import here too.
-    2. write — one transaction replays the spooled batches into the database. Each batch is
+       file. Any bad row ends the import here.
+       Then an importer with a stage (staging.py) stages the spooled batches, ready to write,
+       in a TEMP table, which takes no lock on the database either.
+    2. write — one transaction applies the stage in a few set-based statements (or, with
+       no stage or one that drifted, replays the spooled batches). What it writes is
        checked again inside it (another writer may have changed a reference meanwhile), so
        the import stays all-or-nothing.
     """
@@ -224,6 +245,10 @@ def run_import(
     spool = None if dry_run else _Spool()
     try:
         _check_pass(importer, table, json_lines, result, spool, lambda: report(CHECK_SHARE))
+        if not importer.error_count and not dry_run:
+            importer.stage = importer.make_stage()
+            if importer.stage is not None:
+                _stage_pass(importer, spool, result, progress)
         if importer.error_count or dry_run:
             result.errors, result.error_count = importer.errors, importer.error_count
             return result
@@ -232,12 +257,16 @@ def run_import(
     finally:
         if spool is not None:
             spool.close()
+        if importer.stage is not None:
+            importer.stage.close()
     result.errors, result.error_count = importer.errors, importer.error_count
     return result
 
 
-# Share of the progress bar the check pass fills (it reads and validates the whole file).
+# Share of the progress bar the check pass fills (it reads and validates the whole file),
+# and where the staging pass, if any, ends.
 CHECK_SHARE = 0.6
+STAGE_END = 0.95
 
 
 def _check_pass(importer, table, json_lines, result, spool, report) -> None:
@@ -288,6 +317,15 @@ def _check_pass(importer, table, json_lines, result, spool, report) -> None:
     report()
 
 
+def _stage_pass(importer, spool, result, progress) -> None:
+    staged = 0
+    for batch in spool.batches():
+        importer.stage_batch(importer.stage, batch)
+        staged += len(batch)
+        if progress is not None and result.rows:
+            progress(result.rows, CHECK_SHARE + (STAGE_END - CHECK_SHARE) * staged / result.rows)
+
+
 def _write_pass(importer, spool, result, kind, user, log_changes, progress) -> None:
     if connection.vendor == "sqlite":
         # A large page cache keeps the growing unique and lookup-hash indexes in memory
@@ -299,7 +337,15 @@ def _write_pass(importer, spool, result, kind, user, log_changes, progress) -> N
     try:
         with actor, transaction.atomic():
             importer.begin()
-            for batch in spool.batches():
+            staged = importer.stage is not None
+            if staged:
+                try:
+                    result.created, result.updated = importer.write(
+                        importer.stage, log_changes=log_changes
+                    )
+                except StageDrifted:
+                    staged = False  # nothing written yet: replay the spool the plain way
+            for batch in [] if staged else spool.batches():
                 created, updated = importer.write(batch, log_changes=log_changes)
                 result.created += created
                 result.updated += updated
