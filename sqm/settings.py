@@ -56,6 +56,7 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "sqm.core.middleware.RequestIdMiddleware",
+    "sqm.core.middleware.RefuseNulMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "sqm.core.sessions.SessionRefreshMiddleware",
     "django.middleware.locale.LocaleMiddleware",

@@ -215,3 +215,27 @@ def test_the_json_reader_keeps_good_documents_and_refuses_surrogates_in_keys_too
         loads_json('{"\\udfff": 1}')
     with pytest.raises(ValueError):
         loads_json(DEEP)
+
+
+# --- NUL, which PostgreSQL refuses in any statement ------------------------------------
+
+
+@pytest.mark.parametrize(
+    "url", ["/core/audit/?action=%00", "/network/faults/?city=x%00", "/customers/?q=%00&x=1"]
+)
+def test_a_nul_in_a_query_parameter_is_a_bad_request(admin, url):
+    response = page_client(admin).get(url)
+    assert response.status_code == 400
+
+
+def test_a_nul_in_a_json_string_is_a_bad_request(admin):
+    alarm = '{"alarm_id": "A\\u0000", "event": "raise", "olt_id": "NJ-OLT-1", "level": "olt"}'
+    response = api_client(admin).post("/api/v1/alarms/", alarm, content_type="application/json")
+    assert response.status_code == 400
+    assert not AlarmEvent.objects.exists()
+
+
+def test_the_api_names_the_parameter_holding_a_nul_in_its_error_shape(admin):
+    response = api_client(admin).get("/api/v1/alarms/?alarm_id=%00")
+    assert response.status_code == 400
+    assert list(response.json()) == ["alarm_id"]

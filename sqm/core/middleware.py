@@ -3,7 +3,9 @@ from __future__ import annotations
 import re
 import uuid
 
+from django.http import HttpResponseBadRequest, JsonResponse
 from django.utils.cache import add_never_cache_headers, patch_cache_control
+from django.utils.translation import gettext as _
 
 from sqm.core import context
 
@@ -59,6 +61,24 @@ class CurrentUserMiddleware:
             server_request_id=request.server_request_id,
         ):
             return self.get_response(request)
+
+
+class RefuseNulMiddleware:
+    """A NUL character in a query parameter is a 400: no field of ours holds one, and
+    PostgreSQL refuses it in any statement, so every view filtering by the parameter would
+    answer with a 500. Forms and serializers refuse NUL in bodies themselves."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        for key, values in request.GET.lists():
+            if "\x00" in key or any("\x00" in value for value in values):
+                message = _("A query parameter holds a NUL character.")
+                if request.path.startswith("/api/"):  # the API's error shape: field → messages
+                    return JsonResponse({key.replace("\x00", "") or "-": [message]}, status=400)
+                return HttpResponseBadRequest(message, content_type="text/plain")
+        return self.get_response(request)
 
 
 class PrivateResponsesMiddleware:

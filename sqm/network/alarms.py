@@ -74,6 +74,8 @@ def _text(data: Mapping, key: str, errors: list, line: int, required: bool = Tru
     value = str(value).strip()
     if len(value) > 64:
         errors.append(AlarmError(line, key, _("longer than 64 characters")))
+    elif any(ord(char) < 32 for char in value):  # NUL and friends: PostgreSQL refuses NUL
+        errors.append(AlarmError(line, key, _("holds a control character")))
     return value
 
 
