@@ -9,6 +9,7 @@ from sqm.core import services, uploads
 from sqm.core.decorators import permission_required
 from sqm.core.forms import ImportForm
 from sqm.core.importing import jobs
+from sqm.core.inputs import page_number
 from sqm.core.models import (
     Alert,
     AuditEntry,
@@ -36,7 +37,9 @@ def home(request):
 
 
 def paginate(request, queryset, per_page: int = 50):
-    return Paginator(queryset, per_page).get_page(request.GET.get("page"))
+    # The shared reading of ?page= (a whole number, bounded); the paginator then clamps to the
+    # last page.
+    return Paginator(queryset, per_page).get_page(page_number(request.GET.get("page")))
 
 
 @permission_required("core.view_auditentry")
