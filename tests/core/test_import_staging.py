@@ -42,11 +42,13 @@ class InTransaction:
     def __init__(self) -> None:
         self.outside = len(connection.savepoint_ids)
         self.statements: list[str] = []
+        self.sql: list[str] = []
         self.rows = 0
 
     def __call__(self, execute, sql, params, many, context):
         if len(connection.savepoint_ids) > self.outside:
             self.statements.append(sql.lstrip().split(None, 1)[0].upper())
+            self.sql.append(sql)
             self.rows += len(params) if many else 1
         return execute(sql, params, many, context)
 
@@ -113,12 +115,21 @@ def test_updating_45_customers_runs_as_many_statements_as_updating_5_and_logs_ea
 
 
 @pytest.mark.django_db
-def test_an_unchanged_customer_is_counted_as_updated_but_gets_no_change_log_entry(tmp_path):
-    path = write_csv(tmp_path / "c.csv", CUSTOMER_HEADER, customer_rows(3))
-    run_import("customers", path)
-    result = run_import("customers", path)
-    assert (result.created, result.updated) == (0, 3)
-    assert not ChangeLogEntry.objects.filter(action="update").exists()
+def test_reimporting_unchanged_customers_writes_nothing_but_the_audit_entry(tmp_path):
+    rows = customer_rows(3)
+    run_import("customers", write_csv(tmp_path / "c.csv", CUSTOMER_HEADER, rows))
+    rows[1][1] = "孙八"  # one of three changes
+    result, seen = import_counting(
+        "customers", write_csv(tmp_path / "d.csv", CUSTOMER_HEADER, rows)
+    )
+    assert (result.created, result.updated) == (0, 3)  # counted as before: every row found
+    updates = [sql for sql in seen.sql if sql.startswith('UPDATE "customers_customer"')]
+    assert len(updates) == 1
+    assert ChangeLogEntry.objects.filter(action="update").count() == 1
+    again, seen = import_counting("customers", write_csv(tmp_path / "d.csv", CUSTOMER_HEADER, rows))
+    assert (again.created, again.updated) == (0, 3)
+    assert not [sql for sql in seen.sql if "customers_customer" in sql or "changelog" in sql]
+    assert ChangeLogEntry.objects.filter(action="update").count() == 1
 
 
 @pytest.mark.django_db

@@ -96,13 +96,10 @@ class Stage:
         ]  # fmt: skip
         self.content_type = ContentType.objects.get_for_model(model).pk  # read before the lock
         self.created = self.updated = 0
+        self.changing = 0  # rows of `updated` whose values differ from what is stored
         with connection.cursor() as cursor:
             cursor.execute(f"CREATE TEMP TABLE {self.table} ({', '.join(columns)})")
         self.open = True
-
-    @property
-    def rows(self) -> int:
-        return self.created + self.updated
 
     # -- outside the transaction -------------------------------------------------------------
 
@@ -131,12 +128,16 @@ class Stage:
                     if name != key:
                         setattr(obj, name, value)
                 refresh_personal_fields(obj)
+                self.updated += 1
+                loaded = obj._loaded_values
+                if all(loaded.get(f.attname) == getattr(obj, f.attname) for f in self.set_fields):
+                    continue  # the same values, hashes and key: nothing to write or log
                 after = changelog.snapshot(obj) if log_changes else None
                 seen = getattr(obj, "_sqm_seen", None)
                 changed = log_changes and before != after
                 head = [line, obj.pk, seen, int(changed), str(obj)[:200], json(before, connection)]
                 params = prepare([{f.attname: getattr(obj, f.attname) for f in fields}])[0]
-                self.updated += 1
+                self.changing += 1
             rows.append([*head, json(after, connection), *(params[i] for i, _f in staged)])
         self._fill(rows)
         return len(batch) - len(existing), len(existing)
@@ -160,8 +161,8 @@ class Stage:
     def apply(self, *, log_changes: bool) -> tuple[int, int]:
         """Write the staged rows: a fixed number of statements, however many rows. Raises
         StageDrifted, having written nothing, if the database changed since staging."""
-        if not self.rows:
-            return 0, 0
+        if not self.created and not self.changing:
+            return self.created, self.updated
         quote = connection.ops.quote_name
         stage, target, pk = self.table, self.target, self.pk
         now = timezone.now()
@@ -180,7 +181,7 @@ class Stage:
                     f"FROM {stage} s WHERE s._pk IS NULL ORDER BY s._line",
                     time_params,
                 )
-            if self.updated:
+            if self.changing:
                 sets = [f"{quote(f.column)} = s.{quote(f.column)}" for f in self.set_fields]
                 params = []
                 if self.stamp is not None:
@@ -251,7 +252,7 @@ class Stage:
                 f"WHERE s._pk IS NULL ORDER BY s._line",
                 params,
             )
-        if self.updated:
+        if self.changing:
             cursor.execute(
                 f"{insert}CAST(s._pk AS TEXT), s._repr, 'update', s._before, s._after "
                 f"FROM {stage} s WHERE s._pk IS NOT NULL AND s._log = 1 ORDER BY s._line",
