@@ -192,3 +192,62 @@ def test_the_cause_service_refuses_another_city_whoever_calls_it(people):
             started_at=timezone.now(),
         )
     assert "city" in refused.value.message_dict
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_two_simultaneous_submissions_with_one_key_record_one_contact():
+    """Two requests racing with the same key (each thread its own database connection):
+    the unique index lets one record; the other waits, then finds that record."""
+    import threading
+
+    from django.db import connection
+
+    if connection.vendor == "sqlite":
+        # The test database is in memory with a shared cache, where a second writer fails at
+        # once ("table is locked") instead of waiting as on the file database (busy_timeout;
+        # IMMEDIATE transactions serialise the two submissions there).
+        pytest.skip("needs a database whose second writer waits: run on PostgreSQL")
+
+    from sqm.complaints import idempotency, services
+    from sqm.complaints.services import Intake
+    from tests.factories import UserFactory
+
+    agent = UserFactory(username="race-agent", roles=["hotline_agent"], city_codes=["NJ"])
+    customer = CustomerFactory()
+    category = Category.objects.get(code="NQ.BB.01")
+    start = threading.Barrier(2)
+    results, errors = [], []
+
+    def submit():
+        try:
+            start.wait()
+            results.append(
+                idempotency.record_once(
+                    agent,
+                    "race-key-0001",
+                    lambda: services.record_contact(
+                        agent,
+                        customer=customer,
+                        category=category,
+                        channel="hotline",
+                        description="宽带断网",
+                        intake=Intake(
+                            topic="other", accepted=False, dissatisfied=True, demands=["restore"]
+                        ),
+                    ),
+                )
+            )
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=submit) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert sorted(first for _order, _decision, first in results) == [False, True]
+    assert results[0][0].pk == results[1][0].pk
+    assert WorkOrder.objects.filter(customer=customer).count() == 1
