@@ -12,6 +12,7 @@ from sqm.core.importing import Importer, register
 from sqm.core.importing import fields as f
 from sqm.core.importing.base import RowInvalid
 from sqm.core.importing.staging import Stage
+from sqm.core.masking import mask_mobile
 from sqm.core.validators import is_id_number, is_mobile
 from sqm.customers.choices import AccountStatus, CustomerType, Service, Tier
 from sqm.customers.models import Account, Customer
@@ -108,9 +109,12 @@ class CustomerImporter(Importer):
         customer_id = self.unique_key(line, row, "customer_id", 32)
         mobile = f.required(row, "mobile")
         if not is_mobile(mobile):
+            # A mistyped number is nearly the number: errors are stored and shown, so a
+            # value long enough to be one is quoted masked (a short one cannot be).
+            shown = mask_mobile(mobile) if len(mobile) > 7 else mobile
             raise RowInvalid(
                 "mobile",
-                _("%(value)r is not an 11-digit mainland mobile number") % {"value": mobile},
+                _("%(value)r is not an 11-digit mainland mobile number") % {"value": shown},
             )
         id_number = f.required(row, "id_number").upper()
         if not is_id_number(id_number):

@@ -289,3 +289,20 @@ def test_reveals_past_the_hourly_limit_are_refused_with_429(agent, settings):
     )
     assert api.status_code == 429
     assert AuditEntry.objects.filter(actor=agent, action=AuditAction.REVEAL).count() == 2
+
+
+def test_an_import_error_quotes_a_mistyped_mobile_number_masked(db, tmp_path):
+    import sqm.customers.importers  # noqa: F401 - registers the importer
+    from sqm.core.importing import run_import
+
+    path = tmp_path / "customers.csv"
+    path.write_text(
+        "customer_id,name,mobile,id_number,customer_type,tier,city,district,"
+        "marketing_consent,service_sms_opt_out\n"
+        "C1,张三,1381234567,32010219800101123X,public,normal,NJ,玄武区,0,0\n",
+        encoding="utf-8",
+    )
+    result = run_import("customers", path)
+    assert [e.reason for e in result.errors] == [
+        "'138***4567' is not an 11-digit mainland mobile number"
+    ]
