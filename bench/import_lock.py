@@ -1,18 +1,19 @@
 """How long an import holds SQLite's write lock (issue 11 §5).
 
     .venv/bin/python bench/import_lock.py [--customers 100000] [--data DIR] [--code DIR]
-                                          [--no-baseline]
+                                          [--kind customers|accounts] [--no-baseline]
 
-Generates (or reuses) a customers file, then imports it in a fresh process on a fresh
-SQM_HOME while a probe thread in that process, on its own connection, takes and releases
-the write lock (`BEGIN IMMEDIATE; COMMIT`) every 5 ms, as a page saving a form would. It
-prints the import's wall time, how long its write pass (the one transaction) lasted, and the
-longest the probe waited for the lock: the time another writer is stalled. The same run
-also imports the file with staging switched off (the spooled batches written inside the
-transaction, as before sqm/core/importing/staging.py) as a baseline; `--no-baseline` skips
-it. `--code DIR` runs the import of another checkout of the project (e.g. `git archive
-6808f3f | tar -x -C /tmp/before` for the code before the change; use --no-baseline with
-one older than staging), so all figures come from the same machine and file.
+Generates (or reuses) a province's files, then imports the customers (or `--kind accounts`)
+in a fresh process on a fresh SQM_HOME while a probe thread in that process, on its own
+connection, takes and releases the write lock (`BEGIN IMMEDIATE; COMMIT`) every 5 ms, as a
+page saving a form would. It prints the import's wall time, how long its write pass (the
+one transaction) lasted, and the longest the probe waited for the lock: the time another
+writer is stalled. The same run also imports the file with staging switched off (the
+spooled batches written inside the transaction, as before sqm/core/importing/staging.py)
+as a baseline; `--no-baseline` skips it. `--code DIR` runs the import of another checkout
+of the project (e.g. `git archive 6808f3f | tar -x -C /tmp/before` for the code before the
+change; use --no-baseline with one older than staging), so all figures come from the same
+machine and file.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def child(data: Path, mode: str) -> None:
+def child(data: Path, mode: str, kind: str) -> None:
     """Runs inside a fresh process with SQM_HOME set; prints one JSON line."""
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sqm.settings")
     import django
@@ -41,11 +42,15 @@ def child(data: Path, mode: str) -> None:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
-    import sqm.customers.importers
+    import sqm.customers.importers  # noqa: F401
+    import sqm.network.importers  # noqa: F401
     from sqm.core.importing import base, run_import
 
+    if kind == "accounts":  # what accounts refer to, loaded before the measurement
+        for before in ("topology", "customers"):
+            assert run_import(before, data / f"{before}.csv").ok
     if mode == "unstaged":  # the same-run baseline: spooled batches written in the transaction
-        sqm.customers.importers.CustomerImporter.make_stage = lambda self: None
+        base.registry[kind].make_stage = lambda self: None
     write_pass = getattr(base, "_write_pass", None)
     in_write = [0.0]
     if write_pass is not None:  # how long the write transaction itself lasts
@@ -78,7 +83,7 @@ def child(data: Path, mode: str) -> None:
     thread = threading.Thread(target=probe)
     thread.start()
     start = time.perf_counter()
-    result = run_import("customers", data / "customers.csv", dry_run=mode == "dry")
+    result = run_import(kind, data / f"{kind}.csv", dry_run=mode == "dry")
     total = time.perf_counter() - start
     stop.set()
     thread.join()
@@ -96,11 +101,11 @@ def child(data: Path, mode: str) -> None:
     )
 
 
-def run_child(code: Path, data: Path, mode: str) -> dict:
+def run_child(code: Path, data: Path, mode: str, kind: str) -> dict:
     home = Path(tempfile.mkdtemp(prefix="sqm-bench-lock-"))
     env = {k: v for k, v in os.environ.items() if k != "SQM_DATABASE_URL"}
     env.update(SQM_HOME=str(home), PYTHONPATH=str(code))
-    args = [sys.executable, __file__, "_child", str(data), mode]
+    args = [sys.executable, __file__, "_child", str(data), mode, kind]
     out = subprocess.run(args, env=env, cwd=code, check=True, capture_output=True, text=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
@@ -109,6 +114,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--customers", type=int, default=100_000)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--kind",
+        choices=["customers", "accounts"],
+        default="customers",
+        help="the file measured (accounts: topology and customers are loaded first, unmeasured)",
+    )
     parser.add_argument("--data", type=Path, help="reuse generated files in this folder")
     parser.add_argument("--code", type=Path, default=ROOT, help="the checkout to measure")
     parser.add_argument(
@@ -131,13 +142,13 @@ def main() -> None:
 
         generate_province(data, customers=args.customers, seed=args.seed, months=0)
     code = args.code.resolve()
-    print(f"code: {code}")
+    print(f"code: {code}; file: {args.kind}.csv")
     print(f"{'':34}{'rows':>9}{'import s':>10}{'write pass s':>14}{'longest lock wait s':>21}")
     modes = [("import", "import"), ("dry run", "dry")]
     if args.baseline:
         modes.insert(1, ("import, no stage (baseline)", "unstaged"))
     for label, mode in modes:
-        found = run_child(code, data, mode)
+        found = run_child(code, data, mode, args.kind)
         print(
             f"{label:34}{found['rows']:>9,}{found['seconds']:>10.1f}"
             f"{found['write_pass']:>14.2f}{found['longest_wait']:>21.2f}"
@@ -146,6 +157,6 @@ def main() -> None:
 
 if __name__ == "__main__":
     if len(sys.argv) > 1 and sys.argv[1] == "_child":
-        child(Path(sys.argv[2]), sys.argv[3])
+        child(Path(sys.argv[2]), sys.argv[3], sys.argv[4])
     else:
         main()

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import itertools
 
-from django.db import connection, models
+from django.db import DatabaseError, connection, models
 from django.db.models import TextField
 from django.db.models.functions import Cast
 from django.utils import timezone
@@ -82,7 +82,8 @@ class Stage:
         json_type = ChangeLogEntry._meta.get_field("after").db_type(connection)
         self.json_prep = ChangeLogEntry._meta.get_field("after").get_db_prep_save
         columns = [
-            f"{quote('_line')} integer",
+            # On SQLite the line is the rowid: the stage is read in file order without a sort.
+            f"{quote('_line')} integer PRIMARY KEY",
             f"{quote('_pk')} {meta.pk.rel_db_type(connection)}",
             f"{quote('_seen')} text",
             f"{quote('_log')} integer",
@@ -112,15 +113,14 @@ class Stage:
         if self.stamp is not None:
             found = found.annotate(_sqm_seen=Cast(self.stamp.name, TextField()))
         existing = {getattr(obj, key): obj for obj in found}
-        prepare = self.inserter.prepare
-        staged, fields, rows = self.staged, self.inserter.fields, []
-        json = self.json_prep
+        fields, json = self.inserter.fields, self.json_prep
+        heads, dicts = [], []  # per staged row: its stage columns, and its field values
         for line, values in batch:
             obj = existing.get(values[key])
             if obj is None:
                 after = changelog.snapshot_values(model, values) if log_changes else None
-                head = [line, None, None, int(log_changes), str(values[key])[:200], None]
-                params = prepare([values])[0]
+                heads.append([line, None, None, int(log_changes), str(values[key])[:200], None])
+                dicts.append(values)
                 self.created += 1
             else:
                 before = changelog.snapshot(obj, obj._loaded_values) if log_changes else None
@@ -134,11 +134,17 @@ class Stage:
                     continue  # the same values, hashes and key: nothing to write or log
                 after = changelog.snapshot(obj) if log_changes else None
                 seen = getattr(obj, "_sqm_seen", None)
-                changed = log_changes and before != after
-                head = [line, obj.pk, seen, int(changed), str(obj)[:200], json(before, connection)]
-                params = prepare([{f.attname: getattr(obj, f.attname) for f in fields}])[0]
+                changed = int(log_changes and before != after)
+                before = json(before, connection)
+                heads.append([line, obj.pk, seen, changed, str(obj)[:200], before])
+                dicts.append({f.attname: getattr(obj, f.attname) for f in fields})
                 self.changing += 1
-            rows.append([*head, json(after, connection), *(params[i] for i, _f in staged)])
+            heads[-1].append(json(after, connection))
+        # Encrypted, hashed and adapted for the database in one go per batch.
+        rows = [
+            [*head, *(params[i] for i, _f in self.staged)]
+            for head, params in zip(heads, self.inserter.prepare(dicts), strict=True)
+        ]
         self._fill(rows)
         return len(batch) - len(existing), len(existing)
 
@@ -275,5 +281,8 @@ class Stage:
     def close(self) -> None:
         if self.open:
             self.open = False
-            with connection.cursor() as cursor:
-                cursor.execute(f"DROP TABLE IF EXISTS {self.table}")
+            try:
+                with connection.cursor() as cursor:
+                    cursor.execute(f"DROP TABLE IF EXISTS {self.table}")
+            except DatabaseError:
+                pass  # the connection is gone, and its TEMP table with it
