@@ -201,6 +201,28 @@ def test_a_customer_saved_between_staging_and_writing_is_logged_from_its_new_sta
     assert last.action == "update" and last.before["address"] != ""  # the edit, not the stage
 
 
+@pytest.mark.django_db
+def test_the_stage_holds_no_personal_data_in_clear(tmp_path, monkeypatch):
+    """SQLite may spill its temporary database to a file: what is staged is ciphertext,
+    lookup hashes and masked snapshots only."""
+    rows = customer_rows(3)
+    rows[0][10] = "南京市玄武区中山路1号"  # an address too
+    importer = sqm.customers.importers.CustomerImporter
+    begin, staged = importer.begin, []
+
+    def begin_reading_the_stage(self):
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT * FROM {self.stage.table}")
+            staged.extend(str(value) for row in cursor.fetchall() for value in row)
+        begin(self)
+
+    monkeypatch.setattr(importer, "begin", begin_reading_the_stage)
+    assert run_import("customers", write_csv(tmp_path / "c.csv", CUSTOMER_HEADER, rows)).ok
+    assert staged
+    for clear in (rows[0][2], rows[0][3], rows[0][1], "中山路1号"):
+        assert not [value for value in staged if clear in value]
+
+
 CHILD = """
 import json, sqlite3, sys
 from pathlib import Path
