@@ -223,6 +223,28 @@ def test_the_stage_holds_no_personal_data_in_clear(tmp_path, monkeypatch):
         assert not [value for value in staged if clear in value]
 
 
+@pytest.mark.django_db
+def test_on_sqlite_older_than_3_33_the_import_writes_the_plain_way(tmp_path, monkeypatch):
+    """UPDATE … FROM came with SQLite 3.33; Django runs on 3.31."""
+    if connection.vendor != "sqlite":
+        pytest.skip("a SQLite version")
+    monkeypatch.setattr(connection.Database, "sqlite_version_info", (3, 32, 3))
+    stages = []
+    make_stage = sqm.customers.importers.CustomerImporter.make_stage
+    monkeypatch.setattr(
+        sqm.customers.importers.CustomerImporter,
+        "make_stage",
+        lambda self: stages.append(1) or make_stage(self),
+    )
+    rows = customer_rows(3)
+    run_import("customers", write_csv(tmp_path / "c.csv", CUSTOMER_HEADER, rows))
+    rows[0][1] = "周九"
+    result = run_import("customers", write_csv(tmp_path / "d.csv", CUSTOMER_HEADER, rows))
+    assert result.ok and (result.created, result.updated) == (0, 3)
+    assert Customer.objects.get(customer_id=rows[0][0]).name == "周九"
+    assert stages == []  # no TEMP table, no UPDATE … FROM
+
+
 CHILD = """
 import json, sqlite3, sys
 from pathlib import Path

@@ -13,6 +13,7 @@ from django.db import connection, transaction
 from django.utils.translation import gettext as _
 
 from sqm.core import audit, context
+from sqm.core.importing import staging
 from sqm.core.importing.reader import INVALID, UnreadableFile, open_table
 from sqm.core.importing.staging import Stage, StageDrifted
 from sqm.core.models import AuditAction
@@ -245,7 +246,7 @@ def run_import(
     spool = None if dry_run else _Spool()
     try:
         _check_pass(importer, table, json_lines, result, spool, lambda: report(CHECK_SHARE))
-        if not importer.error_count and not dry_run:
+        if not importer.error_count and not dry_run and staging.supported():
             importer.stage = importer.make_stage()
             if importer.stage is not None:
                 _stage_pass(importer, spool, result, progress)

@@ -36,6 +36,14 @@ from sqm.core.fields import KeyIdField, LookupHashField, refresh_personal_fields
 _names = itertools.count()
 
 
+def supported() -> bool:
+    """Whether this database runs the stage's SQL: UPDATE … FROM needs SQLite 3.33 (Django
+    itself runs on 3.31); older ones write the plain way."""
+    if connection.vendor == "sqlite":
+        return connection.Database.sqlite_version_info >= (3, 33)
+    return connection.vendor == "postgresql"
+
+
 class StageDrifted(Exception):
     """The database changed since the rows were staged; nothing has been written."""
 
