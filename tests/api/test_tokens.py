@@ -341,6 +341,10 @@ def test_an_administrator_lists_and_revokes_anyones_tokens_on_the_page(agent, ad
 @pytest.mark.parametrize("name", ["\x00", "x" * 10_000, "<script>", "%ff"])
 def test_an_administrator_naming_a_hostile_user_gets_an_empty_list_not_a_500(admin, client, name):
     client.force_login(admin)
-    assert client.get(PAGE_URL, {"user": name, "page": "99999999999999999999"}).status_code == 200
+    page = client.get(PAGE_URL, {"user": name, "page": "99999999999999999999"})
     response = with_key(login("admin").json()["token"]).get(TOKENS_URL, {"user": name})
+    if "\x00" in name:  # NUL in a query string is refused before any view (RefuseNulMiddleware)
+        assert page.status_code == response.status_code == 400
+        return
+    assert page.status_code == 200
     assert response.status_code == 200 and response.json()["count"] == 0

@@ -13,8 +13,13 @@ from sqm.core import audit
 
 
 def sqm(args, home, **env_overrides):
+    # A fresh process as an operator would start it: none of the test run's SQM_ settings,
+    # nor the async escape hatch the browser tests' conftest sets for their own process.
     env = {
-        k: v for k, v in os.environ.items() if not k.startswith("SQM_") or k == "SQM_JOBS_IMMEDIATE"
+        k: v
+        for k, v in os.environ.items()
+        if (not k.startswith("SQM_") or k == "SQM_JOBS_IMMEDIATE")
+        and k != "DJANGO_ALLOW_ASYNC_UNSAFE"
     }
     env.update(SQM_HOME=str(home), **env_overrides)
     return subprocess.run(
