@@ -31,6 +31,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
 QUESTIONNAIRE_URL = re.compile(r"/surveys/(\d+)/$")
 RUN_URL = re.compile(r"/surveys/runs/(\d+)/$")
+IMPORT_URL = re.compile(r"/core/imports/(\d+)/$")
 # The upload imports 1,500 respondents and the run form waits for the analysis (jobs run
 # inline in tests): more than the default timeout may pass before the next page shows.
 SLOW_MS = 120_000
@@ -82,7 +83,7 @@ def upload(page, questionnaire: Path, responses: Path) -> None:
 
 
 def error_rows(page) -> list[list[str]]:
-    rows = page.locator("#upload-errors tbody tr")
+    rows = page.locator("#import-errors tbody tr")
     return [
         [text.strip() for text in rows.nth(n).locator("td").all_inner_texts()]
         for n in range(rows.count())
@@ -96,18 +97,23 @@ def test_a_manager_uploads_a_survey_and_sees_the_short_boards(
 
     upload(page, *survey)
 
-    page.wait_for_url(QUESTIONNAIRE_URL, timeout=SLOW_MS)
-    questionnaire = Questionnaire.objects.get()
-    assert page.url.endswith(f"/surveys/{questionnaire.pk}/")
-    assert Response.objects.filter(questionnaire=questionnaire).count() == 1500
-    imported = zh(
-        "%(file)s: %(rows)d responses imported (%(created)d new, %(updated)d replaced).",
-        file="survey.csv",
+    # The worker imports the upload (never the web request); its job page shows the count
+    # and leads to the questionnaire.
+    page.wait_for_url(IMPORT_URL, timeout=SLOW_MS)
+    link = page.locator("#import-link")
+    expect(link).to_be_visible(timeout=SLOW_MS)
+    read = zh(
+        "%(rows)s rows read, %(created)s created, %(updated)s updated.",
         rows=1500,
         created=1500,
         updated=0,
     )
-    expect(page.locator("main .messages")).to_contain_text(imported)
+    expect(page.locator("#import-status")).to_contain_text(read)
+    link.click()
+    page.wait_for_url(QUESTIONNAIRE_URL, timeout=SLOW_MS)
+    questionnaire = Questionnaire.objects.get()
+    assert page.url.endswith(f"/surveys/{questionnaire.pk}/")
+    assert Response.objects.filter(questionnaire=questionnaire).count() == 1500
     expect(page.locator("main h1")).to_contain_text(questionnaire.name)
 
     # Keep the defaults (the questionnaire's default model, all waves) but few resamples.
@@ -208,18 +214,19 @@ def test_a_survey_with_one_bad_answer_is_refused_naming_its_line_and_item(
 
     upload(page, questionnaire, responses)
 
-    # Refused: the page stays on the upload, lists the bad line and imports nothing.
-    expect(page.locator("#upload-errors")).to_be_visible(timeout=SLOW_MS)
-    assert page.url.endswith("/surveys/")
+    # Refused: the job page lists the bad line, and nothing is imported.
+    page.wait_for_url(IMPORT_URL, timeout=SLOW_MS)
+    expect(page.locator("#import-errors")).to_be_visible(timeout=SLOW_MS)
     reason = zh(
         "%(value)s is outside the item's scale %(low)d–%(high)d", value="77", low=1, high=10
     )
     assert error_rows(page) == [[str(BAD_LINE), BAD_ITEM, reason]]
-    expect(page.locator("#survey-upload ~ p.errorlist")).to_have_text(
+    expect(page.locator("#import-status p.errorlist")).to_have_text(
         zh_plural(
             "%(n)s bad row; nothing was imported.", "%(n)s bad rows; nothing was imported.", 1
         )
     )
+    page.goto("/surveys/")
     expect(page.locator("#questionnaires tbody tr")).to_have_text([zh("No survey yet.")])
     assert not Response.objects.exists()
     assert not Questionnaire.objects.exists()
