@@ -3,6 +3,7 @@
 - `agent`: a hotline agent in Nanjing (the owner of Nanjing's data);
 - `colleague`: another Nanjing hotline agent;
 - `outsider`: a hotline agent in Suzhou, who must see none of Nanjing;
+- `first_line`, `quality_manager`: Nanjing's first-line support and quality manager;
 - `auditor`, `admin`: the auditor and the administrator (all cities).
 """
 
@@ -77,6 +78,16 @@ def colleague(db):
 @pytest.fixture
 def outsider(db):
     return UserFactory(username="outsider", roles=["hotline_agent"], city_codes=["SZ"])
+
+
+@pytest.fixture
+def first_line(db):
+    return UserFactory(username="firstline", roles=["first_line"], city_codes=["NJ"])
+
+
+@pytest.fixture
+def quality_manager(db):
+    return UserFactory(username="quality", roles=["quality_manager"], city_codes=["NJ"])
 
 
 @pytest.fixture

@@ -231,14 +231,19 @@ def _check_answers_keep_meaning(questionnaire: Questionnaire, spec: Spec) -> Non
             )  # fmt: skip
 
 
-def load_questionnaire(path: Path) -> Questionnaire:
-    """Read the questionnaire file PATH and save it (see `save_questionnaire`)."""
+def read_questionnaire_text(path: Path) -> str:
+    """The questionnaire file's text; an unreadable or non-UTF-8 file is an InputError."""
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        return path.read_text(encoding="utf-8-sig")
     except OSError as exc:
         raise InputError(f"{path}: {exc.strerror}") from exc
     except UnicodeDecodeError:
         raise InputError(f"{path}: " + _("not UTF-8 text")) from None
+
+
+def load_questionnaire(path: Path) -> Questionnaire:
+    """Read the questionnaire file PATH and save it (see `save_questionnaire`)."""
+    text = read_questionnaire_text(path)
     spec = parse_questionnaire(path, text)
     try:
         return save_questionnaire(spec, text)
@@ -271,12 +276,7 @@ def import_survey(path: Path, questionnaire: str, **options) -> tuple[Questionna
 
     reference = Path(questionnaire)
     if reference.suffix.lower() in (".yaml", ".yml"):
-        try:
-            text = reference.read_text(encoding="utf-8-sig")
-        except OSError as exc:
-            raise InputError(f"{reference}: {exc.strerror}") from exc
-        except UnicodeDecodeError:
-            raise InputError(f"{reference}: " + _("not UTF-8 text")) from None
+        text = read_questionnaire_text(reference)
         spec = parse_questionnaire(reference, text)  # raises InputError naming the key
         stored = Questionnaire.objects.filter(code=spec.code).first()
         if stored is not None:

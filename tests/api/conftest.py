@@ -21,16 +21,6 @@ def network_ops(db):
 
 
 @pytest.fixture
-def first_line(db):
-    return UserFactory(username="firstline", roles=["first_line"], city_codes=["NJ"])
-
-
-@pytest.fixture
-def quality_manager(db):
-    return UserFactory(username="quality", roles=["quality_manager"], city_codes=["NJ"])
-
-
-@pytest.fixture
 def nj(db) -> CityData:
     """Nanjing's network, its customer carrying the personal data tests look for."""
     return build_nanjing()

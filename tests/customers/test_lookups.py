@@ -31,16 +31,6 @@ def customer(db):
     return CustomerFactory(customer_id="NJ-C1", mobile=MOBILE, id_number=ID_NUMBER)
 
 
-@pytest.fixture
-def first_line(db):
-    return UserFactory(username="firstline", roles=["first_line"], city_codes=["NJ"])
-
-
-@pytest.fixture
-def quality_manager(db):
-    return UserFactory(username="quality", roles=["quality_manager"], city_codes=["NJ"])
-
-
 def logged_in(user) -> Client:
     client = Client()
     client.force_login(user)
@@ -187,7 +177,7 @@ def test_the_api_filter_by_number_is_counted_like_every_look_up(first_line, cust
 
 def test_a_role_without_look_ups_gets_403_with_the_reason_from_the_api(quality_manager, customer):
     client = token_client(quality_manager)
-    response = client.get(f"/api/v1/customers/?mobile={MOBILE}")
+    response = client.get(f"/api/v1/customers/?mobile={MOBILE}", HTTP_ACCEPT_LANGUAGE="en")
     assert response.status_code == 403
     assert "mobile or ID number" in response.json()["detail"]
     assert client.post("/api/v1/customers/lookup/", {"mobile": MOBILE}).status_code == 403
