@@ -36,7 +36,7 @@ def page_client(user) -> Client:
 
 
 def api_client(user) -> APIClient:
-    client = token_client(user)
+    client = token_client(user, language="en")  # the messages asserted are the English ones
     client.raise_request_exception = True
     return client
 

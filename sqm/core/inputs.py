@@ -85,9 +85,9 @@ def loads_json(text: str | bytes, **kwargs: Any) -> Any:
     try:
         data = json.loads(text, **kwargs)
     except RecursionError:
-        raise ValueError("JSON nested too deeply") from None
+        raise ValueError(_("JSON nested too deeply")) from None
     if _any_string(data, has_lone_surrogate):
-        raise ValueError("JSON string holds a lone surrogate (\\ud800–\\udfff)")
+        raise ValueError(_("JSON string holds a lone surrogate (\\ud800–\\udfff)"))
     return data
 
 

@@ -36,9 +36,13 @@ def token_key(user) -> str:
     return tokens.issue(user, "tests", replace=False).key
 
 
-def token_client(user) -> APIClient:
+def token_client(user, language: str | None = None) -> APIClient:
+    """An APIClient with a fresh token of USER; LANGUAGE, if given, as its Accept-Language."""
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token_key(user)}")
+    headers = {"HTTP_AUTHORIZATION": f"Token {token_key(user)}"}
+    if language:
+        headers["HTTP_ACCEPT_LANGUAGE"] = language
+    client.credentials(**headers)
     return client
 
 

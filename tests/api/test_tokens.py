@@ -33,7 +33,8 @@ def login(username: str, password: str = PASSWORD, **extra):
 
 def with_key(key: str) -> APIClient:
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+    # English answers: the messages asserted are the English ones.
+    client.credentials(HTTP_AUTHORIZATION=f"Token {key}", HTTP_ACCEPT_LANGUAGE="en")
     return client
 
 
