@@ -72,6 +72,7 @@ class Filters:
     open_only: bool = False
     errors: dict = field(default_factory=dict)
     refused: str = ""  # why a look-up by number in `q` was refused
+    refusal: Exception | None = None
 
     KEYS = (
         "q",
@@ -113,8 +114,13 @@ class Filters:
         return found
 
     def as_query(self) -> dict[str, str]:
-        """The filters as GET parameters (for links to the export and the next page)."""
+        """The filters as GET parameters (for links to the export and the next page). A
+        mobile or ID number searched for leaves as its lookup hash, never in a URL."""
         out = {key: getattr(self, key) for key in self.KEYS if getattr(self, key)}
+        number = lookups.classify(self.q)
+        if number is not None:
+            del out["q"]
+            out[lookups.HASH_FIELDS[number.kind]] = number.digest
         if self.record_type == "":
             out["record_type"] = ""
         for key in ("upgraded", "repeat"):

@@ -7,7 +7,7 @@ from datetime import timedelta
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import FileResponse, HttpResponse, HttpResponseBadRequest
+from django.http import FileResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
@@ -46,6 +46,7 @@ from sqm.core.decorators import permission_required
 from sqm.core.exporting import xlsx_response
 from sqm.core.inputs import page_number, parse_id
 from sqm.core.models import City
+from sqm.core.views import refused
 from sqm.customers import lookups
 from sqm.customers.models import Customer
 from sqm.customers.services import accounts_of, search_customers
@@ -320,7 +321,7 @@ def _list_context(request) -> dict:
     try:
         found = queries.search(request.user, filters)
     except (lookups.LookupRefused, lookups.LookupLimitReached) as exc:
-        filters.refused = str(exc)
+        filters.refused, filters.refusal = str(exc), exc
         found = WorkOrder.objects.none()
     orders = Window(found, request)
     _decorate(orders.rows)
@@ -346,7 +347,17 @@ def _cities(user):
 
 @permission_required("complaints.view_workorder")
 def order_list(request):
-    return render(request, "complaints/order_list.html", _list_context(request))
+    if request.method == "POST":
+        # The search form posts, and comes back as a link whose mobile or ID number is its
+        # lookup hash: the number stays out of the address bar, history and Referer.
+        filters = queries.Filters.from_query(request.POST)
+        if filters.q:  # a new search replaces the number searched for before
+            filters.mobile_hash = filters.id_number_hash = ""
+        return redirect(f"{request.path}?{urlencode(filters.as_query())}")
+    context = _list_context(request)
+    refusal = context["filters"].refusal
+    status = 200 if refusal is None else lookups.refusal_status(refusal)
+    return render(request, "complaints/order_list.html", context, status=status)
 
 
 @permission_required("complaints.oversee_workorders")
@@ -355,7 +366,7 @@ def order_export(request):
     try:
         found = queries.search(request.user, filters)
     except (lookups.LookupRefused, lookups.LookupLimitReached) as exc:
-        return HttpResponse(str(exc), status=lookups.refusal_status(exc), content_type="text/plain")
+        return refused(request, exc)
     orders = found.select_related("customer", "first_responsible", "repeat_of", "cause").iterator(
         chunk_size=2000
     )

@@ -126,7 +126,7 @@ def record(
             actor=user if getattr(user, "pk", None) else None,
             actor_name=(getattr(user, "username", "") or actor.label or "system")[:150],
             action=action,
-            target=target[:200],
+            target=scrub(target)[:200],
             reason=scrub(reason),
             details=scrub(details or {}),
             ip=ip if ip is not None else actor.ip,

@@ -2,11 +2,14 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from sqm.core import services, uploads
 from sqm.core.decorators import permission_required
+from sqm.core.exceptions import LimitReached
 from sqm.core.forms import ImportForm
 from sqm.core.importing import jobs
 from sqm.core.inputs import page_number
@@ -34,6 +37,15 @@ def home(request):
     from sqm.customers.services import overview
 
     return render(request, "core/home.html", {"overview": overview(request.user)})
+
+
+def refused(request, exc: Exception) -> HttpResponse:
+    """A service's refusal (a PermissionDenied with its reason) as a page: 429 for a used-up
+    limit, else 403, with the reason in the user's language and a way home."""
+    status = getattr(exc, "status_code", 403)
+    heading = _("Limit reached") if status == LimitReached.status_code else _("Not allowed")
+    context = {"code": status, "heading": heading, "text": str(exc)}
+    return render(request, "_error.html", context, status=status)
 
 
 def paginate(request, queryset, per_page: int = 50):

@@ -36,6 +36,7 @@ MOBILE_RE = re.compile(r"1\d{10}")
 ID_NUMBER_RE = re.compile(r"\d{17}[\dX]|\d{15}")
 HASH_RE = re.compile(r"[0-9a-f]{64}")
 MISS_TARGET = "lookup:nobody"
+REFUSED_TARGET = "lookup:refused"
 
 
 class LookupRefused(PermissionDenied):
@@ -92,18 +93,40 @@ def may_look_up(user) -> bool:
     return bool(user and user.has_perm(PERMISSION))
 
 
+def _audit_refusal(user, query: NumberQuery, channel: str, why: str) -> None:
+    audit.record(
+        AuditAction.LOOKUP,
+        user=user,
+        target=REFUSED_TARGET,
+        details={
+            "kind": query.kind,
+            "lookup_hash": query.digest,
+            "channel": channel,
+            "refused": why,
+        },
+    )
+
+
 def find_by_number(user, query: NumberQuery, *, channel: str) -> list[int]:
     """Ids of the customers in USER's cities whose number is QUERY's; audited and counted.
 
     CHANNEL says where it came from (`page`, `intake`, `api`, `cli`, `orders`) for the
     audit. Raises LookupRefused without the permission and LookupLimitReached past the
-    hourly limit (neither counts as a look-up: nothing was looked up).
+    hourly limit; both refusals are audited too (`lookup:refused`), and count.
     """
     if not may_look_up(user):
-        raise LookupRefused(_("Your role may not look customers up by mobile or ID number."))
+        _audit_refusal(user, query, channel, "role")
+        raise LookupRefused(
+            _(
+                "Your role may not look customers up by mobile or ID number. Search by "
+                "customer ID or account number instead."
+            )
+        )
     done, _misses = lookups_in_last_hour(user)
     limit = settings.SQM_LOOKUPS_PER_HOUR
     if done >= limit:
+        # Refused tries are audited too, and count: hammering keeps the limit in force.
+        _audit_refusal(user, query, channel, "limit")
         raise LookupLimitReached(
             _(
                 "You have looked up %(n)d customers by number in the last hour, the most "

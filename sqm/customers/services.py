@@ -50,7 +50,7 @@ def reveal_customer(user, customer: Customer, reason: str) -> dict[str, str]:
         raise ValidationError(
             _(
                 "Say why you need to see this customer's personal data "
-                "(at least %(n)d letters or digits)."
+                "(at least %(n)d letters or digits, not one character repeated)."
             )
             % {"n": audit.reason_min_chars()}
         )

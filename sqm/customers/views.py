@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError
-from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext as _
 
@@ -9,7 +8,7 @@ from sqm.complaints.preprocessing import fault_situation
 from sqm.core.decorators import permission_required
 from sqm.core.exceptions import LimitReached
 from sqm.core.exporting import xlsx_response
-from sqm.core.views import paginate
+from sqm.core.views import paginate, refused
 from sqm.customers import lookups, services
 from sqm.customers.forms import RevealForm
 from sqm.customers.models import Account, Customer
@@ -137,7 +136,7 @@ def customer_export(request):
     try:
         customers = services.search_customers(request.user, query).iterator(chunk_size=2000)
     except (lookups.LookupRefused, lookups.LookupLimitReached) as exc:
-        return HttpResponse(str(exc), status=lookups.refusal_status(exc), content_type="text/plain")
+        return refused(request, exc)
     return xlsx_response(
         customers,
         services.customer_columns(pii),

@@ -56,7 +56,10 @@ def test_other_roles_are_refused_a_look_up_by_number(db, customer, role):
     user = UserFactory(username=role, roles=[role], city_codes=["NJ"])
     with pytest.raises(lookups.LookupRefused):
         search_customers(user, MOBILE)
-    assert not lookups_of(user).exists()
+    # The attempt is audited (with the hash), though nothing was looked up.
+    entry = lookups_of(user).get()
+    assert (entry.target, entry.details["refused"]) == (lookups.REFUSED_TARGET, "role")
+    assert MOBILE not in str(entry.details)
 
 
 def test_a_customer_id_or_account_search_is_not_a_look_up_by_number(quality_manager, customer):
@@ -125,7 +128,9 @@ def test_trying_candidates_stops_at_the_hourly_limit_before_the_number_is_found(
         answers.append(response.status_code)
     assert answers[:60] == [200] * 60
     assert set(answers[60:]) == {429}  # the right number, tried last, is not confirmed
-    assert lookups_of(first_line).count() == 60
+    assert lookups_of(first_line).exclude(target=lookups.REFUSED_TARGET).count() == 60
+    # Refused tries are audited too, and keep the limit in force while they go on.
+    assert lookups_of(first_line).filter(target=lookups.REFUSED_TARGET).count() == 11
 
 
 def test_the_page_and_the_intake_answer_429_past_the_limit(first_line, customer, settings):
@@ -148,7 +153,7 @@ def test_the_work_order_list_counts_a_mobile_search_as_a_look_up(first_line, cus
     assert client.get(f"/api/v1/work-orders/?q={MOBILE}").status_code == 200
     assert client.get(f"/api/v1/work-orders/?q={MOBILE}").status_code == 429
     page = logged_in(first_line).get(f"/complaints/orders/?q={MOBILE}")
-    assert page.status_code == 200 and b"lookup-refused" in page.content
+    assert page.status_code == 429 and b"lookup-refused" in page.content
 
 
 # --- look-ups built to confirm a guess -----------------------------------------------------
@@ -296,3 +301,27 @@ def test_an_import_error_quotes_a_mistyped_mobile_number_masked(db, tmp_path):
     assert [e.reason for e in result.errors] == [
         "'138***4567' is not an 11-digit mainland mobile number"
     ]
+
+
+def test_the_work_order_search_posts_and_comes_back_with_the_lookup_hash(first_line, customer):
+    client = logged_in(first_line)
+    response = client.post("/complaints/orders/", {"q": MOBILE, "state": ""})
+    assert response.status_code == 302
+    assert MOBILE not in response["Location"]
+    assert "mobile_hash=" + lookups.classify(MOBILE).digest in response["Location"]
+    page = client.get(response["Location"])
+    assert page.status_code == 200 and MOBILE.encode() not in page.content
+    assert b'id="number-search"' in page.content
+
+
+def test_a_refused_export_is_a_page_in_the_users_language(quality_manager, customer):
+    response = logged_in(quality_manager).post("/customers/export/", {"q": MOBILE})
+    assert response.status_code == 403
+    assert response["Content-Type"].startswith("text/html")
+    assert "按手机号码或身份证号码查找客户" in response.content.decode()
+
+
+def test_a_failed_login_with_a_number_for_a_user_name_is_audited_masked(client, db):
+    client.post("/accounts/login/", {"username": MOBILE, "password": "wrong-password"})
+    entry = AuditEntry.objects.get(action=AuditAction.LOGIN_FAILED)
+    assert MOBILE not in entry.target and "138****5678" in entry.target
