@@ -7,7 +7,7 @@ from pathlib import Path
 import dj_database_url
 from csp import constants as csp
 
-from sqm.env import env, env_bool, env_int, home, is_production, secret
+from sqm.env import ConfigurationError, env, env_bool, env_int, home, is_production, secret
 
 BASE_DIR = Path(__file__).resolve().parent
 SQM_HOME = home()
@@ -151,6 +151,8 @@ if SESSION_COOKIE_SECURE:
 # `sqm check --deploy` without a warning. HSTS and the redirect stay off without HTTPS: a
 # browser that saw HSTS on a plain-HTTP test host could not reach it any more.
 SECURE_HSTS_SECONDS = env_int("SQM_HSTS_SECONDS", 31_536_000 if SQM_HTTPS else 0)
+if SECURE_HSTS_SECONDS < 0:
+    raise ConfigurationError(f"SQM_HSTS_SECONDS={SECURE_HSTS_SECONDS}: expected 0 or more")
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SQM_HSTS_INCLUDE_SUBDOMAINS", default=True)
 SECURE_HSTS_PRELOAD = env_bool("SQM_HSTS_PRELOAD", default=False)
 SECURE_SSL_REDIRECT = env_bool("SQM_SSL_REDIRECT", default=SQM_HTTPS)

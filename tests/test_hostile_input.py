@@ -239,3 +239,22 @@ def test_the_api_names_the_parameter_holding_a_nul_in_its_error_shape(admin):
     response = api_client(admin).get("/api/v1/alarms/?alarm_id=%00")
     assert response.status_code == 400
     assert list(response.json()) == ["alarm_id"]
+
+
+@pytest.mark.parametrize("back", ["abc", "99999999", "complaints:orders"])
+def test_the_batch_answer_goes_back_only_to_a_path_of_this_site(agent, back):
+    response = page_client(agent).post("/complaints/intake/batch-answer/", {"next": back})
+    assert response.status_code == 400
+
+
+def test_an_anonymous_upload_is_sent_to_log_in_before_its_body_is_read(client, db):
+    import io
+
+    upload = io.BytesIO(b"customer_id,mobile\nC1,13812345678\n")
+    upload.name = "customers.csv"
+    response = client.post("/core/imports/", {"kind": "customers", "file": upload})
+    assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+    from django.conf import settings
+
+    incoming = settings.MEDIA_ROOT / "uploads"
+    assert not incoming.exists() or not any(p.is_file() for p in incoming.rglob("*"))

@@ -42,14 +42,17 @@ class IntakeForm(forms.Form):
         max_length=4000,
     )
     category = CategoryChoiceField(label=_("category"), queryset=filing_categories())
-    # Minted when the form is rendered; see complaints.idempotency.
+    # Minted when the form is rendered; see complaints.idempotency. Required: a form without
+    # one could be recorded twice.
     submission_key = forms.CharField(
-        widget=forms.HiddenInput, required=False, initial=idempotency.new_key
+        widget=forms.HiddenInput,
+        initial=idempotency.new_key,
+        error_messages={"required": _("The form is damaged; reload the page.")},
     )
 
     def clean_submission_key(self) -> str:
         key = self.cleaned_data["submission_key"]
-        if key and not idempotency.is_key(key):
+        if not idempotency.is_key(key):
             raise forms.ValidationError(_("The form is damaged; reload the page."))
         return key
 

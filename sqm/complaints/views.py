@@ -214,11 +214,15 @@ def intake_triage(request):
 
 @permission_required("complaints.add_workorder")
 def intake_suggest(request):
-    """htmx: likely categories for the description, and the customer's similar complaints."""
-    text = request.GET.get("description", "")
+    """htmx: likely categories for the description, and the customer's similar complaints.
+
+    The page posts the description as it is typed: it may hold names, addresses and numbers,
+    which must not enter URLs and access logs."""
+    data = request.POST if request.method == "POST" else request.GET
+    text = data.get("description", "")
     suggestions = textmining.suggest_categories(text, k=3) if text.strip() else []
     similar = []
-    customer_id = parse_id(request.GET.get("customer"))
+    customer_id = parse_id(data.get("customer"))
     if customer_id is not None and text.strip():
         customer = Customer.objects.restrict(request.user).filter(pk=customer_id).first()
         if customer is not None:
@@ -297,7 +301,8 @@ def batch_answer(request):
         )
         return redirect("complaints:order", pk=order.pk)
     back = request.POST.get("next", "")
-    if back and url_has_allowed_host_and_scheme(
+    # Only a path of this site: a bare word would be taken for a view name by redirect().
+    if back.startswith("/") and url_has_allowed_host_and_scheme(
         back, {request.get_host()}, require_https=request.is_secure()
     ):
         for error in errors:

@@ -35,6 +35,7 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 
 from sqm.core import audit
+from sqm.core.masking import mask_numbers
 from sqm.core.models import AuditAction
 
 Column = tuple[str, Callable[[object], object]]
@@ -147,6 +148,16 @@ def _audit(user, target: str, count: int, with_personal_data: bool, filters, fmt
     )
 
 
+def _row(row: object, columns: list[Column], with_personal_data: bool) -> list[object]:
+    """One row's cells. In a masked export, free text (a description, a note) that holds a
+    mobile or ID number has it masked too: the columns that are personal data are masked by
+    their getters, but people type numbers into any text."""
+    values = [getter(row) for _title, getter in columns]
+    if with_personal_data:
+        return values
+    return [mask_numbers(v) if isinstance(v, str) else v for v in values]
+
+
 def _stamped(filename: str, ext: str) -> str:
     return f"{filename}-{timezone.localtime().strftime('%Y%m%d-%H%M')}.{ext}"
 
@@ -168,7 +179,7 @@ def xlsx_response(
     sheet.append([title for title, _getter in columns], bold=True)
     count = 0
     for row in rows:
-        sheet.append([getter(row) for _title, getter in columns])
+        sheet.append(_row(row, columns, with_personal_data))
         count += 1
     tmp = tempfile.TemporaryFile(suffix=".xlsx")
     writer.save(tmp)
@@ -197,7 +208,7 @@ def csv_response(
     writer.writerow([title for title, _getter in columns])
     count = 0
     for row in rows:
-        writer.writerow([getter(row) for _title, getter in columns])
+        writer.writerow(_row(row, columns, with_personal_data))
         count += 1
     text.flush()
     text.detach()  # keep the file open for the response

@@ -10,8 +10,18 @@ the Django logging configuration has `PersonalDataFilter`, and `sqm serve` runs 
 from __future__ import annotations
 
 import logging
+from urllib.parse import unquote_plus
 
 from sqm.core.masking import mask_numbers
+
+
+def mask_line(text: str) -> str:
+    """A log line with its numbers masked, also those a URL carries encoded: people type
+    `136 2656 4185`, which a query string holds as `136+2656+4185` or `136%202656%204185`.
+    Such a line is written decoded."""
+    if text and ("%" in text or "+" in text):
+        text = unquote_plus(text)
+    return mask_numbers(text)
 
 
 class PersonalDataFilter(logging.Filter):
@@ -22,11 +32,11 @@ class PersonalDataFilter(logging.Filter):
             message = record.getMessage()
         except Exception:  # a broken format string: leave it for the handler to report
             return True
-        record.msg, record.args = mask_numbers(message), None
+        record.msg, record.args = mask_line(message), None
         if record.exc_info and not record.exc_text:
             record.exc_text = logging.Formatter().formatException(record.exc_info)
         if record.exc_text:
-            record.exc_text = mask_numbers(record.exc_text)
+            record.exc_text = mask_line(record.exc_text)
         return True
 
 
@@ -43,7 +53,7 @@ class GunicornLogger(_GunicornLogger):
     def atoms(self, resp, req, environ, request_time):
         atoms = super().atoms(resp, req, environ, request_time)
         return {
-            key: mask_numbers(value) if isinstance(value, str) else value
+            key: mask_line(value) if isinstance(value, str) else value
             for key, value in atoms.items()
         }
 

@@ -45,7 +45,9 @@ MASKERS = {
 # Mainland ID numbers (18 characters, the last may be X; or the old 15 digits) and mobile
 # numbers, also with +86 and with spaces or hyphens as people type them, not inside a longer
 # digit run (order numbers, timestamps).
-_ID_NUMBER = re.compile(r"(?<![0-9])(?:[0-9]{17}[0-9Xx]|[0-9]{15})(?![0-9Xx])")
+_ID_NUMBER = re.compile(
+    r"(?<![0-9])(?:[0-9]{6}[ -]?[0-9]{8}[ -]?[0-9]{3}[0-9Xx]|[0-9]{15})(?![0-9Xx])"
+)
 _MOBILE = re.compile(r"(?<![0-9])(\+?86[ -]?)?(1[0-9]{2})[ -]?([0-9]{4})[ -]?([0-9]{4})(?![0-9])")
 # A hex digest (lookup hash, audit hash, request id) is kept whole: its digit runs are not
 # numbers, and masking one would corrupt the hash an auditor searches by.
@@ -57,5 +59,5 @@ def mask_numbers(text: str) -> str:
     (audit details, log lines), where no field says what is personal."""
     if not text or _HEX_DIGEST.fullmatch(text):
         return text
-    text = _ID_NUMBER.sub(lambda m: mask_id_number(m.group(0)), text)
+    text = _ID_NUMBER.sub(lambda m: mask_id_number(re.sub("[ -]", "", m.group(0))), text)
     return _MOBILE.sub(lambda m: (m.group(1) or "") + mask_mobile("".join(m.group(2, 3, 4))), text)

@@ -252,12 +252,16 @@ def sealing(view):
     before anything reads the body, so the CSRF check runs inside, after it is set."""
     from functools import wraps
 
+    from django.contrib.auth.views import redirect_to_login
     from django.views.decorators.csrf import csrf_exempt, csrf_protect
 
     protected = csrf_protect(view)
 
     @wraps(view)
     def wrapped(request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            # Before the body is read: an anonymous upload is never received, not even sealed.
+            return redirect_to_login(request.get_full_path())
         request.upload_handlers = [SealingUploadHandler(request)]
         return protected(request, *args, **kwargs)
 

@@ -8,6 +8,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from openpyxl import load_workbook
 
+from sqm.complaints import idempotency
 from sqm.complaints.choices import RecordType, WorkOrderState
 from sqm.complaints.models import Category, ComplaintCause, Department, WorkOrder
 from sqm.core.models import AuditEntry, City
@@ -31,6 +32,7 @@ def _intake(client, customer, **overrides):
         "demands": ["restore"],
         "description": "家里宽带网速很慢，晚上看视频一直卡",
         "category": Category.objects.get(code="NQ.BB.01").pk,
+        "submission_key": idempotency.new_key(),
     }
     data.update(overrides)
     return client.post(reverse("complaints:intake"), data)
@@ -66,7 +68,8 @@ def test_it_keeps_the_form_and_says_why_when_no_customer_was_found(client, peopl
     response = client.post(
         reverse("complaints:intake"),
         {"customer": 999999, "channel": "hotline", "topic": "other", "description": "x",
-         "category": Category.objects.get(code="NQ.BB.01").pk},
+         "category": Category.objects.get(code="NQ.BB.01").pk,
+         "submission_key": idempotency.new_key()},
     )  # fmt: skip
     assert response.status_code == 200
     assert "Find the customer first." in response.content.decode()

@@ -251,3 +251,18 @@ def test_two_simultaneous_submissions_with_one_key_record_one_contact():
     assert sorted(first for _order, _decision, first in results) == [False, True]
     assert results[0][0].pk == results[1][0].pk
     assert WorkOrder.objects.filter(customer=customer).count() == 1
+
+
+def test_an_intake_form_without_its_key_records_nothing(client, agent):
+    from sqm.complaints.models import WorkOrder
+    from tests.factories import CustomerFactory
+
+    client.force_login(agent)
+    customer = CustomerFactory()
+    response = client.post(
+        "/complaints/intake/",
+        {"customer": customer.pk, "channel": "hotline", "topic": "other", "description": "x"},
+    )
+    assert response.status_code == 200
+    assert "submission_key" in response.context["form"].errors
+    assert not WorkOrder.objects.exists()

@@ -124,3 +124,24 @@ def test_a_csv_list_export_is_utf8_with_a_bom_and_audited(agent):
     assert content.decode("utf-8-sig") == '"customer ID","name"\r\n"C-EVIL","\'=****"\r\n'
     entry = AuditEntry.objects.get(target="list:customers")
     assert entry.details["rows"] == 1 and entry.details["format"] == "csv"
+
+
+def test_a_masked_export_masks_a_number_typed_into_free_text(agent):
+    from sqm.core.exporting import xlsx_response
+
+    columns = [("note", lambda row: row), ("n", lambda row: 13812345678)]
+    rows = ["客户另留号码 13812345678，身份证 32010219800101123X"]
+    masked = xlsx_response(
+        rows, columns, filename="x", sheet_title="x", user=agent, target="t",
+        with_personal_data=False,
+    )  # fmt: skip
+    sheet = sheet_of(b"".join(masked.streaming_content))
+    assert (
+        sheet.cell(row=2, column=1).value == "客户另留号码 138****5678，身份证 3201**********123X"
+    )
+    assert sheet.cell(row=2, column=2).value == 13812345678  # numbers are data, not text
+    full = xlsx_response(
+        rows, columns, filename="x", sheet_title="x", user=agent, target="t",
+        with_personal_data=True,
+    )  # fmt: skip
+    assert "13812345678" in sheet_of(b"".join(full.streaming_content)).cell(row=2, column=1).value

@@ -175,3 +175,9 @@ def test_production_without_https_sends_no_hsts_and_does_not_redirect(tmp_path):
 
 def test_development_neither_pins_https_nor_redirects(settings):
     assert settings.SECURE_HSTS_SECONDS == 0 and settings.SECURE_SSL_REDIRECT is False
+
+
+def test_a_negative_hsts_lifetime_is_a_configuration_error(tmp_path):
+    result = sqm(["check"], tmp_path / "neg", SQM_HSTS_SECONDS="-5")
+    assert result.returncode == 1
+    assert "SQM_HSTS_SECONDS=-5" in result.stderr

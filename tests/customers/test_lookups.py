@@ -325,3 +325,35 @@ def test_a_failed_login_with_a_number_for_a_user_name_is_audited_masked(client, 
     client.post("/accounts/login/", {"username": MOBILE, "password": "wrong-password"})
     entry = AuditEntry.objects.get(action=AuditAction.LOGIN_FAILED)
     assert MOBILE not in entry.target and "138****5678" in entry.target
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        '"GET /complaints/orders/?q=138+1234+5678 HTTP/1.1"',
+        '"GET /complaints/orders/?q=138%201234%205678 HTTP/1.1"',
+        '"GET /x?id=320102%2019800101%20123X HTTP/1.1"',
+    ],
+)
+def test_numbers_a_url_carries_encoded_are_masked_in_log_lines(line):
+    from sqm.core.logmask import mask_line
+
+    masked = mask_line(line)
+    assert "138****5678" in masked or "3201**********123X" in masked
+    assert "1234" not in masked and "19800101" not in masked
+
+
+def test_import_errors_never_quote_a_number_in_clear(db, tmp_path):
+    import sqm.customers.importers  # noqa: F401 - registers the importer
+    from sqm.core.importing import run_import
+
+    path = tmp_path / "customers.csv"
+    path.write_text(
+        "customer_id,name,mobile,id_number,customer_type,tier,city,district,"
+        "marketing_consent,service_sms_opt_out\n"
+        f"C1,张三,{MOBILE},{ID_NUMBER},{MOBILE},normal,{ID_NUMBER},玄武区,0,0\n",
+        encoding="utf-8",
+    )
+    result = run_import("customers", path)
+    text = " ".join(e.reason for e in result.errors)
+    assert result.errors and MOBILE not in text and ID_NUMBER not in text

@@ -16,6 +16,7 @@ from sqm.core import audit, context
 from sqm.core.importing import staging
 from sqm.core.importing.reader import INVALID, UnreadableFile, open_table
 from sqm.core.importing.staging import Stage, StageDrifted
+from sqm.core.masking import mask_numbers
 from sqm.core.models import AuditAction
 
 MAX_REPORTED_ERRORS = 10_000
@@ -24,9 +25,16 @@ BATCH_SIZE = 2_000
 
 @dataclass(frozen=True)
 class RowError:
+    """A bad cell: where and why. Reasons quote the bad value to help fix it; a mobile or ID
+    number in one (a row whose values slid into the wrong columns) is kept masked, since
+    errors are printed, stored with the job and shown on its page."""
+
     line: int
     column: str
     reason: str
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "reason", mask_numbers(self.reason))
 
     def format(self, filename: str) -> str:
         return f"{filename}:{self.line}: {self.column}: {self.reason}"
