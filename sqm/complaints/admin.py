@@ -1,10 +1,11 @@
 from django.contrib import admin
 
 from sqm.complaints.models import Category, ComplaintCause, Department, SlaPolicy, WorkOrder
+from sqm.core.admin import ModelAdmin
 
 
 @admin.register(Department)
-class DepartmentAdmin(admin.ModelAdmin):
+class DepartmentAdmin(ModelAdmin):
     list_display = ["code", "name", "kind", "active"]
     list_filter = ["kind", "active"]
     search_fields = ["code", "name"]
@@ -12,7 +13,7 @@ class DepartmentAdmin(admin.ModelAdmin):
 
 
 @admin.register(ComplaintCause)
-class ComplaintCauseAdmin(admin.ModelAdmin):
+class ComplaintCauseAdmin(ModelAdmin):
     list_display = ["title", "kind", "city", "started_at", "ended_at", "reference"]
     list_filter = ["kind", "city"]
     search_fields = ["title", "reference"]
@@ -25,7 +26,7 @@ class ComplaintCauseAdmin(admin.ModelAdmin):
 
 
 @admin.register(Category)
-class CategoryAdmin(admin.ModelAdmin):
+class CategoryAdmin(ModelAdmin):
     list_display = ["code", "path", "level", "need_area", "department", "active"]
     list_filter = ["level", "need_area", "department", "active"]
     search_fields = ["code", "name"]
@@ -34,7 +35,7 @@ class CategoryAdmin(admin.ModelAdmin):
 
 
 @admin.register(SlaPolicy)
-class SlaPolicyAdmin(admin.ModelAdmin):
+class SlaPolicyAdmin(ModelAdmin):
     list_display = [
         "name",
         "category",
@@ -51,7 +52,7 @@ class SlaPolicyAdmin(admin.ModelAdmin):
 
 
 @admin.register(WorkOrder)
-class WorkOrderAdmin(admin.ModelAdmin):
+class WorkOrderAdmin(ModelAdmin):
     """Read-only for administrators: work orders change only through do_transition."""
 
     list_display = ["number", "state", "category", "city", "upgraded", "resolve_due"]
