@@ -60,9 +60,7 @@ class Command(BaseCommand):
                     )
                 try:
                     ids = lookups.find_by_number(account, number, channel="cli")
-                except lookups.LookupRefused as exc:
-                    raise CommandError(f"stdin:{line_number}: {exc}") from exc
-                except lookups.LookupLimitReached as exc:
+                except (lookups.LookupRefused, lookups.LookupLimitReached) as exc:
                     raise CommandError(f"stdin:{line_number}: {exc}") from exc
                 found = Customer.objects.filter(pk__in=ids).select_related("city")
                 self.stdout.write(
