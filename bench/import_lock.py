@@ -1,7 +1,7 @@
 """How long an import holds SQLite's write lock (issue 11 §5).
 
     .venv/bin/python bench/import_lock.py [--customers 100000] [--data DIR] [--code DIR]
-                                          [--kind customers|accounts] [--no-baseline]
+                                          [--kind customers|accounts|topology] [--no-baseline]
 
 Generates (or reuses) a province's files, then imports the customers (or `--kind accounts`)
 in a fresh process on a fresh SQM_HOME while a probe thread in that process, on its own
@@ -116,9 +116,10 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument(
         "--kind",
-        choices=["customers", "accounts"],
+        choices=["customers", "accounts", "topology"],
         default="customers",
-        help="the file measured (accounts: topology and customers are loaded first, unmeasured)",
+        help="the file measured (accounts: topology and customers are loaded first, unmeasured; "
+        "topology: OLTs, boards, PON ports and ONUs into an empty database)",
     )
     parser.add_argument("--data", type=Path, help="reuse generated files in this folder")
     parser.add_argument("--code", type=Path, default=ROOT, help="the checkout to measure")

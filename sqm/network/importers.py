@@ -10,6 +10,7 @@ from sqm.core.formats import TOPOLOGY_COLUMNS
 from sqm.core.importing import Importer, register
 from sqm.core.importing import fields as f
 from sqm.core.importing.base import RowInvalid
+from sqm.core.importing.staging import Stage, StageGroup
 from sqm.network.models import Board, Olt, Onu, PonPort
 
 
@@ -22,6 +23,12 @@ class TopologyImporter(Importer):
         super().__init__()
         self.city = f.CityLookup()
         self.olt_rows: dict[str, tuple[int, dict]] = {}  # olt_id -> (first line, attributes)
+        self._load_network()
+        self.loaded_in_transaction = False
+        self.inserter = BulkInserter(Onu)
+        self.staged_positions: set[tuple] = set()  # boards and ports staged to create
+
+    def _load_network(self) -> None:
         self.olts: dict[str, Olt] = {o.olt_id: o for o in Olt.objects.all()}
         self.boards: dict[tuple[int, int, int], int] = {
             (b["olt_id"], b["frame"], b["slot"]): b["pk"]
@@ -31,7 +38,63 @@ class TopologyImporter(Importer):
             (p["olt_id"], p["frame"], p["slot"], p["port"]): p["pk"]
             for p in PonPort.objects.values("pk", "olt_id", "frame", "slot", "port")
         }
-        self.inserter = BulkInserter(Onu)
+
+    # -- staged (staging.py): parents by natural key, resolved in SQL when written ---------
+
+    OLT_FIELDS = ["name", "ip", "vendor", "city_id", "district"]
+    BY_CODE = {"olt": {"olt_id": "olt_code"}}
+
+    def make_stage(self) -> StageGroup:
+        olts = Stage(Olt, "olt_id", self.OLT_FIELDS)
+        olts.add(
+            [(line, {"olt_id": code, **attrs}) for code, (line, attrs) in self.olt_rows.items()],
+            log_changes=self.log_changes,
+        )
+        boards = Stage(Board, ("olt", "frame", "slot"), [], self.BY_CODE)
+        board = {"olt": "olt", "frame": "frame", "slot": "slot"}
+        ports = Stage(
+            PonPort, ("olt", "frame", "slot", "port"), [], {**self.BY_CODE, "board": board}
+        )
+        onus = Stage(
+            Onu,
+            "onu_id",
+            ["olt_id", "frame", "slot", "port", "pon_port_id"],
+            {**self.BY_CODE, "pon_port": {**board, "port": "port"}},
+        )
+        return StageGroup(olts, boards, ports, onus)
+
+    def stage_batch(self, stage: StageGroup, batch) -> None:
+        _olts, boards, ports, onus = stage.stages
+        new_boards, new_ports, rows = [], [], []
+        for line, v in batch:
+            code, frame, slot, port = v["olt_id"], v["frame"], v["slot"], v["port"]
+            olt = self.olts.get(code)
+            olt_pk = olt.pk if olt is not None else None
+            shown = f"{code} {frame}/{slot}"
+            if (code, frame, slot) not in self.staged_positions and (
+                olt_pk is None or (olt_pk, frame, slot) not in self.boards
+            ):
+                self.staged_positions.add((code, frame, slot))
+                new_boards.append(
+                    (line, {"olt_code": code, "olt_id": olt_pk, "frame": frame, "slot": slot,
+                            "_repr": shown})
+                )  # fmt: skip
+            port_pk = self.ports.get((olt_pk, frame, slot, port))
+            if port_pk is None and (code, frame, slot, port) not in self.staged_positions:
+                self.staged_positions.add((code, frame, slot, port))
+                board_pk = self.boards.get((olt_pk, frame, slot))
+                new_ports.append(
+                    (line, {"olt_code": code, "olt_id": olt_pk, "board_id": board_pk,
+                            "frame": frame, "slot": slot, "port": port,
+                            "_repr": f"{shown}/{port}"})
+                )  # fmt: skip
+            rows.append(
+                (line, {"onu_id": v["onu_id"], "olt_code": code, "olt_id": olt_pk,
+                        "frame": frame, "slot": slot, "port": port, "pon_port_id": port_pk})
+            )  # fmt: skip
+        boards.add(new_boards, log_changes=self.log_changes)
+        ports.add(new_ports, log_changes=self.log_changes)
+        onus.add(rows, log_changes=self.log_changes)
 
     def clean_row(self, line: int, row: dict[str, str]) -> dict | None:
         onu_id = self.unique_key(line, row, "onu_id", 64)
@@ -96,6 +159,14 @@ class TopologyImporter(Importer):
         return len(batch) - found, found, batch  # found: at most updated (if changed)
 
     def write(self, batch, *, log_changes: bool) -> tuple[int, int]:
+        """Apply the stages (once) or, without them or if they drifted, write one batch."""
+        if isinstance(batch, StageGroup):
+            return batch.apply(log_changes=log_changes)
+        if not self.loaded_in_transaction:
+            # What another writer added since the check (it made the stage drift) is found,
+            # not created twice.
+            self._load_network()
+            self.loaded_in_transaction = True
         existing = {
             o.onu_id: o for o in Onu.objects.filter(onu_id__in=[v["onu_id"] for _l, v in batch])
         }

@@ -15,6 +15,11 @@ where the stage is filled with COPY.
 What is staged holds no personal data in clear (ciphertext, HMACs, masked snapshots), so the
 temporary database file SQLite may spill to holds none either.
 
+Rows may point at rows the same import creates (a topology file's ONUs at its OLTs, boards
+and PON ports), whose ids exist only once the transaction wrote them. Such a foreign key is
+staged by its natural key (`natural`: the parent's fields and where their values come from)
+and resolved in SQL when written, after the parents' stages were applied (`StageGroup`).
+
 If the database changed since a row was staged (a new row's key now exists, an updated row
 was saved again or deleted, a referenced row is gone) `apply` raises StageDrifted before
 writing anything, and the import writes its spooled rows the plain way instead.
@@ -24,7 +29,7 @@ from __future__ import annotations
 
 import itertools
 
-from django.db import DatabaseError, connection, models
+from django.db import DatabaseError, connection, models, transaction
 from django.db.models import TextField
 from django.db.models.functions import Cast
 from django.utils import timezone
@@ -58,15 +63,38 @@ class Stage:
     FIELDS are the fields an import sets on an existing row (lookup hashes, key id and the
     last-updated time follow them). Use `add` for each checked batch outside any transaction,
     then `apply` once inside the write transaction, and `close` at the end.
+
+    KEY may be a tuple of fields (a board's OLT, frame and slot): such a stage only creates,
+    and `add` must be given only rows not stored yet. NATURAL maps a foreign key to the
+    parent's fields that find it, each taken from another natural foreign key of the stage,
+    a field of MODEL, or a value of the row under that name (e.g. {"olt": {"olt_id":
+    "olt_code"}}); the row's own value for the key may be None (the parent is new) and is
+    then resolved by those fields when written.
     """
 
-    def __init__(self, model: type[models.Model], key: str, fields: list[str]) -> None:
+    def __init__(
+        self,
+        model: type[models.Model],
+        key: str | tuple[str, ...],
+        fields: list[str],
+        natural: dict[str, dict[str, str]] | None = None,
+    ) -> None:
         from django.contrib.contenttypes.models import ContentType
 
         from sqm.core.models import ChangeLogEntry
 
         self.model, self.key = model, key
+        self.keys = (key,) if isinstance(key, str) else tuple(key)
+        self.natural = natural or {}
         meta, quote = model._meta, connection.ops.quote_name
+        field_names = {f.name for f in meta.concrete_fields}
+        # Row values the natural keys need that are no field of MODEL: extra stage columns.
+        self.extra: dict[str, models.Field] = {}
+        for fk, match in self.natural.items():
+            parent = meta.get_field(fk).related_model._meta
+            for parent_field, source in match.items():
+                if source not in self.natural and source not in field_names:
+                    self.extra[source] = parent.get_field(parent_field)
         self.inserter = BulkInserter(model)
         # Times of the insert / update are those of the write, not of the staging.
         self.staged = [(i, f) for i, f in enumerate(self.inserter.fields) if not _auto_time(f)]
@@ -86,7 +114,6 @@ class Stage:
         self.table = quote(f"sqm_stage_{meta.db_table}_{next(_names)}")
         self.target = quote(meta.db_table)
         self.pk = quote(meta.pk.column)
-        self.key_column = quote(meta.get_field(key).column)
         json_type = ChangeLogEntry._meta.get_field("after").db_type(connection)
         self.json_prep = ChangeLogEntry._meta.get_field("after").get_db_prep_save
         columns = [
@@ -99,9 +126,10 @@ class Stage:
             f"{quote('_before')} {json_type}",
             f"{quote('_after')} {json_type}",
         ] + [f"{quote(f.column)} {self._type(f)}" for _i, f in self.staged]
+        columns += [f"{quote('_n_' + n)} {self._type(f)}" for n, f in self.extra.items()]
         self.staged_columns = [
             "_line", "_pk", "_seen", "_log", "_repr", "_before", "_after",
-            *[f.column for _i, f in self.staged],
+            *[f.column for _i, f in self.staged], *[f"_n_{n}" for n in self.extra],
         ]  # fmt: skip
         self.content_type = ContentType.objects.get_for_model(model).pk  # read before the lock
         self.created = self.updated = 0
@@ -116,18 +144,22 @@ class Stage:
         """Stage a checked batch of (line, field values); returns (to create, to update).
         Reads the main database and writes only the TEMP table: no write lock."""
         model, key = self.model, self.key
-        keys = [values[key] for _line, values in batch]
-        found = model._base_manager.filter(**{f"{key}__in": keys})
-        if self.stamp is not None:
-            found = found.annotate(_sqm_seen=Cast(self.stamp.name, TextField()))
-        existing = {getattr(obj, key): obj for obj in found}
+        existing = {}
+        if isinstance(key, str):
+            keys = [values[key] for _line, values in batch]
+            found = model._base_manager.filter(**{f"{key}__in": keys})
+            if self.stamp is not None:
+                found = found.annotate(_sqm_seen=Cast(self.stamp.name, TextField()))
+            existing = {getattr(obj, key): obj for obj in found}
         fields, json = self.inserter.fields, self.json_prep
-        heads, dicts = [], []  # per staged row: its stage columns, and its field values
+        heads, dicts, extras = [], [], []  # per staged row: stage columns, fields, natural keys
         for line, values in batch:
-            obj = existing.get(values[key])
+            extras.append([values.get(name) for name in self.extra])
+            obj = existing.get(values[key]) if isinstance(key, str) else None
             if obj is None:
                 after = changelog.snapshot_values(model, values) if log_changes else None
-                heads.append([line, None, None, int(log_changes), str(values[key])[:200], None])
+                shown = values.get("_repr") or values[self.keys[0]]
+                heads.append([line, None, None, int(log_changes), str(shown)[:200], None])
                 dicts.append(values)
                 self.created += 1
             else:
@@ -139,6 +171,7 @@ class Stage:
                 self.updated += 1
                 loaded = obj._loaded_values
                 if all(loaded.get(f.attname) == getattr(obj, f.attname) for f in self.set_fields):
+                    extras.pop()
                     continue  # the same values, hashes and key: nothing to write or log
                 after = changelog.snapshot(obj) if log_changes else None
                 seen = getattr(obj, "_sqm_seen", None)
@@ -150,11 +183,52 @@ class Stage:
             heads[-1].append(json(after, connection))
         # Encrypted, hashed and adapted for the database in one go per batch.
         rows = [
-            [*head, *(params[i] for i, _f in self.staged)]
-            for head, params in zip(heads, self.inserter.prepare(dicts), strict=True)
+            [*head, *(params[i] for i, _f in self.staged), *extra]
+            for head, params, extra in zip(heads, self.inserter.prepare(dicts), extras, strict=True)
         ]
         self._fill(rows)
         return len(batch) - len(existing), len(existing)
+
+    def _source(self, name: str) -> str:
+        """SQL for a natural key's value NAME: a resolved foreign key, a staged field or an
+        extra column of the stage (alias s)."""
+        quote = connection.ops.quote_name
+        if name in self.natural:
+            return self._resolved(name)
+        if name in self.extra:
+            return f"s.{quote('_n_' + name)}"
+        return f"s.{quote(self.model._meta.get_field(name).column)}"
+
+    def _resolved(self, fk: str) -> str:
+        """SQL for foreign key FK: the staged id, else the parent found by its natural key
+        (written earlier in the same transaction)."""
+        quote = connection.ops.quote_name
+        field = self.model._meta.get_field(fk)
+        parent = field.related_model._meta
+        alias = quote(f"r{next(_names)}")
+        tests = " AND ".join(
+            f"{alias}.{quote(parent.get_field(name).column)} = {self._source(source)}"
+            for name, source in self.natural[fk].items()
+        )
+        lookup = (
+            f"(SELECT {alias}.{quote(field.target_field.column)} "
+            f"FROM {quote(parent.db_table)} {alias} WHERE {tests})"
+        )
+        return f"COALESCE(s.{quote(field.column)}, {lookup})"
+
+    def _value(self, field: models.Field) -> str:
+        if field.name in self.natural:
+            return self._resolved(field.name)
+        return f"s.{connection.ops.quote_name(field.column)}"
+
+    def _key_match(self, alias: str) -> str:
+        """SQL: the stored row ALIAS has the staged row's key."""
+        quote = connection.ops.quote_name
+        meta = self.model._meta
+        return " AND ".join(
+            f"{alias}.{quote(meta.get_field(name).column)} = {self._value(meta.get_field(name))}"
+            for name in self.keys
+        )
 
     def _fill(self, rows: list[list]) -> None:
         if not rows:
@@ -191,12 +265,12 @@ class Stage:
             if self.created:
                 cursor.execute(
                     f"INSERT INTO {target} ({', '.join(columns + times)}) "
-                    f"SELECT {', '.join([f's.{c}' for c in columns] + time_values)} "
+                    f"SELECT {', '.join([self._value(f) for _i, f in self.staged] + time_values)} "
                     f"FROM {stage} s WHERE s._pk IS NULL ORDER BY s._line",
                     time_params,
                 )
             if self.changing:
-                sets = [f"{quote(f.column)} = s.{quote(f.column)}" for f in self.set_fields]
+                sets = [f"{quote(f.column)} = {self._value(f)}" for f in self.set_fields]
                 params = []
                 if self.stamp is not None:
                     sets.append(f"{quote(self.stamp.column)} = {self._param(self.stamp)}")
@@ -213,12 +287,12 @@ class Stage:
     def _drift_sql(self) -> str:
         """One query: the first staged row the database no longer agrees with, if any."""
         quote = connection.ops.quote_name
-        stage, target, pk, key = self.table, self.target, self.pk, self.key_column
+        stage, target, pk = self.table, self.target, self.pk
         fresh = ""
         if self.stamp is not None:
             fresh = f" AND CAST(t.{quote(self.stamp.column)} AS TEXT) = s._seen"
         tests = [
-            f"(s._pk IS NULL AND EXISTS (SELECT 1 FROM {target} t WHERE t.{key} = s.{key}))",
+            f"(s._pk IS NULL AND EXISTS (SELECT 1 FROM {target} t WHERE {self._key_match('t')}))",
             f"(s._pk IS NOT NULL AND NOT EXISTS "
             f"(SELECT 1 FROM {target} t WHERE t.{pk} = s._pk{fresh}))",
         ]
@@ -230,6 +304,8 @@ class Stage:
                 f"(s.{column} IS NOT NULL AND NOT EXISTS "
                 f"(SELECT 1 FROM {table} r WHERE r.{target_column} = s.{column}))"
             )
+        for fk in self.natural:  # a parent neither staged by id nor found by natural key
+            tests.append(f"({self._resolved(fk)} IS NULL)")
         return f"SELECT s._line FROM {stage} s WHERE {' OR '.join(tests)} LIMIT 1"
 
     def _log(self, cursor, now) -> None:
@@ -258,20 +334,36 @@ class Stage:
             for n in ("object_id", "object_repr", "action", "before", "after")
         )
         insert = f"INSERT INTO {table} ({names}, {rest}) SELECT {marks}, "
-        stage, target, pk, key = self.table, self.target, self.pk, self.key_column
+        stage, target, pk = self.table, self.target, self.pk
+        after = self._after_sql()
         if self.created:
             cursor.execute(
-                f"{insert}CAST(t.{pk} AS TEXT), s._repr, 'create', NULL, s._after "
-                f"FROM {stage} s JOIN {target} t ON t.{key} = s.{key} "
+                f"{insert}CAST(t.{pk} AS TEXT), s._repr, 'create', NULL, {after} "
+                f"FROM {stage} s JOIN {target} t ON {self._key_match('t')} "
                 f"WHERE s._pk IS NULL ORDER BY s._line",
                 params,
             )
         if self.changing:
             cursor.execute(
-                f"{insert}CAST(s._pk AS TEXT), s._repr, 'update', s._before, s._after "
-                f"FROM {stage} s WHERE s._pk IS NOT NULL AND s._log = 1 ORDER BY s._line",
+                f"{insert}CAST(s._pk AS TEXT), s._repr, 'update', s._before, {after} "
+                f"FROM {stage} s JOIN {target} t ON t.{pk} = s._pk "
+                f"WHERE s._pk IS NOT NULL AND s._log = 1 ORDER BY s._line",
                 params,
             )
+
+    def _after_sql(self) -> str:
+        """The logged after-snapshot, with foreign keys resolved by natural key (unknown when
+        staged) taken from the written row t."""
+        quote = connection.ops.quote_name
+        after = "s._after"
+        meta = self.model._meta
+        for fk in self.natural:
+            column = f"t.{quote(meta.get_field(fk).column)}"
+            if connection.vendor == "postgresql":
+                after = f"jsonb_set({after}, '{{{fk}}}', COALESCE(to_jsonb({column}), 'null'))"
+            else:
+                after = f"json_set({after}, '$.{fk}', {column})"
+        return after
 
     @staticmethod
     def _type(field: models.Field) -> str:
@@ -294,3 +386,24 @@ class Stage:
                     cursor.execute(f"DROP TABLE IF EXISTS {self.table}")
             except DatabaseError:
                 pass  # the connection is gone, and its TEMP table with it
+
+
+class StageGroup:
+    """Stages applied in order in one transaction: parents before the rows that point at them
+    by natural key. `apply` returns the counts of the last (the file's own rows)."""
+
+    def __init__(self, *stages: Stage) -> None:
+        self.stages = stages
+
+    def apply(self, *, log_changes: bool) -> tuple[int, int]:
+        counts = (0, 0)
+        # A later stage that drifted undoes the earlier ones: the import then replays its
+        # spooled rows the plain way, from nothing written.
+        with transaction.atomic():
+            for stage in self.stages:
+                counts = stage.apply(log_changes=log_changes)
+        return counts
+
+    def close(self) -> None:
+        for stage in self.stages:
+            stage.close()
