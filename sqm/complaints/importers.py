@@ -34,6 +34,7 @@ from sqm.core.bulk import BulkInserter, log_bulk_creates
 from sqm.core.importing import Importer, register
 from sqm.core.importing import fields as f
 from sqm.core.importing.base import RowInvalid
+from sqm.core.importing.staging import Stage, StageGroup
 from sqm.customers.models import Account, Customer
 
 # The keys of a record (docs/formats.md); the generator writes them in this order.
@@ -135,6 +136,7 @@ class ComplaintImporter(Importer):
         self.facts: dict[str, tuple[str, float]] = {}
         table = connection.ops.quote_name(WorkOrder._meta.db_table)
         self.link_sql = f"UPDATE {table} SET repeat_of_id = %s WHERE id = %s"
+        self.events_staged = 0  # the stage's line numbers of timeline events
 
     # -- one row, on its own ---------------------------------------------------------------------
 
@@ -350,7 +352,50 @@ class ComplaintImporter(Importer):
                 links.append((values["number"], target))
         return rows, links
 
+    # -- staged (staging.py): work orders, then their timelines found by number ---------------
+
+    def make_stage(self) -> StageGroup:
+        orders = Stage(
+            WorkOrder,
+            "number",
+            [],
+            {"repeat_of": {"number": "repeat_number"}},
+            keep_times=("created",),
+        )
+        events = Stage(
+            WorkOrderEvent,
+            ("work_order", "time", "action"),
+            [],
+            {"work_order": {"number": "order_number"}},
+            keep_times=("time",),
+            logged=False,  # the plain import does not log timeline events either
+        )
+        return StageGroup(orders, events, main=0)
+
+    def stage_batch(self, stage: StageGroup, batch) -> None:
+        orders, events = stage.stages
+        rows, links = self._resolve(batch)  # references may be gone since the check
+        if self.error_count:
+            return
+        stored = self._orders({target for _n, target in links})
+        targets = dict(links)
+        for row in rows:
+            target = targets.get(row["number"])
+            # A stored record by id; an earlier line of the file by its number, once written.
+            row["repeat_of_id"] = stored[target][0] if target in stored else None
+            row["repeat_number"] = target if target and target not in stored else None
+        # No row was refused, so ROWS are the batch's rows in order.
+        lines = [line for line, _v in batch]
+        orders.add(list(zip(lines, rows, strict=True)), log_changes=self.log_changes)
+        timeline = self._timeline(rows, {})
+        start = self.events_staged
+        self.events_staged += len(timeline)
+        events.add(list(enumerate(timeline, start)), log_changes=False)
+
     def write(self, batch, *, log_changes: bool) -> tuple[int, int]:
+        """Apply the stages (once) or, without them or if they drifted, write one batch."""
+        if isinstance(batch, StageGroup):
+            return batch.apply(log_changes=log_changes)
         # Resolved again inside the transaction: the database may have changed since the check.
         rows, links = self._resolve(batch)
         if self.error_count:
@@ -418,12 +463,14 @@ class ComplaintImporter(Importer):
         return row
 
     def _timeline(self, rows: list[dict], ids: dict) -> list[dict]:
+        """The rows' events; a record not in IDS (staged) is found by its number when written."""
         events = []
         for row in rows:
-            pk = ids[row["number"]][0]
+            pk = ids[row["number"]][0] if ids else None
             events.append(
                 {
                     "work_order_id": pk,
+                    "order_number": row["number"],
                     "time": row["created"],
                     "action": WorkOrderAction.OPEN.value,
                     "from_state": "",
@@ -435,6 +482,7 @@ class ComplaintImporter(Importer):
                 events.append(
                     {
                         "work_order_id": pk,
+                        "order_number": row["number"],
                         "time": row["closed_at"],
                         "action": WorkOrderAction.CLOSE.value,
                         "from_state": (

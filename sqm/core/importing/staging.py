@@ -69,7 +69,13 @@ class Stage:
     parent's fields that find it, each taken from another natural foreign key of the stage,
     a field of MODEL, or a value of the row under that name (e.g. {"olt": {"olt_id":
     "olt_code"}}); the row's own value for the key may be None (the parent is new) and is
-    then resolved by those fields when written.
+    then resolved by those fields when written. A natural key into MODEL itself (a complaint
+    repeating an earlier one of the same file) is resolved by an UPDATE after the INSERT;
+    for it the importer stages the id of a stored row, and the natural key only of a row of
+    the same stage.
+
+    KEEP_TIMES: automatic times the rows bring (history keeps its own). LOGGED: False for
+    rows the plain import does not change-log either.
     """
 
     def __init__(
@@ -78,6 +84,9 @@ class Stage:
         key: str | tuple[str, ...],
         fields: list[str],
         natural: dict[str, dict[str, str]] | None = None,
+        *,
+        keep_times: tuple[str, ...] = (),
+        logged: bool = True,
     ) -> None:
         from django.contrib.contenttypes.models import ContentType
 
@@ -86,6 +95,7 @@ class Stage:
         self.model, self.key = model, key
         self.keys = (key,) if isinstance(key, str) else tuple(key)
         self.natural = natural or {}
+        self.logged = logged
         meta, quote = model._meta, connection.ops.quote_name
         field_names = {f.name for f in meta.concrete_fields}
         # Row values the natural keys need that are no field of MODEL: extra stage columns.
@@ -95,10 +105,15 @@ class Stage:
             for parent_field, source in match.items():
                 if source not in self.natural and source not in field_names:
                     self.extra[source] = parent.get_field(parent_field)
-        self.inserter = BulkInserter(model)
+        self.inserter = BulkInserter(model, keep_times=keep_times)
+
         # Times of the insert / update are those of the write, not of the staging.
-        self.staged = [(i, f) for i, f in enumerate(self.inserter.fields) if not _auto_time(f)]
-        self.times = [f for f in self.inserter.fields if _auto_time(f)]
+        def written_now(f: models.Field) -> bool:
+            return _auto_time(f) and f.name not in keep_times
+
+        self.staged = [(i, f) for i, f in enumerate(self.inserter.fields) if not written_now(f)]
+        self.times = [f for f in self.inserter.fields if written_now(f)]
+        self.late = [fk for fk in self.natural if meta.get_field(fk).related_model is model]
         set_names = set(fields)
         self.set_fields = [
             f
@@ -144,6 +159,7 @@ class Stage:
         """Stage a checked batch of (line, field values); returns (to create, to update).
         Reads the main database and writes only the TEMP table: no write lock."""
         model, key = self.model, self.key
+        log_changes = log_changes and self.logged
         existing = {}
         if isinstance(key, str):
             keys = [values[key] for _line, values in batch]
@@ -158,7 +174,7 @@ class Stage:
             obj = existing.get(values[key]) if isinstance(key, str) else None
             if obj is None:
                 after = changelog.snapshot_values(model, values) if log_changes else None
-                shown = values.get("_repr") or values[self.keys[0]]
+                shown = values.get("_repr") or values.get(self.keys[0], "")
                 heads.append([line, None, None, int(log_changes), str(shown)[:200], None])
                 dicts.append(values)
                 self.created += 1
@@ -217,7 +233,7 @@ class Stage:
         return f"COALESCE(s.{quote(field.column)}, {lookup})"
 
     def _value(self, field: models.Field) -> str:
-        if field.name in self.natural:
+        if field.name in self.natural and field.name not in self.late:
             return self._resolved(field.name)
         return f"s.{connection.ops.quote_name(field.column)}"
 
@@ -251,6 +267,7 @@ class Stage:
         StageDrifted, having written nothing, if the database changed since staging."""
         if not self.created and not self.changing:
             return self.created, self.updated
+        log_changes = log_changes and self.logged
         quote = connection.ops.quote_name
         stage, target, pk = self.table, self.target, self.pk
         now = timezone.now()
@@ -269,6 +286,17 @@ class Stage:
                     f"FROM {stage} s WHERE s._pk IS NULL ORDER BY s._line",
                     time_params,
                 )
+                for fk in self.late:  # rows of this stage now have ids
+                    column = quote(self.model._meta.get_field(fk).column)
+                    cursor.execute(
+                        f"UPDATE {target} SET {column} = {self._resolved(fk)} FROM {stage} s "
+                        f"WHERE s._pk IS NULL AND s.{column} IS NULL "
+                        f"AND {self._key_match(target)} AND "
+                        + " AND ".join(
+                            f"{self._source(source)} IS NOT NULL"
+                            for source in self.natural[fk].values()
+                        )
+                    )
             if self.changing:
                 sets = [f"{quote(f.column)} = {self._value(f)}" for f in self.set_fields]
                 params = []
@@ -305,6 +333,8 @@ class Stage:
                 f"(SELECT 1 FROM {table} r WHERE r.{target_column} = s.{column}))"
             )
         for fk in self.natural:  # a parent neither staged by id nor found by natural key
+            if fk in self.late:
+                continue  # a row of this very stage (see the class)
             tests.append(f"({self._resolved(fk)} IS NULL)")
         return f"SELECT s._line FROM {stage} s WHERE {' OR '.join(tests)} LIMIT 1"
 
@@ -390,19 +420,20 @@ class Stage:
 
 class StageGroup:
     """Stages applied in order in one transaction: parents before the rows that point at them
-    by natural key. `apply` returns the counts of the last (the file's own rows)."""
+    by natural key. `apply` returns the counts of the MAIN one (the file's own rows)."""
 
-    def __init__(self, *stages: Stage) -> None:
+    def __init__(self, *stages: Stage, main: int = -1) -> None:
         self.stages = stages
+        self.main = main  # the stage whose counts are the import's
 
     def apply(self, *, log_changes: bool) -> tuple[int, int]:
-        counts = (0, 0)
+        counts = []
         # A later stage that drifted undoes the earlier ones: the import then replays its
         # spooled rows the plain way, from nothing written.
         with transaction.atomic():
             for stage in self.stages:
-                counts = stage.apply(log_changes=log_changes)
-        return counts
+                counts.append(stage.apply(log_changes=log_changes))
+        return counts[self.main]
 
     def close(self) -> None:
         for stage in self.stages:
