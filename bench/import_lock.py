@@ -1,7 +1,8 @@
 """How long an import holds SQLite's write lock (issue 11 §5).
 
     .venv/bin/python bench/import_lock.py [--customers 100000] [--data DIR] [--code DIR]
-                                          [--kind customers|accounts|topology] [--no-baseline]
+                                          [--kind customers|accounts|topology|complaints]
+                                          [--months 0] [--no-baseline]
 
 Generates (or reuses) a province's files, then imports the customers (or `--kind accounts`)
 in a fresh process on a fresh SQM_HOME while a probe thread in that process, on its own
@@ -42,13 +43,17 @@ def child(data: Path, mode: str, kind: str) -> None:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
+    import sqm.complaints.importers  # noqa: F401
     import sqm.customers.importers  # noqa: F401
     import sqm.network.importers  # noqa: F401
     from sqm.core.importing import base, run_import
 
-    if kind == "accounts":  # what accounts refer to, loaded before the measurement
-        for before in ("topology", "customers"):
-            assert run_import(before, data / f"{before}.csv").ok
+    earlier = {
+        "accounts": ("topology", "customers"),
+        "complaints": ("topology", "customers", "accounts"),
+    }
+    for before in earlier.get(kind, ()):  # what the file refers to, loaded unmeasured
+        assert run_import(before, data / f"{before}.csv").ok
     if mode == "unstaged":  # the same-run baseline: spooled batches written in the transaction
         base.registry[kind].make_stage = lambda self: None
     write_pass = getattr(base, "_write_pass", None)
@@ -83,7 +88,8 @@ def child(data: Path, mode: str, kind: str) -> None:
     thread = threading.Thread(target=probe)
     thread.start()
     start = time.perf_counter()
-    result = run_import(kind, data / f"{kind}.csv", dry_run=mode == "dry")
+    name = "complaints.jsonl" if kind == "complaints" else f"{kind}.csv"
+    result = run_import(kind, data / name, dry_run=mode == "dry")
     total = time.perf_counter() - start
     stop.set()
     thread.join()
@@ -116,12 +122,16 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument(
         "--kind",
-        choices=["customers", "accounts", "topology"],
+        choices=["customers", "accounts", "topology", "complaints"],
         default="customers",
         help="the file measured (accounts: topology and customers are loaded first, unmeasured; "
-        "topology: OLTs, boards, PON ports and ONUs into an empty database)",
+        "topology: OLTs, boards, PON ports and ONUs into an empty database; complaints: "
+        "complaints.jsonl, after topology, customers and accounts, unmeasured)",
     )
     parser.add_argument("--data", type=Path, help="reuse generated files in this folder")
+    parser.add_argument(
+        "--months", type=int, default=0, help="months of complaint history to generate"
+    )
     parser.add_argument("--code", type=Path, default=ROOT, help="the checkout to measure")
     parser.add_argument(
         "--no-baseline",
@@ -141,9 +151,9 @@ def main() -> None:
         django.setup()
         from sqm.core.generator import generate_province
 
-        generate_province(data, customers=args.customers, seed=args.seed, months=0)
+        generate_province(data, customers=args.customers, seed=args.seed, months=args.months)
     code = args.code.resolve()
-    print(f"code: {code}; file: {args.kind}.csv")
+    print(f"code: {code}; file: {args.kind}")
     print(f"{'':34}{'rows':>9}{'import s':>10}{'write pass s':>14}{'longest lock wait s':>21}")
     modes = [("import", "import"), ("dry run", "dry")]
     if args.baseline:

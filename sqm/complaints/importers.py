@@ -1,7 +1,8 @@
 """Importer for complaint history (complaints.jsonl, or CSV/XLSX with the same columns).
 
 History is added, never changed: a number already in the database is an error, so importing
-the same file twice changes nothing the second time. Rows are written in batches with the
+the same file twice changes nothing the second time. Rows are staged outside the write
+transaction and written set-based (sqm/core/importing/staging.py), or else in batches with the
 BulkInserter; `created` is the record's own `created_at`, the city comes from the customer,
 `upgraded` from the channel, and work orders get their SLA policy and deadlines from
 `sqm.complaints.sla` as if opened at `created_at`. Each record gets a minimal timeline: an
