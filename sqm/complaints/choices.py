@@ -6,16 +6,17 @@ are for the UI.
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class Topic(models.TextChoices):
     """What the customer contacted us about (the supplementary rules are per topic)."""
 
-    UNSUBSCRIBE = "unsubscribe", _("unsubscribe")
-    RESEND = "resend", _("message re-send")
-    BLOCK = "block", _("message blocking")
-    REFUND = "refund", _("refund")
-    OTHER = "other", _("other")
+    UNSUBSCRIBE = "unsubscribe", pgettext_lazy("intake topic", "unsubscribe")
+    RESEND = "resend", pgettext_lazy("intake topic", "message re-send")
+    BLOCK = "block", pgettext_lazy("intake topic", "message blocking")
+    REFUND = "refund", pgettext_lazy("intake topic", "refund")
+    OTHER = "other", pgettext_lazy("intake topic", "other")
 
 
 class Demand(models.TextChoices):
@@ -51,10 +52,10 @@ class OrderKind(models.TextChoices):
 class NeedArea(models.TextChoices):
     """The customer need a second-level category belongs to (客户需求层)."""
 
-    NETWORK_QUALITY = "network_quality", _("network quality")
-    WINDOW_SERVICE = "window_service", _("window service")
-    BUSINESS_PRODUCTS = "business_products", _("business products")
-    BILLING_PAYMENT = "billing_payment", _("billing and payment")
+    NETWORK_QUALITY = "network_quality", pgettext_lazy("need area", "network quality")
+    WINDOW_SERVICE = "window_service", pgettext_lazy("need area", "window service")
+    BUSINESS_PRODUCTS = "business_products", pgettext_lazy("need area", "business products")
+    BILLING_PAYMENT = "billing_payment", pgettext_lazy("need area", "billing and payment")
 
 
 class DepartmentKind(models.TextChoices):
@@ -66,29 +67,32 @@ class DepartmentKind(models.TextChoices):
 class Channel(models.TextChoices):
     """Where the contact came in; the last three are upgraded channels (升级渠道)."""
 
-    HOTLINE = "hotline", _("hotline")
-    BUSINESS_HALL = "business_hall", _("business hall")
-    ONLINE_HALL = "online_hall", _("online hall")
-    APP = "app", _("app")
-    SMS = "sms", _("SMS")
-    LETTER = "letter", _("letter")
-    REGULATOR = "regulator", _("regulator appeal (MIIT)")
-    CONSUMER_ASSOCIATION = "consumer_association", _("consumer association")
-    MEDIA = "media", _("media")
+    HOTLINE = "hotline", pgettext_lazy("contact channel", "hotline")
+    BUSINESS_HALL = "business_hall", pgettext_lazy("contact channel", "business hall")
+    ONLINE_HALL = "online_hall", pgettext_lazy("contact channel", "online hall")
+    APP = "app", pgettext_lazy("contact channel", "app")
+    SMS = "sms", pgettext_lazy("contact channel", "SMS")
+    LETTER = "letter", pgettext_lazy("contact channel", "letter")
+    REGULATOR = "regulator", pgettext_lazy("contact channel", "regulator appeal (MIIT)")
+    CONSUMER_ASSOCIATION = (
+        "consumer_association",
+        pgettext_lazy("contact channel", "consumer association"),
+    )
+    MEDIA = "media", pgettext_lazy("contact channel", "media")
 
 
 UPGRADED_CHANNELS = frozenset({Channel.REGULATOR, Channel.CONSUMER_ASSOCIATION, Channel.MEDIA})
 
 
 class WorkOrderState(models.TextChoices):
-    NEW = "new", _("new")
-    IN_PROGRESS = "in_progress", _("in progress (first line)")
-    ESCALATED = "escalated", _("escalated")
-    REPLIED = "replied", _("replied")
-    AWAITING_CALLBACK = "awaiting_callback", _("awaiting callback")
-    CLOSED = "closed", _("closed")
-    SUSPENDED = "suspended", _("suspended")
-    REOPENED = "reopened", _("reopened")
+    NEW = "new", pgettext_lazy("work order state", "new")
+    IN_PROGRESS = "in_progress", pgettext_lazy("work order state", "in progress (first line)")
+    ESCALATED = "escalated", pgettext_lazy("work order state", "escalated")
+    REPLIED = "replied", pgettext_lazy("work order state", "replied")
+    AWAITING_CALLBACK = "awaiting_callback", pgettext_lazy("work order state", "awaiting callback")
+    CLOSED = "closed", pgettext_lazy("work order state", "closed")
+    SUSPENDED = "suspended", pgettext_lazy("work order state", "suspended")
+    REOPENED = "reopened", pgettext_lazy("work order state", "reopened")
 
 
 class WorkOrderAction(models.TextChoices):
@@ -122,7 +126,7 @@ class CallbackOutcome(models.TextChoices):
 class CauseKind(models.TextChoices):
     """What kind of cause a batch of complaints shares (批量投诉原因)."""
 
-    NETWORK_FAULT = "network_fault", _("network fault")
-    BILLING_RUN = "billing_run", _("billing run")
-    PRODUCT_CHANGE = "product_change", _("product or tariff change")
-    OTHER = "other", _("other")
+    NETWORK_FAULT = "network_fault", pgettext_lazy("cause kind", "network fault")
+    BILLING_RUN = "billing_run", pgettext_lazy("cause kind", "billing run")
+    PRODUCT_CHANGE = "product_change", pgettext_lazy("cause kind", "product or tariff change")
+    OTHER = "other", pgettext_lazy("cause kind", "other")

@@ -293,10 +293,10 @@ class WorkingPeriod(models.Model):
 
 
 class ImportStatus(models.TextChoices):
-    QUEUED = "queued", _("queued")
-    RUNNING = "running", _("running")
-    DONE = "done", _("done")
-    FAILED = "failed", _("failed")
+    QUEUED = "queued", pgettext_lazy("import status", "queued")
+    RUNNING = "running", pgettext_lazy("import status", "running")
+    DONE = "done", pgettext_lazy("import status", "done")
+    FAILED = "failed", pgettext_lazy("import status", "failed")
 
 
 class ImportKind(models.TextChoices):

@@ -1,5 +1,6 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class CustomerType(models.TextChoices):
@@ -24,6 +25,6 @@ class Service(models.TextChoices):
 
 
 class AccountStatus(models.TextChoices):
-    ACTIVE = "active", _("active")
-    SUSPENDED = "suspended", _("suspended")
-    CLOSED = "closed", _("closed")
+    ACTIVE = "active", pgettext_lazy("account status", "active")
+    SUSPENDED = "suspended", pgettext_lazy("account status", "suspended")
+    CLOSED = "closed", pgettext_lazy("account status", "closed")

@@ -1,5 +1,6 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class AlarmLevel(models.TextChoices):
@@ -27,6 +28,6 @@ class AlarmOutcome(models.TextChoices):
 
 
 class FaultState(models.TextChoices):
-    ACTIVE = "active", _("active")
-    CLEARED = "cleared", _("cleared")
-    MERGED = "merged", _("merged into a wider fault")
+    ACTIVE = "active", pgettext_lazy("fault state", "active")
+    CLEARED = "cleared", pgettext_lazy("fault state", "cleared")
+    MERGED = "merged", pgettext_lazy("fault state", "merged into a wider fault")

@@ -1,5 +1,6 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class MessageKind(models.TextChoices):
@@ -8,9 +9,9 @@ class MessageKind(models.TextChoices):
 
 
 class MessageState(models.TextChoices):
-    SCHEDULED = "scheduled", _("scheduled")
-    SENDING = "sending", _("sending")
-    SENT = "sent", _("sent")
-    DELIVERED = "delivered", _("delivered")
-    FAILED = "failed", _("failed")
-    CANCELLED = "cancelled", _("cancelled")
+    SCHEDULED = "scheduled", pgettext_lazy("SMS state", "scheduled")
+    SENDING = "sending", pgettext_lazy("SMS state", "sending")
+    SENT = "sent", pgettext_lazy("SMS state", "sent")
+    DELIVERED = "delivered", pgettext_lazy("SMS state", "delivered")
+    FAILED = "failed", pgettext_lazy("SMS state", "failed")
+    CANCELLED = "cancelled", pgettext_lazy("SMS state", "cancelled")

@@ -2,6 +2,7 @@
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class Construct(models.TextChoices):
@@ -20,15 +21,18 @@ class Construct(models.TextChoices):
 class Process(models.TextChoices):
     """The business processes a customer meets, the candidates for drivers."""
 
-    NETWORK = "network", _("network quality")
-    ROAMING = "roaming", _("roaming")
-    VAS = "vas", _("value-added services")
-    BILLS = "bills", _("bills")
-    PAYMENT = "payment", _("payment")
-    OUTLETS = "outlets", _("outlets")
-    HOTLINE = "hotline", _("hotline")
-    COMPLAINT_HANDLING = "complaint_handling", _("complaint handling")
-    INFORMATION = "information", _("information")
+    NETWORK = "network", pgettext_lazy("business process", "network quality")
+    ROAMING = "roaming", pgettext_lazy("business process", "roaming")
+    VAS = "vas", pgettext_lazy("business process", "value-added services")
+    BILLS = "bills", pgettext_lazy("business process", "bills")
+    PAYMENT = "payment", pgettext_lazy("business process", "payment")
+    OUTLETS = "outlets", pgettext_lazy("business process", "outlets")
+    HOTLINE = "hotline", pgettext_lazy("business process", "hotline")
+    COMPLAINT_HANDLING = (
+        "complaint_handling",
+        pgettext_lazy("business process", "complaint handling"),
+    )
+    INFORMATION = "information", pgettext_lazy("business process", "information")
 
 
 class ServqualDimension(models.TextChoices):
@@ -51,7 +55,7 @@ class Scheme(models.TextChoices):
 
 
 class RunStatus(models.TextChoices):
-    QUEUED = "queued", _("queued")
-    RUNNING = "running", _("running")
-    DONE = "done", _("done")
-    FAILED = "failed", _("failed")
+    QUEUED = "queued", pgettext_lazy("analysis run status", "queued")
+    RUNNING = "running", pgettext_lazy("analysis run status", "running")
+    DONE = "done", pgettext_lazy("analysis run status", "done")
+    FAILED = "failed", pgettext_lazy("analysis run status", "failed")
