@@ -107,3 +107,33 @@ def test_the_sla_column_speaks_chinese_for_a_paused_and_a_closed_order():
     with translation.override("zh-hans"):
         assert str(SLA_LABELS["paused"]) == "已暂停"
         assert str(SLA_LABELS["done"]) == "已关闭"
+
+
+def test_the_work_order_list_in_chinese_says_suspended_and_gives_the_date_range_in_chinese(admin):
+    from django.test import Client
+
+    from sqm.complaints.choices import WorkOrderState
+    from sqm.complaints.models import WorkOrder
+    from tests.complaints.helpers import record
+
+    order = record(admin)
+    WorkOrder.objects.filter(pk=order.pk).update(state=WorkOrderState.SUSPENDED)
+    client = Client(HTTP_ACCEPT_LANGUAGE="zh-hans")
+    client.force_login(admin)
+    page = client.get("/complaints/orders/", {"record_type": ""}).content.decode()
+    assert order.number in page
+    assert "已挂起" in page and "停机" not in page and "拆机" not in page
+    assert "已暂停" in page  # the SLA column of a suspended order
+    assert "新状态" not in page  # the date range's "to" is 至
+
+
+def test_an_alarm_severity_is_shown_in_chinese():
+    from sqm.network.templatetags.network_labels import severity
+
+    with translation.override("zh-hans"):
+        assert [severity(v) for v in ("critical", "major", "minor", "odd")] == [
+            "紧急",
+            "重要",
+            "次要",
+            "odd",
+        ]

@@ -31,3 +31,12 @@ class FaultState(models.TextChoices):
     ACTIVE = "active", pgettext_lazy("fault state", "active")
     CLEARED = "cleared", pgettext_lazy("fault state", "cleared")
     MERGED = "merged", pgettext_lazy("fault state", "merged into a wider fault")
+
+
+class Severity(models.TextChoices):
+    """An alarm's severity as the NMS sends it (X.733 words); other values are shown as sent."""
+
+    CRITICAL = "critical", pgettext_lazy("alarm severity", "critical")
+    MAJOR = "major", pgettext_lazy("alarm severity", "major")
+    MINOR = "minor", pgettext_lazy("alarm severity", "minor")
+    WARNING = "warning", pgettext_lazy("alarm severity", "warning")
