@@ -133,3 +133,29 @@ def login(page, live_server, user, password: str = PASSWORD) -> None:
     page.locator("#id_password").fill(password)
     page.locator("main form button[type=submit]").click()
     page.wait_for_url(f"{live_server.url}/")
+
+
+def cut_fibre(mobile: str):
+    """A fault event the pre-processing pages show: the broadband of a customer with MOBILE
+    (account BR-1 on ONU-BR) hangs off PON port 0/2/3 of 南京玄武OLT07, whose fibre was cut
+    an hour ago."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from sqm.network.alarms import parse_alarm
+    from sqm.network.ingest import ingest
+    from sqm.network.models import FaultEvent
+    from tests.factories import AccountFactory, CustomerFactory, OltFactory, onu, port
+
+    olt = OltFactory(olt_id="OLT-BR", name="南京玄武OLT07", district="玄武区")
+    customer = CustomerFactory(name="王芳", mobile=mobile)
+    AccountFactory(account_id="BR-1", customer=customer, onu=onu(port(olt, 0, 2, 3), "ONU-BR"))
+    started = timezone.now().replace(microsecond=0) - timedelta(hours=1)
+    body = {"alarm_id": "BR-P", "event": "raise", "olt_id": "OLT-BR", "level": "pon",
+            "frame": 0, "slot": 2, "port": 3, "type": "LOS", "severity": "critical",
+            "occurred_at": started.isoformat()}  # fmt: skip
+    alarm, errors = parse_alarm(body, 1)
+    assert not errors
+    ingest([alarm], now=started)
+    return FaultEvent.objects.get()

@@ -11,7 +11,7 @@ injects before any page script runs (injected scripts are not subject to the pol
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
+from datetime import date
 
 import pytest
 from django.utils import timezone
@@ -19,15 +19,11 @@ from playwright.sync_api import expect
 
 from sqm.core.generator import surveys as generated
 from sqm.core.models import ImportJob
-from sqm.network.alarms import parse_alarm
-from sqm.network.ingest import ingest
-from sqm.network.models import FaultEvent
 from sqm.surveys.choices import RunStatus
 from sqm.surveys.csi import Options
 from sqm.surveys.models import AnalysisRun
 from sqm.surveys.services import do_run_analysis, import_survey, start_analysis
-from tests.browser.conftest import login
-from tests.factories import AccountFactory, CustomerFactory, OltFactory, onu, port
+from tests.browser.conftest import cut_fibre, login
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
@@ -76,18 +72,7 @@ class Watched:
 
 @pytest.fixture
 def fault(db):
-    """The customer's broadband hangs off a PON port whose fibre was cut an hour ago."""
-    olt = OltFactory(olt_id="OLT-CSP", name="南京玄武OLT09", district="玄武区")
-    customer = CustomerFactory(name="李雷", mobile=MOBILE)
-    AccountFactory(account_id="BR-CSP", customer=customer, onu=onu(port(olt, 0, 1, 2), "ONU-C"))
-    started = timezone.now().replace(microsecond=0) - timedelta(hours=1)
-    body = {"alarm_id": "CSP-P", "event": "raise", "olt_id": "OLT-CSP", "level": "pon",
-            "frame": 0, "slot": 1, "port": 2, "type": "LOS", "severity": "critical",
-            "occurred_at": started.isoformat()}  # fmt: skip
-    alarm, errors = parse_alarm(body, 1)
-    assert not errors
-    ingest([alarm], now=started)
-    return FaultEvent.objects.get()
+    return cut_fibre(MOBILE)
 
 
 @pytest.fixture

@@ -9,19 +9,12 @@ words change with the language.
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
-from django.utils import timezone
 from playwright.sync_api import expect
 
 from sqm.complaints.choices import RecordType, WorkOrderState
 from sqm.complaints.models import WorkOrder
-from sqm.network.alarms import parse_alarm
-from sqm.network.ingest import ingest
-from sqm.network.models import FaultEvent
-from tests.browser.conftest import login
-from tests.factories import AccountFactory, CustomerFactory, OltFactory, onu, port
+from tests.browser.conftest import cut_fibre, login
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
@@ -32,18 +25,7 @@ DESCRIPTION = "家里宽带从下午开始上不了网，光猫红灯闪"
 
 @pytest.fixture
 def fault(db):
-    """The customer's broadband hangs off a PON port whose fibre was cut an hour ago."""
-    olt = OltFactory(olt_id="OLT-BR", name="南京玄武OLT07", district="玄武区")
-    customer = CustomerFactory(name="王芳", mobile=MOBILE)
-    AccountFactory(account_id="BR-1", customer=customer, onu=onu(port(olt, 0, 2, 3), "ONU-BR"))
-    started = timezone.now().replace(microsecond=0) - timedelta(hours=1)
-    body = {"alarm_id": "BR-P", "event": "raise", "olt_id": "OLT-BR", "level": "pon",
-            "frame": 0, "slot": 2, "port": 3, "type": "LOS", "severity": "critical",
-            "occurred_at": started.isoformat()}  # fmt: skip
-    alarm, errors = parse_alarm(body, 1)
-    assert not errors
-    ingest([alarm], now=started)
-    return FaultEvent.objects.get()
+    return cut_fibre(MOBILE)
 
 
 def test_an_agent_answers_a_customer_under_a_known_fault_in_one_click(
