@@ -82,29 +82,20 @@ def from_hash(kind: str, digest: str) -> NumberQuery:
     return NumberQuery(kind, digest)
 
 
-def lookups_in_last_hour(user) -> tuple[int, int]:
-    """(look-ups, look-ups that found nobody) of USER in the last hour."""
+def lookups_in_last_hour(user, *, misses_only: bool = False) -> int:
+    """USER's look-ups in the last hour (refused tries included), or those that found nobody."""
     since = timezone.now() - timedelta(hours=1)
     mine = AuditEntry.objects.filter(actor=user, action=AuditAction.LOOKUP, time__gte=since)
-    return mine.count(), mine.filter(target=MISS_TARGET).count()
+    return mine.filter(target=MISS_TARGET).count() if misses_only else mine.count()
 
 
 def may_look_up(user) -> bool:
     return bool(user and user.has_perm(PERMISSION))
 
 
-def _audit_refusal(user, query: NumberQuery, channel: str, why: str) -> None:
-    audit.record(
-        AuditAction.LOOKUP,
-        user=user,
-        target=REFUSED_TARGET,
-        details={
-            "kind": query.kind,
-            "lookup_hash": query.digest,
-            "channel": channel,
-            "refused": why,
-        },
-    )
+def _audit(user, query: NumberQuery, channel: str, target: str, **outcome) -> None:
+    details = {"kind": query.kind, "lookup_hash": query.digest, "channel": channel, **outcome}
+    audit.record(AuditAction.LOOKUP, user=user, target=target[:200], details=details)
 
 
 def find_by_number(user, query: NumberQuery, *, channel: str) -> list[int]:
@@ -115,18 +106,18 @@ def find_by_number(user, query: NumberQuery, *, channel: str) -> list[int]:
     hourly limit; both refusals are audited too (`lookup:refused`), and count.
     """
     if not may_look_up(user):
-        _audit_refusal(user, query, channel, "role")
+        _audit(user, query, channel, REFUSED_TARGET, refused="role")
         raise LookupRefused(
             _(
                 "Your role may not look customers up by mobile or ID number. Search by "
                 "customer ID or account number instead."
             )
         )
-    done, _misses = lookups_in_last_hour(user)
+    done = lookups_in_last_hour(user)
     limit = settings.SQM_LOOKUPS_PER_HOUR
     if done >= limit:
         # Refused tries are audited too, and count: hammering keeps the limit in force.
-        _audit_refusal(user, query, channel, "limit")
+        _audit(user, query, channel, REFUSED_TARGET, refused="limit")
         raise LookupLimitReached(
             _(
                 "You have looked up %(n)d customers by number in the last hour, the most "
@@ -135,30 +126,15 @@ def find_by_number(user, query: NumberQuery, *, channel: str) -> list[int]:
             % {"n": done}
         )
     field = HASH_FIELDS[query.kind]
-    ids = list(
+    found = dict(
         Customer.objects.restrict(user)
         .filter(**{field: query.digest})
-        .values_list("pk", flat=True)[:20]
+        .values_list("pk", "customer_id")[:20]
     )
-    if ids:
-        target = "customer:" + ",".join(
-            Customer.objects.filter(pk__in=ids).values_list("customer_id", flat=True)
-        )
-    else:
-        target = MISS_TARGET
-    audit.record(
-        AuditAction.LOOKUP,
-        user=user,
-        target=target[:200],
-        details={
-            "kind": query.kind,
-            "lookup_hash": query.digest,
-            "channel": channel,
-            "found": len(ids),
-        },
-    )
-    if not ids:
-        _done, misses = lookups_in_last_hour(user)
+    target = "customer:" + ",".join(found.values()) if found else MISS_TARGET
+    _audit(user, query, channel, target, found=len(found))
+    if not found:
+        misses = lookups_in_last_hour(user, misses_only=True)
         audit.rate_alert(
             AlertKind.LOOKUP_MISSES,
             user,
@@ -168,4 +144,4 @@ def find_by_number(user, query: NumberQuery, *, channel: str) -> list[int]:
             % {"user": user.username, "n": misses},
             details={"misses_last_hour": misses, "limit": settings.SQM_LOOKUP_MISS_ALERT},
         )
-    return ids
+    return list(found)
