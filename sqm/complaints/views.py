@@ -43,6 +43,7 @@ from sqm.complaints.models import (
     WorkOrderAttachment,
 )
 from sqm.core.decorators import permission_required
+from sqm.core.exceptions import refusal_status
 from sqm.core.exporting import xlsx_response
 from sqm.core.inputs import page_number, parse_id
 from sqm.core.models import City
@@ -177,7 +178,7 @@ def intake_customer(request):
             refused = str(exc)
             # htmx swaps only successful answers in: the refusal is shown, the code is for
             # anything else that calls this URL.
-            status = 200 if request.htmx else lookups.refusal_status(exc)
+            status = 200 if request.htmx else refusal_status(exc)
     accounts = list(accounts_of(request.user, found[0])) if len(found) == 1 else []
     recent = []
     if len(found) == 1:
@@ -361,7 +362,7 @@ def order_list(request):
         return redirect(f"{request.path}?{urlencode(filters.as_query())}")
     context = _list_context(request)
     refusal = context["filters"].refusal
-    status = 200 if refusal is None else lookups.refusal_status(refusal)
+    status = 200 if refusal is None else refusal_status(refusal)
     return render(request, "complaints/order_list.html", context, status=status)
 
 

@@ -9,7 +9,7 @@ from django.views.decorators.http import require_POST
 
 from sqm.core import services, uploads
 from sqm.core.decorators import permission_required
-from sqm.core.exceptions import LimitReached
+from sqm.core.exceptions import LimitReached, refusal_status
 from sqm.core.forms import ImportForm
 from sqm.core.importing import jobs
 from sqm.core.inputs import page_number
@@ -42,7 +42,7 @@ def home(request):
 def refused(request, exc: Exception) -> HttpResponse:
     """A service's refusal (a PermissionDenied with its reason) as a page: 429 for a used-up
     limit, else 403, with the reason in the user's language and a way home."""
-    status = getattr(exc, "status_code", 403)
+    status = refusal_status(exc)
     heading = _("Limit reached") if status == LimitReached.status_code else _("Not allowed")
     context = {"code": status, "heading": heading, "text": str(exc)}
     return render(request, "_error.html", context, status=status)

@@ -47,11 +47,6 @@ class LookupLimitReached(LimitReached):
     """The user has used up the hour's look-ups; pages and API answer 429."""
 
 
-def refusal_status(exc: Exception) -> int:
-    """The HTTP status of a refused look-up: 429 past the limit, else 403."""
-    return LimitReached.status_code if isinstance(exc, LimitReached) else 403
-
-
 @dataclass(frozen=True)
 class NumberQuery:
     """A number to find, already reduced to its lookup hash."""

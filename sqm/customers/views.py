@@ -6,7 +6,7 @@ from django.utils.translation import gettext as _
 
 from sqm.complaints.preprocessing import fault_situation
 from sqm.core.decorators import permission_required
-from sqm.core.exceptions import LimitReached
+from sqm.core.exceptions import LimitReached, refusal_status
 from sqm.core.exporting import xlsx_response
 from sqm.core.views import paginate, refused
 from sqm.customers import lookups, services
@@ -29,7 +29,7 @@ def customer_list(request):
         customers = services.search_customers(request.user, query)
         page = paginate(request, customers)
     except (lookups.LookupRefused, lookups.LookupLimitReached) as exc:
-        refused, status, page = str(exc), lookups.refusal_status(exc), []
+        refused, status, page = str(exc), refusal_status(exc), []
     return render(
         request,
         "customers/customer_list.html",
