@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 ## make demo: install, migrate, generate a demo province, serve on http://127.0.0.1:8000
-demo: $(STAMP)
+demo: $(STAMP) system-deps
 	$(BIN)/sqm demo
 
 ## Debian packages the browser tests and PDF reports need (chromium, fonts-noto-cjk).
