@@ -137,3 +137,12 @@ def test_an_alarm_severity_is_shown_in_chinese():
             "次要",
             "odd",
         ]
+
+
+def test_an_alarm_type_code_is_shown_in_chinese_and_an_unknown_one_as_sent():
+    from sqm.network.templatetags.network_labels import alarm_type
+
+    with translation.override("zh-hans"):
+        assert alarm_type("power-off") == "断电"
+        assert alarm_type("link-down") == "链路中断"
+        assert alarm_type("vendor-specific-42") == "vendor-specific-42"

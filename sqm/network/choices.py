@@ -40,3 +40,18 @@ class Severity(models.TextChoices):
     MAJOR = "major", pgettext_lazy("alarm severity", "major")
     MINOR = "minor", pgettext_lazy("alarm severity", "minor")
     WARNING = "warning", pgettext_lazy("alarm severity", "warning")
+
+
+class AlarmType(models.TextChoices):
+    """The alarm types the NMS sends most (its own codes); other types are shown as sent.
+
+    Labels carry the context "alarm type": they name what the equipment reports, which is not
+    the customer's wording of a fault type (FaultType.name, admin-edited).
+    """
+
+    LOS = "LOS", pgettext_lazy("alarm type", "LOS")
+    POWER_OFF = "power-off", pgettext_lazy("alarm type", "power-off")
+    LINK_DOWN = "link-down", pgettext_lazy("alarm type", "link-down")
+    BOARD_FAULT = "board-fault", pgettext_lazy("alarm type", "board-fault")
+    HIGH_TEMPERATURE = "high-temperature", pgettext_lazy("alarm type", "high-temperature")
+    DYING_GASP = "dying-gasp", pgettext_lazy("alarm type", "dying-gasp")

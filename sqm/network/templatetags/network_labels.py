@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django import template
 
-from sqm.network.choices import Severity
+from sqm.network.choices import AlarmType, Severity
 
 register = template.Library()
 
@@ -13,3 +13,9 @@ register = template.Library()
 def severity(value: str) -> str:
     """An alarm severity in the user's language (`major` → 重要); unknown words as sent."""
     return Severity(value).label if value in Severity.values else value
+
+
+@register.filter
+def alarm_type(value: str) -> str:
+    """An alarm type code in the user's language (`power-off` → 断电); unknown codes as sent."""
+    return AlarmType(value).label if value in AlarmType.values else value
