@@ -270,9 +270,9 @@ def olt_alarm_orm(olt: dict, counter: Statements) -> dict:
     """Figure 1's baseline: the same rows written one ORM call at a time (one transaction)."""
     from django.db import transaction
 
+    from sqm.network import fault_sms
     from sqm.network.models import Alarm, AlarmEvent, FaultEvent, Olt, Outage
     from sqm.network.services import accounts_under
-    from sqm.notify import scheduling
     from sqm.notify.models import OutboundMessage
     from sqm.notify.rules import current_rules
 
@@ -310,7 +310,7 @@ def olt_alarm_orm(olt: dict, counter: Statements) -> dict:
             occurred_at=at,
             outcome="applied",
         )
-        text = scheduling.render("fault", fault)
+        text = fault_sms.render("fault", fault)
         send_at = rules.fault_at(at)
         n = 0
         accounts = accounts_under(row).values_list("pk", "customer__service_sms_opt_out")
@@ -319,7 +319,7 @@ def olt_alarm_orm(olt: dict, counter: Statements) -> dict:
             n += 1
             if not opted_out:
                 OutboundMessage.objects.create(
-                    key=scheduling.message_key(outage.pk, "fault"),
+                    key=fault_sms.message_key(outage.pk, "fault"),
                     kind="fault",
                     account_id=account,
                     outage=outage,
@@ -356,7 +356,7 @@ def olt_alarm_orm(olt: dict, counter: Statements) -> dict:
             outage.save(update_fields=["ended_at"])
         for message in OutboundMessage.objects.filter(fault_event=fault, state="scheduled"):
             message.state, message.done_at = "cancelled", ended
-            message.last_error = scheduling.ENDED_BEFORE
+            message.last_error = fault_sms.ENDED_BEFORE
             message.save(update_fields=["state", "done_at", "last_error"])
         fault.state, fault.ended_at = "cleared", ended
         fault.save(update_fields=["state", "ended_at"])

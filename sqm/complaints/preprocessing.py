@@ -30,11 +30,11 @@ from sqm.complaints.choices import Channel, Demand, RecordType, Topic
 from sqm.complaints.models import Category, WorkOrder
 from sqm.complaints.triage import Intake
 from sqm.network.choices import AlarmLevel, FaultState
+from sqm.network.fault_sms import fault_area
 from sqm.network.models import Alarm, FaultEvent, FaultType, Olt, Outage
 from sqm.notify.choices import MessageKind, MessageState
 from sqm.notify.models import OutboundMessage
 from sqm.notify.rules import SHANGHAI
-from sqm.notify.scheduling import fault_area
 
 RECENT_SMS_DAYS = 7
 RECENT_SMS_LIMIT = 20
@@ -226,7 +226,7 @@ class _Keep(dict):
 
 
 def _moment(value: datetime) -> str:
-    # The script is read to the customer in Chinese, like the SMS (notify.scheduling).
+    # The script is read to the customer in Chinese, like the SMS (network.fault_sms).
     local = value.astimezone(SHANGHAI)
     return f"{local.month}月{local.day}日{local:%H:%M}"
 

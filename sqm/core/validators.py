@@ -58,7 +58,7 @@ class UsernameInPasswordValidator:
 
 
 # --- names that end up in customers' SMS -------------------------------------------------
-# District, area and OLT names become the {area} of fault SMS (notify.scheduling), so an
+# District, area and OLT names become the {area} of fault SMS (network.fault_sms), so an
 # imported "http://evil.cn 退订回T" would be texted to every affected customer. Names are
 # names: no links, e-mail addresses, phone numbers, markup or invisible characters. The same
 # detectors guard the SMS variables at render time (docs/formats.md, docs/notify.md).

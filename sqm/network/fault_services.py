@@ -9,9 +9,9 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from sqm.core import context
+from sqm.network import fault_sms
 from sqm.network.choices import FaultState
 from sqm.network.models import FaultEvent
-from sqm.notify import scheduling
 
 
 def set_estimated_recovery(user, fault: FaultEvent, when: datetime | None) -> int:
@@ -43,4 +43,4 @@ def set_estimated_recovery(user, fault: FaultEvent, when: datetime | None) -> in
             return 0
         locked.estimated_recovery = when
         locked.save(update_fields=["estimated_recovery", "last_updated"])
-        return scheduling.refresh_fault_texts(locked)
+        return fault_sms.refresh_fault_texts(locked)

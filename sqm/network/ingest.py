@@ -27,16 +27,16 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from sqm.core import bulk
+from sqm.network import fault_sms
 from sqm.network.alarms import AlarmError, AlarmInput, parse_alarm
 from sqm.network.choices import AlarmOutcome
 from sqm.network.faults import Topology
 from sqm.network.models import AlarmEvent
 from sqm.network.outages import AlarmFacts, Engine
 from sqm.network.store import DatabaseStore
-from sqm.notify import scheduling
 from sqm.notify.rules import Rules, current_rules
 
-CHUNK = scheduling.CHUNK
+CHUNK = fault_sms.CHUNK
 LOCK_KEY = 7_310_004  # advisory lock id of alarm ingestion (PostgreSQL)
 
 

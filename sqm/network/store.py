@@ -17,17 +17,17 @@ from django.db.models import Count
 
 from sqm.core import bulk, changelog
 from sqm.core.models import City
+from sqm.network import fault_sms
 from sqm.network.alarms import AlarmInput
 from sqm.network.choices import FaultState
 from sqm.network.faults import Topology
 from sqm.network.models import Alarm, FaultEvent, Olt, Outage, PonPort
 from sqm.network.outages import ActiveAlarm, ActiveIndex, AlarmFacts, Element
 from sqm.network.services import accounts_by_onu_on_ports, accounts_on_onus
-from sqm.notify import scheduling
 from sqm.notify.models import OutboundMessage
 from sqm.notify.rules import Rules
 
-CHUNK = scheduling.CHUNK
+CHUNK = fault_sms.CHUNK
 
 
 @dataclass
@@ -417,14 +417,14 @@ class DatabaseStore:
         self._insert_outages()
         counts["outages_started"] += len(self._outages)
         counts["ended_before_notice"] += sum(o.ended is not None for o in self._outages)
-        scheduling.settle_ended_outages(ended, rules, now, counts)
+        fault_sms.settle_ended_outages(ended, rules, now, counts)
         groups = {}
         for o in self._outages:
             if o.ended is None:
                 fault = self._root(o.fault)
                 groups[fault.pk, o.started] = fault
         ordered = sorted(groups.items(), key=lambda g: (g[0][1], g[0][0]))
-        scheduling.schedule_fault_notices(
+        fault_sms.schedule_fault_notices(
             [(fault, started) for (_pk, started), fault in ordered], rules, now, counts
         )
         self._count_affected()

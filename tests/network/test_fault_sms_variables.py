@@ -7,12 +7,13 @@ from datetime import datetime
 
 import pytest
 
+from sqm.network import fault_sms
 from sqm.network.alarms import parse_alarm
 from sqm.network.ingest import ingest
 from sqm.network.models import FaultEvent, FaultType
-from sqm.notify import scheduling
 from sqm.notify.models import OutboundMessage
 from sqm.notify.rules import SHANGHAI
+from sqm.notify.texts import UnsafeSmsText, check_variables
 from tests.factories import AccountFactory, OltFactory, onu, port
 
 pytestmark = pytest.mark.django_db
@@ -44,8 +45,8 @@ def test_a_poisoned_district_refuses_the_fault_sms_and_nothing_is_planned():
     assert counts["texts_refused"] == 1 and counts["notices_scheduled"] == 0
     assert not OutboundMessage.objects.exists()
     fault = FaultEvent.objects.get()
-    with pytest.raises(scheduling.UnsafeSmsText, match=r"\{area\}.*contains a link"):
-        scheduling.render("fault", fault)
+    with pytest.raises(UnsafeSmsText, match=r"\{area\}.*contains a link"):
+        fault_sms.render("fault", fault)
 
 
 def test_a_phone_number_in_the_olt_name_refuses_the_text():
@@ -59,8 +60,8 @@ def test_a_poisoned_fault_type_name_refuses_the_text():
     FaultType.objects.filter(code="LOS").update(name="光路中断，详见 t.cn/abc")
     plant()
     assert raise_alarm()["texts_refused"] == 1
-    with pytest.raises(scheduling.UnsafeSmsText, match=r"\{type\}"):
-        scheduling.render("fault", FaultEvent.objects.get())
+    with pytest.raises(UnsafeSmsText, match=r"\{type\}"):
+        fault_sms.render("fault", FaultEvent.objects.get())
 
 
 def test_the_hotline_may_be_a_full_phone_number(settings):
@@ -72,12 +73,12 @@ def test_the_hotline_may_be_a_full_phone_number(settings):
 
 
 def test_the_check_leaves_ordinary_variables_alone():
-    scheduling.check_variables(
+    check_variables(
         {"area": "南京玄武区", "type": "光路中断", "eta": "预计11月22日18:00前恢复",
          "hotline": "10086", "signature": "【中国移动】", "recovered": "11月22日12:30"}
     )  # fmt: skip
-    with pytest.raises(scheduling.UnsafeSmsText, match="phone number"):
-        scheduling.check_variables({"signature": "【客服138 1234 5678】"})
+    with pytest.raises(UnsafeSmsText, match="phone number"):
+        check_variables({"signature": "【客服138 1234 5678】"})
 
 
 def test_a_refused_text_leaves_the_waiting_sms_unchanged_when_the_estimate_moves():
@@ -88,5 +89,5 @@ def test_a_refused_text_leaves_the_waiting_sms_unchanged_when_the_estimate_moves
     olt.district = "www.evil.cn"
     olt.save()
     fault.refresh_from_db()
-    assert scheduling.refresh_fault_texts(fault) == 0
+    assert fault_sms.refresh_fault_texts(fault) == 0
     assert OutboundMessage.objects.get().text == before

@@ -1,5 +1,9 @@
 """Putting fault and recovery SMS in the outbox as outages start and end (docs/faults.md).
 
+This is the fault side of the SMS: it knows outages, fault events and the customers they
+cut off, and hands notify finished rows for its generic outbox (`notify.outbox` sends them;
+`notify.texts` fills and checks templates; `notify.rules` says when).
+
 The times come from `notify.rules` (the same code `sqm faults replay` uses). Writes are
 set-based: the fault notices of an OLT's 20,000 accounts are one INSERT … SELECT, not 20,000
 ORM saves (bench/faults.py measures both).
@@ -28,18 +32,17 @@ from datetime import datetime
 from django.conf import settings
 from django.db import connection
 from django.db.models import Q
-from django.utils.translation import gettext as _
 
-from sqm.core.validators import contains_phone_number, contains_url
+from sqm.customers.models import Account, Customer
+from sqm.network.models import FaultEvent, FaultType, Outage
 from sqm.notify.choices import MessageKind, MessageState
-from sqm.notify.models import OutboundMessage, SmsTemplate
-from sqm.notify.rules import SHANGHAI, Rules
+from sqm.notify.models import OutboundMessage
+from sqm.notify.rules import Rules
+from sqm.notify.texts import UnsafeSmsText, active_template, fill, sms_moment
 
 CHUNK = 5000  # ids per IN (…) list
 SENT_STATES = (MessageState.SENDING, MessageState.SENT, MessageState.DELIVERED)
 ENDED_BEFORE = "the outage ended before the notice went out"
-# The one variable that may carry a number to call: ours, from settings.
-NUMBER_VARIABLES = frozenset({"hotline"})
 
 log = logging.getLogger(__name__)
 
@@ -51,17 +54,6 @@ def message_key(outage_id: int, kind: str) -> str:
 # --- texts -------------------------------------------------------------------------------
 
 
-class _Blank(dict):
-    def __missing__(self, key: str) -> str:
-        return "{" + key + "}"  # an unknown variable stays visible rather than failing
-
-
-def _moment(value: datetime) -> str:
-    # SMS go out in the template's language (Chinese), whatever the admin's UI language.
-    local = value.astimezone(SHANGHAI)
-    return f"{local.month}月{local.day}日{local:%H:%M}"
-
-
 def fault_area(fault) -> str:
     """Where the fault is, in customers' words: city and district (or the OLT's name)."""
     olt = fault.olt
@@ -69,8 +61,6 @@ def fault_area(fault) -> str:
 
 
 def fault_type_name(code: str) -> str:
-    from sqm.network.models import FaultType
-
     return FaultType.objects.filter(code=code).values_list("name", flat=True).first() or code
 
 
@@ -84,37 +74,11 @@ def variables(
     return {
         "area": fault_area(fault),
         "type": type_name or fault_type_name(fault.type),
-        "eta": f"预计{_moment(eta)}前恢复" if eta else "请您耐心等待",
+        "eta": f"预计{sms_moment(eta)}前恢复" if eta else "请您耐心等待",
         "hotline": settings.SQM_HOTLINE,
         "signature": settings.SQM_SMS_SIGNATURE,
-        "recovered": _moment(recovered) if recovered else "",
+        "recovered": sms_moment(recovered) if recovered else "",
     }
-
-
-class UnsafeSmsText(ValueError):
-    """A template variable holds a link or a phone number: the text is not rendered."""
-
-    def __init__(self, variable: str, value: str, problem: str) -> None:
-        self.variable, self.value = variable, value
-        super().__init__(
-            _(
-                "SMS variable {%(variable)s} = %(value)r is refused: %(problem)s; "
-                "the SMS is not sent."
-            )
-            % {"variable": variable, "value": value, "problem": problem}
-        )
-
-
-def check_variables(values: dict[str, str]) -> None:
-    """Raise UnsafeSmsText when a variable other than {hotline} holds a link or a phone
-    number: customers must only ever be sent our number and no link."""
-    for name, value in values.items():
-        if name in NUMBER_VARIABLES or not value:
-            continue
-        if contains_url(value):
-            raise UnsafeSmsText(name, value, _("it contains a link"))
-        if contains_phone_number(value):
-            raise UnsafeSmsText(name, value, _("it contains a phone number"))
 
 
 class Renderer:
@@ -122,17 +86,13 @@ class Renderer:
     read once."""
 
     def __init__(self, kind: str) -> None:
-        from sqm.network.models import FaultType
-
-        self.template = SmsTemplate.objects.filter(kind=kind, active=True).first()
+        self.template = active_template(kind)
         self.names = dict(FaultType.objects.values_list("code", "name")) if self.template else {}
 
     def __call__(self, fault, recovered: datetime | None = None) -> str | None:
         if self.template is None:
             return None
-        values = variables(fault, recovered, self.names)
-        check_variables(values)
-        return self.template.text.format_map(_Blank(values))
+        return fill(self.template, variables(fault, recovered, self.names))
 
 
 def render(kind: str, fault, recovered: datetime | None = None) -> str | None:
@@ -210,9 +170,6 @@ _FIELDS = (
 
 def _names() -> dict[str, str]:
     """Quoted table and column names the notice statements use."""
-    from sqm.customers.models import Account, Customer
-    from sqm.network.models import Outage
-
     outage, account, customer = Outage._meta, Account._meta, Customer._meta
     return {
         "messages": _q(OutboundMessage._meta.db_table),
@@ -287,8 +244,6 @@ def _insert_notices_postgres(rows: list[tuple], values: tuple) -> tuple[int, int
 
 def _opted_out(groups: list[tuple[object, datetime]]) -> int:
     """Open outages of GROUPS whose customer opted out of service SMS (one query a chunk)."""
-    from sqm.network.models import Outage
-
     wanted = {(fault.pk, started) for fault, started in groups}
     pks = sorted({pk for pk, _started in wanted})
     opted = 0
@@ -309,8 +264,6 @@ def _opted_out(groups: list[tuple[object, datetime]]) -> int:
 def settle_ended_outages(outage_ids: list[int], rules: Rules, now: datetime, counts: Counter):
     """Outages OUTAGE_IDS have ended: cancel their fault SMS still waiting, plan the recovery
     SMS of those whose fault SMS went out. Counts `notices_cancelled`, `recoveries_scheduled`."""
-    from sqm.network.models import FaultEvent
-
     texts: dict[tuple[int, datetime], str | UnsafeSmsText | None] = {}
     faults: dict[int, FaultEvent] = {}
     renderer: Renderer | None = None
