@@ -8,11 +8,12 @@ import json
 import sys
 from pathlib import Path
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 from django.utils.translation import gettext as _
 
 from sqm.complaints import textmining
 from sqm.complaints.services import IntakeBatch, read_intakes, triage
+from sqm.core.commands import BaseCommand
 
 
 def share(value: str) -> float:

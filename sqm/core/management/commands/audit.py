@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from sqm.core import audit
+from sqm.core.commands import BaseCommand
 
 
 class Command(BaseCommand):

@@ -8,11 +8,12 @@ from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from sqm.core import calendar as business
+from sqm.core.commands import BaseCommand
 from sqm.core.context import acting_as
 
 MICROSECONDS_PER_HOUR = Decimal(3_600_000_000)

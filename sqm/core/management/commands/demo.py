@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from django.core.management import call_command
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from sqm.core import demo
+from sqm.core.commands import BaseCommand
 
 
 class Command(BaseCommand):

@@ -6,9 +6,10 @@ import argparse
 from datetime import date
 from pathlib import Path
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 from django.utils.translation import gettext as _
 
+from sqm.core.commands import BaseCommand
 from sqm.core.generator import DEFAULT_AS_OF, generate_province
 
 

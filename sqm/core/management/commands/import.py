@@ -5,10 +5,11 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from sqm.core.commands import BaseCommand
 from sqm.core.importing import registry, run_import
 from sqm.core.progress import Progress
 

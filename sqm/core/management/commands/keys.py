@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.db.models import Count
 
 from sqm.core import crypto
+from sqm.core.commands import BaseCommand
 from sqm.core.keys import personal_models, rotate
 from sqm.env import is_production, keyfile, new_data_key
 

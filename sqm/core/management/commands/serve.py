@@ -8,7 +8,7 @@ import subprocess
 import sys
 import time
 
-from django.core.management.base import BaseCommand
+from sqm.core.commands import BaseCommand
 
 
 def _sqm(*args: str) -> list[str]:

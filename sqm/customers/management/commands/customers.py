@@ -7,9 +7,10 @@ import json
 import sys
 
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 from django.utils.translation import gettext as _
 
+from sqm.core.commands import BaseCommand
 from sqm.core.context import acting_as
 from sqm.customers import lookups
 from sqm.customers.api import CustomerSerializer

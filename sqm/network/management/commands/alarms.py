@@ -6,9 +6,10 @@ import json
 from collections import Counter
 from pathlib import Path
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 from django.utils.translation import gettext as _
 
+from sqm.core.commands import BaseCommand
 from sqm.network.alarms import read_alarm_lines
 from sqm.network.ingest import ingest
 

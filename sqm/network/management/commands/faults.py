@@ -8,9 +8,10 @@ from datetime import timedelta
 from pathlib import Path
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 from django.utils.translation import gettext as _
 
+from sqm.core.commands import BaseCommand
 from sqm.network.alarms import read_alarm_lines
 from sqm.network.faults import replay
 from sqm.notify.rules import Rules, Window

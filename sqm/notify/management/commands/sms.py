@@ -8,9 +8,10 @@ import signal
 from datetime import timedelta
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 from django.utils.translation import gettext as _
 
+from sqm.core.commands import BaseCommand
 from sqm.notify import outbox
 from sqm.notify.pdu import SmppError
 
