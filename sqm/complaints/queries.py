@@ -1,8 +1,11 @@
-"""Read side of work orders: my queue, filtered lists, the team-lead overview, SLA colours.
+"""Read side of work orders: my queue, the department pool, filtered lists, the team-lead
+overview, SLA colours.
 
 Every list starts from `WorkOrder.objects.restrict(user)`, so the city scope is part of the
 SQL. The queue and department lists filter on indexed columns (assignee or department,
-state, deadline) and sort by the deadline that matters in the order's state.
+state, deadline). Pages sort by any column (newest first unless asked otherwise, `SORTS`);
+the API keeps the soonest deadline first. Where an order stands against its SLA clock is
+defined once, in `sla` (`sla.overdue_q` …), for every count and filter here.
 """
 
 from __future__ import annotations
@@ -10,9 +13,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
+from django.db import connections
 from django.db.models import Case, Count, F, Q, QuerySet, When
 from django.utils import timezone
 
+from sqm.complaints import sla
 from sqm.complaints.choices import RecordType
 from sqm.complaints.choices import WorkOrderState as S
 from sqm.complaints.models import WorkOrder
@@ -22,10 +27,28 @@ EARLIEST, LATEST = date(1990, 1, 1), date(2199, 12, 31)
 
 OPEN_STATES = (S.NEW, S.IN_PROGRESS, S.ESCALATED, S.REOPENED, S.SUSPENDED, S.REPLIED,
                S.AWAITING_CALLBACK)  # fmt: skip
-HANDLING_STATES = (S.NEW, S.IN_PROGRESS, S.ESCALATED, S.REOPENED)
-CALLBACK_STATES = (S.REPLIED, S.AWAITING_CALLBACK)
-# A callback turns amber this long before it is due (the resolution clock has warn_at).
-CALLBACK_WARNING = timedelta(hours=4)
+HANDLING_STATES = sla.RUNNING_STATES
+CALLBACK_STATES = sla.CALLBACK_STATES
+CALLBACK_WARNING = sla.CALLBACK_WARNING
+SLA_FILTERS = ("overdue", "warning", "ontime", "paused")
+
+# The columns a page list sorts by (the `sort` parameter, `-` for descending); any other
+# value is ignored. Every ordering ends with the id, so pages never overlap.
+SORTS: dict[str, tuple] = {
+    "created": ("created",),
+    "number": ("number",),
+    "state": ("state",),
+    "due": ("due",),
+    "sla": ("sla_rank", "due"),
+    "category": ("category__code",),
+    "city": ("city__code",),
+    "department": ("department__code",),
+    "assignee": ("assignee__username",),
+    "flags": ("upgraded", "repeat_of_id"),
+}
+PAGE_SORT = "-created"  # lists open newest first
+# Above this many rows a list says "about N" instead of counting every row.
+EXACT_COUNT_LIMIT = 10_000
 
 
 def with_due(queryset: QuerySet) -> QuerySet:
@@ -39,15 +62,81 @@ def _listing(queryset: QuerySet) -> QuerySet:
     return with_due(queryset).select_related("category__parent", "city", "department", "assignee")
 
 
-def my_queue(user) -> QuerySet:
-    """Open work orders assigned to USER, and unclaimed escalated orders of their departments,
-    soonest deadline first."""
+def queue_orders(user) -> QuerySet:
+    """Open work orders assigned to USER, and unclaimed escalated orders of their departments
+    (我的待办), unsorted."""
     mine = Q(assignee=user)
     department_ids = list(user.departments.values_list("pk", flat=True))
     if department_ids:
         mine |= Q(assignee__isnull=True, department__in=department_ids, state=S.ESCALATED)
-    orders = WorkOrder.objects.restrict(user).filter(mine, state__in=OPEN_STATES)
-    return _listing(orders).order_by(F("due").asc(nulls_last=True), "pk")
+    return _listing(WorkOrder.objects.restrict(user).filter(mine, state__in=OPEN_STATES))
+
+
+def my_queue(user) -> QuerySet:
+    """`queue_orders`, soonest deadline first (the API's queue)."""
+    return queue_orders(user).order_by(F("due").asc(nulls_last=True), "pk")
+
+
+def pool_orders(user) -> QuerySet:
+    """The open work orders of USER's departments, whoever holds them (部门工单池): the
+    department's workload, claimed or not, unsorted."""
+    department_ids = list(user.departments.values_list("pk", flat=True))
+    orders = WorkOrder.objects.restrict(user).filter(
+        department__in=department_ids, state__in=OPEN_STATES
+    )
+    return _listing(orders)
+
+
+def sort_key(value: str | None) -> str:
+    """VALUE if it names a column of SORTS (with an optional `-`), else ''."""
+    value = (value or "").strip()
+    return value if value.lstrip("-") in SORTS and value.count("-") <= 1 else ""
+
+
+def ordered(orders: QuerySet, sort: str, now: datetime | None = None) -> QuerySet:
+    """ORDERS (annotated with `due`) sorted by SORT, a key of SORTS; empty values last."""
+    key = sort_key(sort) or PAGE_SORT
+    descending = key.startswith("-")
+    fields = SORTS[key.lstrip("-")]
+    if "sla_rank" in fields:
+        orders = orders.annotate(sla_rank=sla.status_rank(now or timezone.now()))
+    terms = [
+        F(name).desc(nulls_last=True) if descending else F(name).asc(nulls_last=True)
+        for name in fields
+    ]
+    return orders.order_by(*terms, "-pk" if descending else "pk")
+
+
+@dataclass
+class Total:
+    """How many rows a list has: exact up to EXACT_COUNT_LIMIT, else an estimate."""
+
+    count: int
+    estimated: bool = False
+
+
+def total(orders: QuerySet) -> Total:
+    """The number of ORDERS. Counting stops after EXACT_COUNT_LIMIT rows (a count is a scan
+    at millions of rows); beyond that PostgreSQL's planner estimate is used, and SQLite,
+    which has none, counts once more in full. Either way an answer above the limit is
+    rounded and shown as an estimate."""
+    orders = orders.order_by()
+    capped = orders[: EXACT_COUNT_LIMIT + 1].count()
+    if capped <= EXACT_COUNT_LIMIT:
+        return Total(capped)
+    estimate = _planner_rows(orders) if connections[orders.db].vendor == "postgresql" else None
+    count = estimate if estimate and estimate > EXACT_COUNT_LIMIT else orders.count()
+    return Total(round(count, -3) if count >= 1000 else count, estimated=True)
+
+
+def _planner_rows(orders: QuerySet) -> int | None:
+    import json
+
+    try:
+        plan = json.loads(orders.explain(format="json"))
+        return int(plan[0]["Plan"]["Plan Rows"])
+    except (ValueError, KeyError, IndexError, TypeError):
+        return None
 
 
 @dataclass
@@ -70,6 +159,8 @@ class Filters:
     created_from: date | None = None
     created_to: date | None = None
     open_only: bool = False
+    unclaimed: bool = False  # only orders nobody holds (the pool)
+    sort: str = ""  # a key of SORTS, `-` for descending; '' for the list's default
     errors: dict = field(default_factory=dict)
     refused: str = ""  # why a look-up by number in `q` was refused
     refusal: Exception | None = None
@@ -85,6 +176,7 @@ class Filters:
         "channel",
         "sla",
         "record_type",
+        "sort",
     )
 
     @classmethod
@@ -98,6 +190,8 @@ class Filters:
             value = query.get(key)
             setattr(found, key, {"1": True, "0": False}.get(value))
         found.open_only = query.get("open") == "1"
+        found.unclaimed = query.get("unclaimed") == "1"
+        found.sort = sort_key(found.sort)  # an unknown column is ignored, not an error
         for key in ("created_from", "created_to"):
             value = query.get(key)
             if value:
@@ -129,6 +223,8 @@ class Filters:
                 out[key] = "1" if value else "0"
         if self.open_only:
             out["open"] = "1"
+        if self.unclaimed:
+            out["unclaimed"] = "1"
         for key in ("created_from", "created_to"):
             value = getattr(self, key)
             if value:
@@ -148,7 +244,16 @@ def search(
     A mobile or ID number in `q` (or a `mobile_hash`) is a look-up by number: it raises
     customers.lookups.LookupRefused / LookupLimitReached when not allowed."""
     now = now or timezone.now()
-    orders = WorkOrder.objects.restrict(user)
+    orders = narrow(user, WorkOrder.objects.restrict(user), filters, now, channel=channel)
+    return orders.order_by(F("due").asc(nulls_last=True), "-pk")
+
+
+def narrow(
+    user, orders: QuerySet, filters: Filters, now: datetime | None = None, *, channel: str
+) -> QuerySet:
+    """ORDERS (already limited to what USER may see) that match FILTERS, annotated with
+    `due`, unsorted. The order list, my queue and the pool filter with it alike."""
+    now = now or timezone.now()
     f = filters
     for kind, digest in ((lookups.MOBILE, f.mobile_hash), (lookups.ID_NUMBER, f.id_number_hash)):
         if digest:
@@ -188,52 +293,23 @@ def search(
         orders = orders.filter(upgraded=f.upgraded)
     if f.repeat is not None:
         orders = orders.filter(repeat_of__isnull=not f.repeat)
+    if f.unclaimed:
+        orders = orders.filter(assignee__isnull=True)
     if f.open_only or f.sla:
         orders = orders.filter(state__in=OPEN_STATES)
     if f.created_from:
         orders = orders.filter(created__gte=_day_start(f.created_from))
     if f.created_to:
         orders = orders.filter(created__lt=_day_start(f.created_to + timedelta(days=1)))
-    orders = _listing(orders)
-    if f.sla == "overdue":
-        orders = orders.filter(due__lt=now)
-    elif f.sla == "warning":
-        orders = orders.filter(
-            Q(state__in=HANDLING_STATES, warn_at__lte=now, resolve_due__gte=now)
-            | Q(
-                state__in=CALLBACK_STATES,
-                callback_due__gte=now,
-                callback_due__lt=now + CALLBACK_WARNING,
-            )  # fmt: skip
-        )
-    elif f.sla == "ontime":
-        orders = orders.filter(Q(due__isnull=True) | Q(due__gte=now)).exclude(
-            state__in=HANDLING_STATES, warn_at__lte=now
-        )
-    return orders.order_by(F("due").asc(nulls_last=True), "-pk")
+    if f.sla in SLA_FILTERS:
+        # The one definition in sla (a suspended order's clock is paused: never overdue).
+        orders = orders.filter(sla.status_q(f.sla, now))
+    return _listing(orders)
 
 
 def sla_status(order: WorkOrder, now: datetime | None = None) -> str:
     """'overdue', 'warning', 'ontime', 'paused' (suspended), 'done' or '' (no clock)."""
-    now = now or timezone.now()
-    if order.state == S.CLOSED:
-        return "done"
-    if order.state == S.SUSPENDED:
-        return "paused"
-    if order.state in CALLBACK_STATES:
-        due = order.callback_due
-        if due is None:
-            return ""
-        if due < now:
-            return "overdue"
-        return "warning" if due - now < CALLBACK_WARNING else "ontime"
-    if order.resolve_due is None:
-        return ""
-    if order.resolve_due < now:
-        return "overdue"
-    if order.warn_at is not None and order.warn_at <= now:
-        return "warning"
-    return "ontime"
+    return sla.status(order, now or timezone.now())
 
 
 @dataclass
@@ -253,14 +329,11 @@ def overview(user, now: datetime | None = None) -> Overview:
     """Counts of open work orders USER oversees: totals, by department and by city."""
     now = now or timezone.now()
     opened = WorkOrder.objects.restrict(user).filter(state__in=OPEN_STATES)
-    overdue_q = Q(state__in=HANDLING_STATES, resolve_due__lt=now) | Q(
-        state__in=CALLBACK_STATES, callback_due__lt=now
-    )
-    warning_q = Q(state__in=HANDLING_STATES, warn_at__lte=now, resolve_due__gte=now)
+    # The same definitions as the lists' ?sla= filter (sla.overdue_q, sla.warning_q).
     counts = {
         "open": Count("pk"),
-        "overdue": Count("pk", filter=overdue_q),
-        "warning": Count("pk", filter=warning_q),
+        "overdue": Count("pk", filter=sla.overdue_q(now)),
+        "warning": Count("pk", filter=sla.warning_q(now)),
     }
     totals = opened.aggregate(
         **counts,

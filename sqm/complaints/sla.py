@@ -12,8 +12,104 @@ import time
 from datetime import datetime, timedelta
 from decimal import Decimal
 
+from django.db.models import Case, IntegerField, Q, Value, When
+
+from sqm.complaints.choices import WorkOrderState as S
 from sqm.complaints.models import Category, SlaPolicy, WorkOrder
 from sqm.core.calendar import get_calendar
+
+# --- where an order stands against its clock (one definition for every count and list) --
+#
+# The resolution clock runs while the order is being handled; once replied, the callback
+# clock runs. A suspended order's clock is paused (resuming moves its deadlines on by the
+# time spent suspended), so a suspended order is never overdue nor near its deadline, even
+# when its stored `resolve_due` has passed: it is "paused". Closed orders are "done".
+# `status` (one order in Python) and the Q objects below (SQL) say the same; the overview,
+# the lists' `?sla=` filter, the API and the home panels all use them (docs/sla.md).
+
+RUNNING_STATES = (S.NEW, S.IN_PROGRESS, S.ESCALATED, S.REOPENED)
+CALLBACK_STATES = (S.REPLIED, S.AWAITING_CALLBACK)
+# A callback turns amber this long before it is due (the resolution clock has warn_at).
+CALLBACK_WARNING = timedelta(hours=4)
+STATUSES = ("overdue", "warning", "ontime", "paused", "done")
+
+
+def overdue_q(now: datetime) -> Q:
+    """Orders past the deadline of the clock that runs in their state."""
+    return Q(state__in=RUNNING_STATES, resolve_due__lt=now) | Q(
+        state__in=CALLBACK_STATES, callback_due__lt=now
+    )
+
+
+def warning_q(now: datetime) -> Q:
+    """Orders past their warning point (or within CALLBACK_WARNING of a callback deadline)
+    and not yet overdue."""
+    return Q(state__in=RUNNING_STATES, warn_at__lte=now, resolve_due__gte=now) | Q(
+        state__in=CALLBACK_STATES,
+        callback_due__gte=now,
+        callback_due__lt=now + CALLBACK_WARNING,
+    )
+
+
+def ontime_q(now: datetime) -> Q:
+    """Orders with a running clock that is neither overdue nor near its deadline."""
+    resolving = Q(state__in=RUNNING_STATES, resolve_due__gte=now) & (
+        Q(warn_at__isnull=True) | Q(warn_at__gt=now)
+    )
+    calling = Q(state__in=CALLBACK_STATES, callback_due__gte=now + CALLBACK_WARNING)
+    return resolving | calling
+
+
+def status_q(status: str, now: datetime) -> Q:
+    """The filter of one of STATUSES (what `status` returns for each matching order)."""
+    if status == "overdue":
+        return overdue_q(now)
+    if status == "warning":
+        return warning_q(now)
+    if status == "ontime":
+        return ontime_q(now)
+    if status == "paused":
+        return Q(state=S.SUSPENDED)
+    if status == "done":
+        return Q(state=S.CLOSED)
+    raise ValueError(status)
+
+
+def status_rank(now: datetime) -> Case:
+    """An SQL expression ordering orders by urgency: overdue, near deadline, on time,
+    paused, without a clock, done (for sorting a list by its SLA column)."""
+    return Case(
+        When(overdue_q(now), then=Value(0)),
+        When(warning_q(now), then=Value(1)),
+        When(ontime_q(now), then=Value(2)),
+        When(state=S.SUSPENDED, then=Value(3)),
+        When(state=S.CLOSED, then=Value(5)),
+        default=Value(4),
+        output_field=IntegerField(),
+    )
+
+
+def status(order: WorkOrder, now: datetime) -> str:
+    """One of STATUSES for ORDER, or '' when no clock runs (no policy matched)."""
+    if order.state == S.CLOSED:
+        return "done"
+    if order.state == S.SUSPENDED:
+        return "paused"
+    if order.state in CALLBACK_STATES:
+        due = order.callback_due
+        if due is None:
+            return ""
+        if due < now:
+            return "overdue"
+        return "warning" if due < now + CALLBACK_WARNING else "ontime"
+    if order.resolve_due is None:
+        return ""
+    if order.resolve_due < now:
+        return "overdue"
+    if order.warn_at is not None and order.warn_at <= now:
+        return "warning"
+    return "ontime"
+
 
 # Policies and the category tree change rarely but are read on every intake: keep them per
 # process for a short while (a policy edit reaches every worker within POLICY_CACHE_SECONDS;
