@@ -1,4 +1,5 @@
-"""REST API for the audit log, the change log and auditors' alerts (read-only but one action)."""
+"""REST API over core: the audit log, the change log and auditors' alerts (read-only but one
+action). It lives in the API layer, which sits above core, so core itself knows no API."""
 
 from __future__ import annotations
 
