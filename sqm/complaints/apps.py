@@ -16,3 +16,8 @@ class ComplaintsConfig(AppConfig):
         for model in (SlaPolicy, Category):
             post_save.connect(sla.forget_policies, sender=model, dispatch_uid=f"sla-{model}")
             post_delete.connect(sla.forget_policies, sender=model, dispatch_uid=f"sla-d-{model}")
+        # The pre-processing panel of the customer and account pages (customers knows no
+        # complaints).
+        from sqm.complaints import customer_panels
+
+        customer_panels.register()

@@ -4,7 +4,6 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext as _
 
-from sqm.complaints.preprocessing import fault_situation
 from sqm.core.decorators import permission_required
 from sqm.core.exceptions import LimitReached, refusal_status
 from sqm.core.exporting import xlsx_response
@@ -12,6 +11,7 @@ from sqm.core.views import paginate, refused
 from sqm.customers import lookups, services
 from sqm.customers.forms import RevealForm
 from sqm.customers.models import Account, Customer
+from sqm.customers.page_panels import render_customer_panels, stylesheets
 
 
 def _query(request) -> str:
@@ -61,8 +61,9 @@ def customer_detail(request, pk: int):
             # htmx swaps only successful answers in; anything else gets the real code.
             status = 200 if request.htmx else LimitReached.status_code
     template = "customers/_pii.html" if request.htmx else "customers/customer_detail.html"
-    # The reveal fragment shows the personal data alone: no accounts, no faults.
+    # The reveal fragment shows the personal data alone: no accounts, no panels.
     accounts = [] if request.htmx else list(services.accounts_of(request.user, customer))
+    panels = [] if request.htmx else render_customer_panels(request, customer, accounts)
     return render(
         request,
         template,
@@ -72,22 +73,10 @@ def customer_detail(request, pk: int):
             "form": form,
             "revealed": revealed,
             "can_reveal": request.user.has_perm("customers.reveal_customer"),
-            "situation": fault_situation(request.user, accounts),
-            "can_batch_answer": _can_batch_answer(request.user),
+            "panels": panels,
+            "panel_stylesheets": stylesheets(panels),
         },
         status=status,
-    )
-
-
-def _can_batch_answer(user) -> bool:
-    """Whether USER may record a contact as answered from a known fault (投诉预处理)."""
-    return all(
-        user.has_perm(perm)
-        for perm in (
-            "complaints.add_workorder",
-            "customers.view_customer",
-            "network.view_faultevent",
-        )
     )
 
 
@@ -113,14 +102,11 @@ def account_detail(request, pk: int):
     account = get_object_or_404(
         Account.objects.restrict(request.user).select_related("customer", "onu__pon_port"), pk=pk
     )
+    panels = render_customer_panels(request, account.customer, [account])
     return render(
         request,
         "customers/account_detail.html",
-        {
-            "account": account,
-            "situation": fault_situation(request.user, [account]),
-            "can_batch_answer": _can_batch_answer(request.user),
-        },
+        {"account": account, "panels": panels, "panel_stylesheets": stylesheets(panels)},
     )
 
 
