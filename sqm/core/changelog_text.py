@@ -1,0 +1,98 @@
+"""Change-log entries as sentences in the reader's language, made at display time.
+
+An entry stores the object's fields before and after as codes (`{"state": "closed"}`, personal
+data masked; sqm.core.changelog). The page reads them with the model's own field names and
+choice labels: "changed work order WO-1: state: pending → closed" becomes
+"修改了 工单 WO-1：状态：待处理 → 已关闭". Nothing stored is changed.
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import FieldDoesNotExist
+from django.db import models
+from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.text import Truncator
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
+
+from sqm.core.models import ChangeAction
+
+TEXT_CHARS = 40  # a long text (a description) is shown cut: the entry is one line
+
+
+def _field(model, name: str) -> models.Field | None:
+    if model is None:
+        return None
+    try:
+        return model._meta.get_field(name)
+    except FieldDoesNotExist:
+        return None
+
+
+def field_name(model, name: str) -> str:
+    field = _field(model, name)
+    return str(getattr(field, "verbose_name", None) or name)
+
+
+def field_value(model, name: str, value) -> str:
+    """VALUE of field NAME as the reader sees it: choice labels, local times, yes/no."""
+    if value is None or value == "":
+        return "—"
+    field = _field(model, name)
+    if isinstance(value, bool):
+        return pgettext("yes or no", "yes") if value else pgettext("yes or no", "no")
+    if field is not None and field.choices:
+        labels = {str(code): label for code, label in field.flatchoices}
+        if str(value) in labels:
+            return str(labels[str(value)])
+    if isinstance(field, models.ForeignKey):
+        return f"#{value}"
+    if isinstance(field, models.DateTimeField) and isinstance(value, str):
+        parsed = parse_datetime(value)
+        if parsed is not None:
+            if timezone.is_aware(parsed):
+                parsed = timezone.localtime(parsed)
+            return parsed.strftime("%Y-%m-%d %H:%M")
+    if isinstance(field, models.DateField) and isinstance(value, str):
+        parsed = parse_date(value)
+        if parsed is not None:
+            return parsed.isoformat()
+    if isinstance(value, list | dict):
+        value = ", ".join(str(v) for v in value) if isinstance(value, list) else str(value)
+    return Truncator(str(value)).chars(TEXT_CHARS)
+
+
+def changes(entry) -> list[str]:
+    """One "field: before → after" clause per field an update changed."""
+    model = entry.content_type.model_class() if entry.content_type_id else None
+    before, after = entry.before or {}, entry.after or {}
+    out = []
+    for name, new in after.items():
+        if name in before and before[name] == new:
+            continue
+        values = {"field": field_name(model, name), "after": field_value(model, name, new)}
+        if name in before:
+            values["before"] = field_value(model, name, before[name])
+            out.append(_("%(field)s: %(before)s → %(after)s") % values)
+        else:  # an entry written without the object's earlier state
+            out.append(_("%(field)s: → %(after)s") % values)
+    return out
+
+
+def describe(entry) -> str:
+    """ENTRY as a sentence in the active language."""
+    model = entry.content_type.model_class() if entry.content_type_id else None
+    values = {
+        "type": str(model._meta.verbose_name) if model is not None else entry.content_type.model,
+        "object": entry.object_repr,
+    }
+    if entry.action == ChangeAction.CREATE:
+        return _("created %(type)s %(object)s") % values
+    if entry.action == ChangeAction.DELETE:
+        return _("deleted %(type)s %(object)s") % values
+    clauses = changes(entry)
+    if not clauses:
+        return _("changed %(type)s %(object)s") % values
+    values["changes"] = pgettext("clause separator", "; ").join(clauses)
+    return _("changed %(type)s %(object)s: %(changes)s") % values
