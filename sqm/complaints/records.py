@@ -13,6 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from sqm.complaints import notices
 from sqm.complaints.choices import WorkOrderAction as A
 from sqm.complaints.choices import WorkOrderState as S
 from sqm.complaints.models import ComplaintCause, WorkOrder, WorkOrderAttachment, WorkOrderEvent
@@ -122,6 +123,7 @@ def add_attachment(user, order: WorkOrder, upload: UploadedFile) -> WorkOrderAtt
         with transaction.atomic(), context.acting_as(user):
             attachment.file.save(stored, upload)
             _event(user, order, A.ATTACH, original)
+            notices.after_attachment(user, order)
     except Exception:
         # Nothing half-written: a file whose row rolled back must not stay behind.
         if attachment.file.name:

@@ -289,10 +289,11 @@ def check_deadlines(now: datetime | None = None) -> dict[str, int]:
     """
     from django.db import transaction
     from django.utils import timezone
-    from django.utils.translation import gettext as _
 
+    from sqm.complaints import notices
     from sqm.complaints.choices import WorkOrderState as S
-    from sqm.core.models import JobCheckpoint, Notification
+    from sqm.core import notifications
+    from sqm.core.models import JobCheckpoint
 
     now = now or timezone.now()
     running = (S.NEW, S.IN_PROGRESS, S.ESCALATED, S.REOPENED)
@@ -304,26 +305,15 @@ def check_deadlines(now: datetime | None = None) -> dict[str, int]:
         since = checkpoint.until
         leads: dict = {}
         notes = []
-        for kind, column, text in (
-            (
-                "warning",
-                "warn_at",
-                _("Work order %(number)s reaches its warning point; resolve by %(due)s."),
-            ),
-            ("overdue", "resolve_due", _("Work order %(number)s is past its deadline (%(due)s).")),
-        ):
+        for kind, column in (("warning", "warn_at"), ("overdue", "resolve_due")):
             crossed = WorkOrder.objects.filter(
                 **{f"{column}__gt": since, f"{column}__lte": now}, state__in=running
             ).select_related("assignee", "created_by", "department")
             for order in crossed:
                 counts[kind] += 1
-                message = text % {
-                    "number": order.number,
-                    "due": timezone.localtime(order.resolve_due).strftime("%Y-%m-%d %H:%M"),
-                }
-                for person in _recipients(order, leads):
-                    notes.append(Notification(user=person, kind=f"sla_{kind}", text=message))
-        Notification.objects.bulk_create(notes)
+                # Kind and parameters only: the sentence is rendered in the reader's language.
+                notes += notices.deadline_notices(order, kind, _recipients(order, leads))
+        notifications.write(notes)
         checkpoint.until = now
         checkpoint.save(update_fields=["until"])
     return counts

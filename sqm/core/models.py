@@ -343,7 +343,13 @@ class ImportJob(models.Model):
 
 
 class Notification(models.Model):
-    """An in-app message for one user (SLA warnings, …); shown in the top bar until read."""
+    """An in-app message for one user (SLA warnings, …); shown in the top bar until read.
+
+    A domain stores its KIND and PARAMS (an order number, a deadline), not a sentence: the
+    sentence is rendered when it is read, in the reader's language (sqm.core.notifications).
+    TEXT is only the fallback for a kind nobody registered. At most one unread notification
+    per (user, kind, link): a second one refreshes the first instead of piling up.
+    """
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -353,18 +359,33 @@ class Notification(models.Model):
     )
     time = models.DateTimeField(_("time"), auto_now_add=True)
     kind = models.CharField(_("kind"), max_length=32)
-    text = models.TextField(_("message"))
+    text = models.TextField(_("message"), blank=True)
+    params = models.JSONField(_("parameters"), default=dict, blank=True)
     link = models.CharField(_("link"), max_length=200, blank=True)
     read_at = models.DateTimeField(_("read at"), null=True, blank=True)
 
     class Meta:
         ordering = ["-time", "-id"]
         indexes = [models.Index(fields=["user", "read_at"], name="notification_unread")]
+        constraints = [
+            # No flood: one unread notification per person, kind and order (its link).
+            models.UniqueConstraint(
+                fields=["user", "kind", "link"],
+                condition=models.Q(read_at__isnull=True) & ~models.Q(link=""),
+                name="notification_one_unread",
+            )
+        ]
         verbose_name = _("notification")
         verbose_name_plural = _("notifications")
 
     def __str__(self) -> str:
-        return self.text
+        return self.message()
+
+    def message(self) -> str:
+        """The sentence in the active language (the reader's, on a page)."""
+        from sqm.core.notifications import render
+
+        return render(self)
 
 
 class JobCheckpoint(models.Model):

@@ -6,6 +6,7 @@ app_name = "core"
 urlpatterns = [
     path("audit/", views.audit_log, name="audit"),
     path("notifications/", views.notifications, name="notifications"),
+    path("notifications/<int:pk>/open/", views.open_notification, name="notification_open"),
     path("alerts/<int:pk>/acknowledge/", views.acknowledge_alert, name="alert_ack"),
     path("changelog/", views.change_log, name="changelog"),
     path("imports/", views.imports, name="imports"),

@@ -2,11 +2,13 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import HttpResponse
+from django.db.models import F
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from sqm.core import notifications as notifications_service
 from sqm.core import services, uploads
 from sqm.core.decorators import permission_required
 from sqm.core.exceptions import LimitReached, refusal_status
@@ -25,11 +27,26 @@ from sqm.core.models import (
 
 @login_required
 def notifications(request):
-    mine = Notification.objects.filter(user=request.user)
+    # Unread first (what is still to act on), newest first within each.
+    mine = Notification.objects.filter(user=request.user).order_by(
+        F("read_at").desc(nulls_first=True), "-time", "-id"
+    )
     if request.method == "POST":
         services.mark_notifications_read(request.user)
         return redirect("core:notifications")
     return render(request, "core/notifications.html", {"page": paginate(request, mine)})
+
+
+@login_required
+def open_notification(request, pk: int):
+    """Follow one of my notifications to what it is about, marking it read. Someone else's
+    is a 404 (not even its existence is told); a link that is not a path on this site is
+    never followed: back to the list instead (no open redirect)."""
+    try:
+        link = notifications_service.open_notification(request.user, pk)
+    except Notification.DoesNotExist as exc:
+        raise Http404 from exc
+    return redirect(link or "core:notifications")
 
 
 @login_required

@@ -30,7 +30,7 @@ def test_it_warns_the_recorder_and_the_citys_team_lead_once(people):
         "c-agent",
         "c-lead",
     }
-    assert order.number in Notification.objects.first().text
+    assert order.number in Notification.objects.first().message()
     # The next run looks only at what is new: no second warning.
     assert sla.check_deadlines(now=order.warn_at + timedelta(minutes=1)) == {
         "warning": 0,
