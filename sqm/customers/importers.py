@@ -16,7 +16,6 @@ from sqm.core.masking import mask_mobile
 from sqm.core.validators import is_id_number, is_mobile
 from sqm.customers.choices import AccountStatus, CustomerType, Service, Tier
 from sqm.customers.models import Account, Customer
-from sqm.network.models import Onu
 
 BROADBAND = Service.BROADBAND.value  # a plain str: enum access is slow per row
 CUSTOMER_FIELDS = [
@@ -204,7 +203,10 @@ class AccountImporter(Importer):
         customers = dict(
             Customer.objects.filter(customer_id__in=customer_ids).values_list("customer_id", "pk")
         )
-        onus = dict(Onu.objects.filter(onu_id__in=onu_ids).values_list("onu_id", "pk"))
+        # The ONU model through the account's own foreign key: the network sits above the
+        # customers in the layers (docs/architecture.md), so customers never import it.
+        onu_model = Account._meta.get_field("onu").related_model
+        onus = dict(onu_model.objects.filter(onu_id__in=onu_ids).values_list("onu_id", "pk"))
         valid = []
         for line, values in batch:
             customer_pk = customers.get(values["customer_id"])
