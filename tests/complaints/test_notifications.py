@@ -254,3 +254,15 @@ def test_every_kind_reads_in_the_readers_language(people, kind, params):
     assert chinese != english
     if "due" in params:  # deadlines in Shanghai time
         assert "2026-01-01 10:00" in chinese
+
+
+def test_the_notifications_page_speaks_the_readers_language(client, people):
+    """Written by an English-speaking job, read on a Chinese page: the sentence is Chinese."""
+    order = record(people["agent"])
+    sla.check_deadlines(now=order.created)
+    sla.check_deadlines(now=order.warn_at + timedelta(seconds=1))  # runs in English here
+    client.force_login(people["agent"])
+    page = client.get(reverse("core:notifications"), HTTP_ACCEPT_LANGUAGE="zh-hans")
+    text = page.content.decode()
+    assert f"工单 {order.number} 已到预警点" in text
+    assert "reaches its warning point" not in text
