@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import tempfile
 from collections.abc import Callable, Iterable
 from datetime import date, datetime, time
@@ -44,6 +45,7 @@ Column = tuple[str, Callable[[object], object]]
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 _BOLD = Font(bold=True)
+_SHEET_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
 
 
 def starts_like_formula(text: str) -> bool:
@@ -94,8 +96,19 @@ class XlsxWriter:
     def __init__(self) -> None:
         self.book = Workbook(write_only=True)
 
+    def _sheet_title(self, title: object) -> str:
+        """TITLE (a translated name, say) as Excel accepts it: at most 31 characters, none
+        of []:*?/\\, and unique in the book (Excel refuses a file that breaks these)."""
+        text = _SHEET_FORBIDDEN.sub(" ", str(title)).strip(" '")[:31] or "Sheet"
+        taken = {name.casefold() for name in self.book.sheetnames}
+        unique, n = text, 2
+        while unique.casefold() in taken:
+            suffix = f" ({n})"
+            unique, n = text[: 31 - len(suffix)] + suffix, n + 1
+        return unique
+
     def add_sheet(self, title: str, *, freeze: str | None = None) -> XlsxSheet:
-        sheet = self.book.create_sheet(title=str(title)[:31])
+        sheet = self.book.create_sheet(title=self._sheet_title(title))
         if freeze:
             sheet.freeze_panes = freeze  # before the first row: write-only sheets stream
         return XlsxSheet(sheet)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.http import HttpResponse
 from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext_lazy
 
 from sqm.core import audit
 from sqm.core.exporting import XLSX_TYPE, XlsxWriter
@@ -236,12 +237,28 @@ def _filename(run, ext: str) -> str:
     return f"survey-{run.questionnaire.code}-{run.pk}.{ext}"
 
 
+# Sheet names in the reader's language (a sheet name holds at most 31 characters).
+SHEET_NAMES = {
+    "index": pgettext_lazy("survey sheet", "satisfaction index"),
+    "gaps": pgettext_lazy("survey sheet", "competitor gaps"),
+    "paths": pgettext_lazy("survey sheet", "path coefficients"),
+    "constructs": pgettext_lazy("survey sheet", "constructs"),
+    "outer": pgettext_lazy("survey sheet", "measurement model"),
+    "drivers": pgettext_lazy("survey sheet", "drivers"),
+    "ipa": pgettext_lazy("survey sheet", "importance and performance"),
+    "short_boards": pgettext_lazy("survey sheet", "short boards"),
+    "fuzzy": pgettext_lazy("survey sheet", "fuzzy evaluation"),
+    "servqual": pgettext_lazy("survey sheet", "SERVQUAL gaps"),
+}
+
+
 def workbook(run) -> bytes:
     """The tables, one sheet each, through the shared export writer: labels come from
-    imported questionnaires and survey data, so they are written as text, never formulas."""
+    imported questionnaires and survey data, so they are written as text, never formulas.
+    Sheet names, titles and headers are in the active language (the requesting user's)."""
     writer = XlsxWriter()
     for key, (title, header, rows) in tables(run).items():
-        sheet = writer.add_sheet(key, freeze="A3")
+        sheet = writer.add_sheet(SHEET_NAMES.get(key, key), freeze="A3")
         sheet.append([title], bold=True)
         sheet.append(header, bold=True)
         for row in rows:

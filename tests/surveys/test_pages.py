@@ -15,6 +15,7 @@ from sqm.core.generator import surveys as generated
 from sqm.core.models import AuditEntry, ImportJob
 from sqm.surveys.models import AnalysisRun, Questionnaire, Response, StructuralModel
 from tests.factories import UserFactory
+from tests.zh_text import english_words
 
 
 @pytest.fixture
@@ -108,14 +109,36 @@ def test_the_status_fragment_polls_until_done(client, manager, run):
 
 
 def test_the_xlsx_export_holds_every_table_and_is_audited(client, run):
-    response = client.get(reverse("surveys:run_xlsx", args=[run.pk]))
+    response = client.get(reverse("surveys:run_xlsx", args=[run.pk]), HTTP_ACCEPT_LANGUAGE="en")
     book = load_workbook(io.BytesIO(response.content))
-    assert {"index", "gaps", "paths", "drivers", "ipa", "short_boards", "fuzzy"} <= set(
-        book.sheetnames
-    )
+    assert {
+        "satisfaction index",
+        "competitor gaps",
+        "path coefficients",
+        "drivers",
+        "importance and performance",
+        "short boards",
+        "fuzzy evaluation",
+    } <= set(book.sheetnames)
     drivers = book["drivers"]
     assert drivers["A2"].value and drivers.max_row > 3
     assert AuditEntry.objects.filter(action="export", target=f"survey-run:{run.pk}").exists()
+
+
+def test_the_xlsx_export_in_chinese_has_chinese_sheet_names_titles_and_headers(client, run):
+    response = client.get(
+        reverse("surveys:run_xlsx", args=[run.pk]), HTTP_ACCEPT_LANGUAGE="zh-hans"
+    )
+    book = load_workbook(io.BytesIO(response.content))
+    assert {"满意度指数", "路径系数", "驱动因素", "短板", "模糊综合评价"} <= set(book.sheetnames)
+    untranslated = {}
+    for sheet in book.worksheets:
+        title, header = [[c.value for c in row] for row in sheet.iter_rows(max_row=2)]
+        texts = [sheet.title, title[0]] + [h for h in header if isinstance(h, str)]
+        words = [w for t in texts for w in english_words(t)]
+        if words:
+            untranslated[sheet.title] = words
+    assert not untranslated, untranslated
 
 
 @pytest.mark.skipif(not shutil.which("chromium"), reason="Chromium is not installed")
