@@ -1,11 +1,10 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from sqm.core import static_views
-from sqm.core import views as core_views
+from sqm.core import home, static_views
 
 urlpatterns = [
-    path("", core_views.home, name="home"),
+    path("", home.home, name="home"),
     path("favicon.ico", static_views.favicon, name="favicon"),
     path("accounts/", include("sqm.core.auth_urls")),
     path("accounts/tokens/", include("sqm.api.page_urls")),

@@ -13,6 +13,9 @@ class CoreConfig(AppConfig):
 
         signals.connect()
         calendar.connect_signals()
+        from sqm.core import panels
+
+        panels.register()  # the auditor's home panel
         # After the last app's post_migrate: only then do every app's permissions exist.
         # (Once per migrate, so the audit log gets one entry per changed group.)
         from django.apps import apps

@@ -34,7 +34,7 @@ from django.utils.translation import gettext as _
 from sqm.core import context
 from sqm.core.crypto import parse_key_spec
 from sqm.core.masking import mask_numbers
-from sqm.core.models import Alert, AlertKind, AuditAction, AuditEntry, AuditHead
+from sqm.core.models import Alert, AlertKind, AuditAction, AuditEntry, AuditHead, JobCheckpoint
 
 GENESIS = "0" * 64
 logger = logging.getLogger(__name__)
@@ -406,3 +406,35 @@ def record_reveal(user, customer, reason: str, fields: list[str]) -> AuditEntry:
         {"customers_last_hour": customers},
     )
     return entry
+
+
+# --- when the chain was last checked ----------------------------------------------------------
+
+CHECKED = "core.audit_verify"  # JobCheckpoint: when `verify` last ran (command or nightly job)
+CHECKED_OK = "core.audit_verify_ok"  # …and when it last found the chain intact
+
+
+@dataclass
+class LastCheck:
+    time: datetime
+    ok: bool
+
+
+def record_check(result: VerifyResult, now: datetime | None = None) -> None:
+    """Remember that the chain was verified now, and whether it was intact (the auditor's
+    home page shows it). Two checkpoints rather than a table: the outcome of a failed check
+    is an alert, which is where auditors act on it."""
+    now = now or timezone.now()
+    names = [CHECKED, CHECKED_OK] if result.ok else [CHECKED]
+    for name in names:
+        JobCheckpoint.objects.update_or_create(name=name, defaults={"until": now})
+
+
+def last_check() -> LastCheck | None:
+    """When the chain was last verified and whether it was intact then; None if never."""
+    times = dict(
+        JobCheckpoint.objects.filter(name__in=[CHECKED, CHECKED_OK]).values_list("name", "until")
+    )
+    if CHECKED not in times:
+        return None
+    return LastCheck(times[CHECKED], ok=times.get(CHECKED_OK) == times[CHECKED])

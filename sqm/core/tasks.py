@@ -14,6 +14,7 @@ from sqm.core.models import Alert, AlertKind
 def verify_audit_chain() -> bool:
     """Nightly: check the audit log's hash chain; a break becomes an alert for auditors."""
     result = audit.verify()
+    audit.record_check(result)
     if not result.ok:
         Alert.objects.create(
             kind=AlertKind.AUDIT_CHAIN,

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import F
@@ -8,8 +10,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from sqm.core import home, services, uploads
 from sqm.core import notifications as notifications_service
-from sqm.core import services, uploads
 from sqm.core.decorators import permission_required
 from sqm.core.exceptions import LimitReached, refusal_status
 from sqm.core.forms import ImportForm
@@ -17,6 +19,7 @@ from sqm.core.importing import jobs
 from sqm.core.inputs import page_number
 from sqm.core.models import (
     Alert,
+    AuditAction,
     AuditEntry,
     ChangeLogEntry,
     ImportJob,
@@ -49,13 +52,6 @@ def open_notification(request, pk: int):
     return redirect(link or "core:notifications")
 
 
-@login_required
-def home(request):
-    from sqm.customers.services import overview
-
-    return render(request, "core/home.html", {"overview": overview(request.user)})
-
-
 def refused(request, exc: Exception) -> HttpResponse:
     """A service's refusal (a PermissionDenied with its reason) as a page: 429 for a used-up
     limit, else 403, with the reason in the user's language and a way home."""
@@ -71,12 +67,25 @@ def paginate(request, queryset, per_page: int = 50):
     return Paginator(queryset, per_page).get_page(page_number(request.GET.get("page")))
 
 
+def _day(value: str | None) -> date | None:
+    """A YYYY-MM-DD day from the query, or None (a malformed one is ignored)."""
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
 @permission_required("core.view_auditentry")
 def audit_log(request):
     entries = AuditEntry.objects.select_related("actor")
     action = request.GET.get("action")
     if action:
         entries = entries.filter(action=action)
+    day = _day(request.GET.get("day"))
+    if day is not None:  # one local day, as the auditor's home panel counts it
+        entries = entries.filter(
+            time__gte=home.day_start(day), time__lt=home.day_start(day + timedelta(days=1))
+        )
     alerts = Alert.objects.filter(acknowledged_at__isnull=True).select_related("subject")
     return render(
         request,
@@ -85,6 +94,8 @@ def audit_log(request):
             "page": paginate(request, entries),
             "alerts": alerts,
             "action": action,
+            "action_label": AuditAction(action).label if action in AuditAction.values else "",
+            "day": day,
         },
     )
 
