@@ -162,9 +162,15 @@ def _tell(people, kind: str, order: WorkOrder, actor=None, **params) -> None:
 # --- what the lifecycle calls (each writes after its transaction commits) ---------------
 
 
+def _after_commit(job) -> None:
+    # robust: a notice that cannot be written is logged, never turns a committed change
+    # into an error page.
+    transaction.on_commit(job, robust=True)
+
+
 def after_transition(actor, order: WorkOrder, action: str, before: dict) -> None:
     """ORDER (as it is now) went through ACTION by ACTOR; BEFORE is its snapshot before."""
-    transaction.on_commit(partial(_transition, actor, order.pk, action, before))
+    _after_commit(partial(_transition, actor, order.pk, action, before))
 
 
 def _transition(actor, order_pk: int, action: str, before: dict) -> None:
@@ -194,14 +200,14 @@ def _transition(actor, order_pk: int, action: str, before: dict) -> None:
 def after_assignment(actor, order: WorkOrder, previous_assignee_id: int | None) -> None:
     """ORDER was given to someone by ACTOR outside `do_transition` (a bulk assignment)."""
     before = {"assignee": previous_assignee_id, "state": order.state}
-    transaction.on_commit(partial(_transition, actor, order.pk, "assign", before))
+    _after_commit(partial(_transition, actor, order.pk, "assign", before))
 
 
 def after_opening(actor, order: WorkOrder) -> None:
     """ORDER was just recorded; when it repeats an open order, that order's holders learn
     that its customer came back."""
     if order.repeat_of_id is not None:
-        transaction.on_commit(partial(_repeat_contact, actor, order.pk))
+        _after_commit(partial(_repeat_contact, actor, order.pk))
 
 
 def _repeat_contact(actor, order_pk: int) -> None:
@@ -213,7 +219,7 @@ def _repeat_contact(actor, order_pk: int) -> None:
 
 def after_attachment(actor, order: WorkOrder) -> None:
     """A file was attached to ORDER by ACTOR: its holders learn there is more to read."""
-    transaction.on_commit(partial(_attachment, actor, order.pk))
+    _after_commit(partial(_attachment, actor, order.pk))
 
 
 def _attachment(actor, order_pk: int) -> None:
