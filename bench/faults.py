@@ -25,7 +25,7 @@ figure next to the baseline it is compared with (measured in the same run):
    them) over the generated province — target ≥ 2,000 events/s, i.e. 120,000 events in
    60 s. Against one event per call over a smaller storm of the same shape on other ports
    (`--baseline-events`), its rate extrapolated. The storm follows the generator's shapes
-   (sqm/core/generator/alarms.py): fibre cuts (a PON LOS, and 90 % of the port's ONUs
+   (sqm/network/province/alarms.py): fibre cuts (a PON LOS, and 90 % of the port's ONUs
    raising LOS 5 s before to 30 s after it, clearing within −10…+180 s of it), buildings'
    power cuts (runs of 3–12 neighbouring ONUs), ONU LOS flaps, PON flaps, 1 % duplicate
    lines, 2 % of short alarms' raises delivered after their clears, 1 % of clears delivered
@@ -391,7 +391,7 @@ def storm(rng: random.Random, ports: list[tuple], events: int, prefix: str) -> t
     """A storm of at least EVENTS delivered lines over PORTS (taken in order).
 
     Returns ([(delivered second, JSON text)], ports used), in delivery order."""
-    from sqm.core.generator import alarms as gen
+    from sqm.network.province import alarms as gen
 
     lines: list[tuple[int, int, str]] = []
     start = datetime.fromisoformat(STORM_START)

@@ -78,6 +78,36 @@ class SurveyImporter(Importer):
         self.text = text
         self.items = [(i.code, i.scale_min, i.scale_max) for i in self.spec.items]
 
+    @classmethod
+    def add_command_arguments(cls, parser) -> None:
+        from django.utils.translation import gettext_lazy
+
+        parser.add_argument(
+            "--questionnaire",
+            metavar="Q",
+            help=gettext_lazy(
+                "survey only: the questionnaire's code, or its .yaml file (loaded, or brought "
+                "up to date, together with the responses)"
+            ),
+        )
+
+    @classmethod
+    def run_command(cls, path, options: dict, **common):
+        """`sqm import survey FILE --questionnaire Q` (services.import_survey)."""
+        from django.core.management.base import CommandError
+
+        from sqm.surveys.services import InputError, import_survey
+
+        if not options.get("questionnaire"):
+            raise CommandError(
+                _("--questionnaire is required for survey and only for survey"), returncode=2
+            )
+        try:
+            _found, result = import_survey(path, options["questionnaire"], **common)
+        except InputError as exc:
+            raise CommandError(str(exc)) from exc
+        return result
+
     def begin(self) -> None:
         if self.spec is not None:
             from sqm.surveys.services import save_questionnaire

@@ -17,7 +17,7 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from sqm.core.generator import surveys as generated
+from sqm.surveys.province import responses as generated
 from sqm.core.models import ImportJob
 from sqm.surveys.choices import RunStatus
 from sqm.surveys.csi import Options

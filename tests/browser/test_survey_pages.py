@@ -21,7 +21,7 @@ from django.utils.translation import gettext, ngettext
 from openpyxl import load_workbook
 from playwright.sync_api import expect
 
-from sqm.core.generator import surveys as generated
+from sqm.surveys.province import responses as generated
 from sqm.surveys.choices import Construct, Process, RunStatus
 from sqm.surveys.models import AnalysisRun, Item, Questionnaire, Response
 from tests.browser.conftest import login

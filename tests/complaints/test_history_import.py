@@ -409,7 +409,7 @@ def test_the_upload_page_imports_history_for_those_allowed_to(client, tmp_path):
 
 def test_the_importer_reads_exactly_the_keys_the_generator_writes():
     from sqm.complaints.importers import OPTIONAL, REQUIRED
-    from sqm.core.generator.complaints import COMPLAINT_KEYS
+    from sqm.complaints.province.history import COMPLAINT_KEYS
 
     assert set(REQUIRED) | set(OPTIONAL) == set(COMPLAINT_KEYS)
     assert not set(REQUIRED) & set(OPTIONAL)

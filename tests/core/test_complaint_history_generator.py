@@ -15,7 +15,8 @@ import pytest
 from sqm.cli import main as sqm_main
 from sqm.complaints.triage import Intake, triage
 from sqm.core.generator import DEFAULT_AS_OF, generate_province
-from sqm.core.generator.complaints import COMPLAINT_KEYS, window_start
+from sqm.complaints.province.history import COMPLAINT_KEYS
+from sqm.core.generator.province import window_start
 
 SEED = 7
 CUSTOMERS = 6000

@@ -13,8 +13,8 @@ import pytest
 
 from sqm.cli import main as sqm_main
 from sqm.core.generator import DEFAULT_AS_OF, generate_province
-from sqm.core.generator import alarms as alarm_module
-from sqm.core.generator.alarms import ALARM_KEYS, EVENTS, LEVELS, SEVERITY, TYPES, cuts_service
+from sqm.network.province import alarms as alarm_module
+from sqm.network.province.alarms import ALARM_KEYS, EVENTS, LEVELS, SEVERITY, TYPES, cuts_service
 
 SEED = 7
 CUSTOMERS = 20_000

@@ -17,7 +17,7 @@ import yaml
 from django.core.management import call_command
 
 from sqm.core.generator import generate_province
-from sqm.core.generator import surveys as S
+from sqm.surveys.province import responses as S
 from sqm.core.province import CITIES
 from sqm.surveys.pls import Construct, Model, bootstrap, estimate
 

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from sqm.core import demo
 from sqm.network.models import FaultEvent, Outage
+from sqm.network.province.demo import load_alarm_history
 from sqm.notify.models import SmsTemplate
 from tests.factories import AccountFactory, OltFactory, onu, port
 
@@ -39,7 +40,7 @@ def test_the_admin_edits_templates_and_fault_types(client):
     assert client.get("/admin/network/faulttype/").status_code == 200
 
 
-def test_the_demo_ingests_the_last_days_of_alarms_once(settings, tmp_path):
+def test_the_demo_ingests_the_last_days_of_alarms(settings, tmp_path):
     settings.SQM_HOME = tmp_path
     olt = OltFactory(olt_id="OLT-D")
     AccountFactory(onu=onu(port(olt, 0, 1, 0), "ONU-D1"))
@@ -59,8 +60,7 @@ def test_the_demo_ingests_the_last_days_of_alarms_once(settings, tmp_path):
     ]
     (out / "alarms.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
     said = []
-    demo.ingest_recent_alarms(said.append)
+    load = demo.DemoLoad(out, 1, 1, now.date(), said.append, {"alarms": "alarms.jsonl"})
+    load_alarm_history(load)
     assert FaultEvent.objects.get().state == "active"
     assert Outage.objects.filter(ended_at__isnull=True).count() == 1
-    demo.ingest_recent_alarms(said.append)  # the marker says it is done
-    assert len(said) == 1

@@ -1,6 +1,6 @@
 """The satisfaction analysis (`sqm survey csi`): ACSI indices, composite, gaps against
 competitors, drivers, short boards, fuzzy evaluation and SERVQUAL on a generated survey
-whose true drivers are known (sqm/core/generator/surveys.py)."""
+whose true drivers are known (sqm/surveys/province/responses.py)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from sqm.core.generator import surveys as generated
+from sqm.surveys.province import responses as generated
 from sqm.surveys.csi import ItemInfo, SurveyData, _index_weights, _scores, analyse
 from sqm.surveys.services import import_survey, run_csi, survey_data
 

@@ -11,7 +11,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from openpyxl import load_workbook
 
-from sqm.core.generator import surveys as generated
+from sqm.surveys.province import responses as generated
 from sqm.core.models import AuditEntry, ImportJob
 from sqm.surveys.models import AnalysisRun, Questionnaire, Response, StructuralModel
 from tests.factories import UserFactory
@@ -167,18 +167,20 @@ def test_people_without_the_survey_role_are_turned_away(client, agent):
     assert client.get(reverse("surveys:list")).status_code == 403
 
 
-def test_the_demo_loads_and_analyses_a_survey_once(db, settings, tmp_path, monkeypatch):
+def test_the_demo_loads_and_analyses_a_survey_once(db, settings, tmp_path):
     from sqm.core import demo
 
     settings.SQM_HOME = tmp_path
-    monkeypatch.setattr(demo, "DEMO_SURVEY_RESPONDENTS", 400)
     said = []
-    demo.load_survey(said.append)
+    loaded = demo.load_province(
+        30, 1, said.append, months=0, only={"survey"}, options={"survey_respondents": 400}
+    )
+    assert loaded == ["survey"]
     run = AnalysisRun.objects.get()
     assert run.status == "done", run.error
     assert Response.objects.count() == 2 * 400
-    demo.load_survey(said.append)  # the marker says it is done
-    assert len(said) == 1 and AnalysisRun.objects.count() == 1
+    assert demo.load_province(30, 1, said.append, only={"survey"}) == []  # its marker
+    assert AnalysisRun.objects.count() == 1
 
 
 def test_without_chromium_the_pdf_export_says_so_and_audits_nothing(client, run, settings):

@@ -148,6 +148,19 @@ class Importer:
         """A page showing what was imported, if there is one to point to."""
         return ""
 
+    # `sqm import KIND FILE`: a kind that needs more than the common options adds its own
+    # and says how it runs (the survey takes its questionnaire); core knows none of them.
+    @classmethod
+    def add_command_arguments(cls, parser) -> None:
+        """Add the options of `sqm import` that only this kind takes."""
+
+    @classmethod
+    def run_command(cls, path: Path, options: dict, **common) -> ImportResult:
+        """Import PATH for `sqm import`: OPTIONS are this kind's own options (those of
+        `add_command_arguments`), COMMON the options of every import (`run_import`'s).
+        May raise CommandError for a mistake in OPTIONS."""
+        return run_import(cls.kind, path, **common)
+
 
 registry: dict[str, type[Importer]] = {}
 

@@ -70,11 +70,6 @@ def start_job(
 
 
 def run_job(job_id: int) -> ImportJob:
-    import sqm.complaints.importers  # noqa: F401 - registers the importers
-    import sqm.customers.importers  # noqa: F401
-    import sqm.network.importers  # noqa: F401
-    import sqm.surveys.importers  # noqa: F401
-
     job = ImportJob.objects.get(pk=job_id)
     updated = ImportJob.objects.filter(pk=job_id, status=ImportStatus.QUEUED).update(
         status=ImportStatus.RUNNING

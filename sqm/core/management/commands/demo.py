@@ -38,13 +38,10 @@ class Command(BaseCommand):
         if customers < 1:
             raise CommandError(gettext("--customers must be at least 1"))
         call_command("migrate", interactive=False, verbosity=0)
-        if demo.province_loaded():
-            self.stdout.write(gettext("demo province already loaded; reusing it"))
-        else:
-            demo.load_province(customers, seed, say=self.stdout.write)
-        demo.ingest_recent_alarms(say=self.stdout.write)
-        demo.load_survey(say=self.stdout.write)
+        # Users first: the parts' demo steps give them work (queues, batch complaints).
         new_users = demo.ensure_users()
+        if not demo.load_province(customers, seed, say=self.stdout.write):
+            self.stdout.write(gettext("demo province already loaded; reusing it"))
         if new_users:
             self.stdout.write("\n" + gettext("Demo users (shown only now — note the passwords):"))
             for username, role, password in new_users:

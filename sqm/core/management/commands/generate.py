@@ -10,7 +10,7 @@ from django.core.management.base import CommandError, CommandParser
 from django.utils.translation import gettext as _
 
 from sqm.core.commands import BaseCommand
-from sqm.core.generator import DEFAULT_AS_OF, generate_province
+from sqm.core.generator import DEFAULT_AS_OF, DEFAULT_MONTHS, generate_province
 
 
 def _as_of(value: str) -> date:
@@ -55,7 +55,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--months",
             type=int,
-            default=12,
+            default=DEFAULT_MONTHS,
             help=_(
                 "Months of complaint history before --as-of written to complaints.jsonl; "
                 "0 writes no complaints (default 12)."

@@ -10,7 +10,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from sqm.core.commands import BaseCommand
-from sqm.core.importing import registry, run_import
+from sqm.core.importing import registry
 from sqm.core.progress import Progress
 
 
@@ -23,11 +23,7 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser) -> None:
-        import sqm.complaints.importers  # noqa: F401 - registers complaints
-        import sqm.customers.importers  # noqa: F401 - registers customers, accounts
-        import sqm.network.importers  # noqa: F401 - registers topology
-        import sqm.surveys.importers  # noqa: F401 - registers survey
-
+        # The apps register their importers when they are ready (AppConfig.ready).
         parser.add_argument("kind", choices=sorted(registry), help=_("what the file holds"))
         parser.add_argument("file", type=Path, help=_("the .csv, .xlsx or .jsonl file"))
         parser.add_argument(
@@ -37,14 +33,6 @@ class Command(BaseCommand):
             "--encoding", default=None, help=_("CSV encoding: utf-8 (default) or gbk")
         )
         parser.add_argument(
-            "--questionnaire",
-            metavar="Q",
-            help=_(
-                "survey only: the questionnaire's code, or its .yaml file (loaded, or brought "
-                "up to date, together with the responses)"
-            ),
-        )
-        parser.add_argument(
             "--no-change-log",
             action="store_true",
             help=_(
@@ -52,6 +40,12 @@ class Command(BaseCommand):
                 "import itself is still audited"
             ),
         )
+        # Options of one kind only (the survey's --questionnaire), by kind.
+        self.kind_options: dict[str, list[str]] = {}
+        for kind, importer in sorted(registry.items()):
+            before = {action.dest for action in parser._actions}
+            importer.add_command_arguments(parser)
+            self.kind_options[kind] = [a.dest for a in parser._actions if a.dest not in before]
 
     def handle(
         self,
@@ -61,16 +55,18 @@ class Command(BaseCommand):
         dry_run: bool,
         encoding: str | None,
         no_change_log: bool,
-        questionnaire: str | None,
         **options,
     ) -> None:
         if not file.is_file():
             raise CommandError(gettext("%(file)s: no such file") % {"file": file})
-        if (kind == "survey") != bool(questionnaire):
-            raise CommandError(
-                gettext("--questionnaire is required for survey and only for survey"),
-                returncode=2,
-            )
+        for other, dests in self.kind_options.items():
+            for dest in dests:
+                if other != kind and options.get(dest) not in (None, False):
+                    raise CommandError(
+                        gettext("--%(option)s is only for %(kind)s")
+                        % {"option": dest.replace("_", "-"), "kind": other},
+                        returncode=2,
+                    )
         bar = Progress(0, f"{kind} rows", stream=sys.stderr)
 
         def on_progress(rows: int, fraction: float | None) -> None:
@@ -82,17 +78,11 @@ class Command(BaseCommand):
 
         common = {"encoding": encoding, "dry_run": dry_run, "progress": on_progress,
                   "log_changes": not no_change_log}  # fmt: skip
-        if kind == "survey":
-            from sqm.surveys.services import InputError, import_survey
-
-            try:
-                _found, result = import_survey(file, questionnaire, **common)
-            except InputError as exc:
-                bar.close()
-                raise CommandError(str(exc)) from exc
-        else:
-            result = run_import(kind, file, **common)
-        bar.close()
+        own = {dest: options.get(dest) for dest in self.kind_options.get(kind, [])}
+        try:
+            result = registry[kind].run_command(file, own, **common)
+        finally:
+            bar.close()
         if not result.ok:
             for line in result.error_lines():
                 self.stderr.write(line)

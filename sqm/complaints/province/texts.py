@@ -8,7 +8,7 @@ category vary a lot while its vocabulary stays recognisable:
     + the customer's demands (one phrase per demand recorded) + [the customer's mood]
 
 Slots such as `{xq}` (a residential community) or `{amount}` are filled when used; see
-`SLOTS` and `sqm.core.generator.complaints._Slots`. The Chinese wording is data, not UI
+`SLOTS` and `sqm.complaints.province.history._Slots`. The Chinese wording is data, not UI
 text, so none of it is translated.
 """
 

@@ -1,14 +1,14 @@
 """The complaint history stream of `sqm generate`: complaints.jsonl, one record per line.
 
-The province generator hands every customer, with the accounts just written for it, to
-`ComplaintHistory.customer`. That draws how often the customer complained over the months
-before `as_of`, what about (only about services the customer had at the time), through which
-channel, the intake facts (triaged with the operator's entry rules, `sqm.complaints.triage`),
-and then plays each work order's life through — acceptance, escalation, suspension, reply,
-callback — up to "now" (`as_of`, 00:00 +08:00): what was still running then stays open in
-the state it had reached. Records of one customer are written together, oldest first, so a
-repeat complaint (重复投诉) always points at a number earlier in the file. Nothing is held
-beyond one customer, so memory stays flat for any province.
+The customers part of the generated province hands every customer, with the accounts just
+written for it, to `ComplaintHistory.customer`. That draws how often the customer complained
+over the months before `as_of`, what about (only about services the customer had at the
+time), through which channel, the intake facts (triaged with the operator's entry rules,
+`sqm.complaints.triage`), and then plays each work order's life through — acceptance,
+escalation, suspension, reply, callback — up to "now" (`as_of`, 00:00 +08:00): what was still
+running then stays open in the state it had reached. Records of one customer are written
+together, oldest first, so a repeat complaint (重复投诉) always points at a number earlier in
+the file. Nothing is held beyond one customer, so memory stays flat for any province.
 
 All draws come from one `random.Random` stream ("complaints") in customer order, so one seed
 gives the same bytes, and a larger province starts with the same complaints as a smaller one.
@@ -19,18 +19,17 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import random
 from bisect import bisect_right
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import TextIO
 
+from sqm.complaints.province import texts as T
 from sqm.complaints.triage import Intake, triage
-from sqm.core.generator import complaint_texts as T
 from sqm.core.generator.names import road
+from sqm.core.generator.province import window_start
 
-CATEGORIES_FILE = Path(__file__).resolve().parents[2] / "complaints" / "data" / "categories.json"
+CATEGORIES_FILE = Path(__file__).resolve().parents[1] / "data" / "categories.json"
 
 # The keys of one record, in the order they are written (docs/formats.md).
 COMPLAINT_KEYS = (
@@ -318,42 +317,6 @@ class _Slots(dict):
         value = self.h.slot(key, self)
         self[key] = value
         return value
-
-
-class JsonLinesWriter:
-    """A JSON Lines file written under a temporary name and moved into place when complete."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.tmp = path.with_name(path.name + ".tmp")
-        self.file: TextIO = open(self.tmp, "w", encoding="utf-8", newline="\n", buffering=1 << 20)
-        self.rows = 0
-
-    def write(self, record: dict) -> None:
-        self.file.write(json.dumps(record, ensure_ascii=False, separators=(",", ":")))
-        self.file.write("\n")
-        self.rows += 1
-
-    def commit(self) -> None:
-        self.file.close()
-        os.replace(self.tmp, self.path)
-
-    def discard(self) -> None:
-        self.file.close()
-        self.tmp.unlink(missing_ok=True)
-
-
-def window_start(as_of: date, months: int) -> date:
-    """`as_of` minus MONTHS calendar months (the day clipped to the month's length)."""
-    index = as_of.year * 12 + as_of.month - 1 - months
-    year, month = divmod(index, 12)
-    month += 1
-    for day in (as_of.day, 30, 29, 28):
-        try:
-            return date(year, month, day)
-        except ValueError:
-            continue
-    raise AssertionError("unreachable")
 
 
 class _Record:

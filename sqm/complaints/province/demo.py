@@ -1,0 +1,139 @@
+"""The complaint side of the demo: the history imported, suggestions trained, queues filled."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.utils.translation import gettext
+
+from sqm.core.models import User
+
+# Open work orders put in each demo user's queue: up to QUEUE_SIZE from the history, topped
+# up to QUEUE_MIN with customers calling again today.
+QUEUE_SIZE = 5
+QUEUE_MIN = 3
+
+
+def load_history(load) -> None:
+    """Import the complaint history (when the province has one), train the category
+    suggestions on it and put open work orders in the demo users' queues."""
+    if load.wrote("complaints"):
+        load.import_file("complaints")
+        train_category_classifier(load.say)
+    join_departments()
+    fill_queues()
+
+
+def train_category_classifier(say: Callable[[str], None]) -> None:
+    """Train the intake page's category suggestions on the imported history."""
+    from sqm.complaints import textmining
+
+    say(gettext("training the category suggestions on the complaint history"))
+    try:
+        report = textmining.train()
+    except ValueError as exc:  # too little history (a tiny demo): suggestions stay off
+        say(str(exc))
+        return
+    say(
+        gettext("category suggestions: top-1 %(top1).0f%%, top-3 %(top3).0f%% on held-out orders")
+        % {"top1": 100 * (report.top1 or 0), "top3": 100 * (report.top3 or 0)}
+    )
+
+
+# Department membership of demo users: their queues include the unclaimed escalated orders.
+DEMO_MEMBERS = {"secondline": ["NET-2L", "BILL-2L", "NET", "CS"]}
+
+
+def join_departments() -> None:
+    from sqm.complaints.models import Department
+
+    for username, codes in DEMO_MEMBERS.items():
+        user = User.objects.filter(username=username).first()
+        if user is not None:
+            user.departments.add(*Department.objects.filter(code__in=codes))
+
+
+# Which open work orders suit whose queue: (user name, states, and the state a suspended
+# order must have been suspended from: front line before escalation, back office after).
+QUEUES = (
+    ("secondline", ("escalated",), "escalated"),
+    ("agent", ("replied", "awaiting_callback"), None),
+    ("firstline", ("new", "in_progress", "reopened"), "in_progress"),
+    ("lead", ("new", "in_progress", "reopened", "escalated"), None),
+)
+
+
+def fill_queues(size: int = QUEUE_SIZE, least: int = QUEUE_MIN) -> int:
+    """Put open work orders of the history into the demo users' queues (once).
+
+    Each queue user gets up to SIZE unassigned open orders of their cities in the states
+    their role works on; remediation orders get the team lead as follow-up owner. Where the
+    history has fewer than LEAST left, customers of the user's city call again today and
+    their orders are recorded and moved on through the live lifecycle
+    (`complaints.workorders`). Returns the number of orders assigned; 0 when the queues were
+    filled before.
+    """
+    from sqm.complaints.models import WorkOrder
+
+    users = {u.username: u for u in User.objects.filter(username__in=[q[0] for q in QUEUES])}
+    if len(users) < len(QUEUES) or WorkOrder.objects.filter(assignee__in=users.values()).exists():
+        return 0
+    assigned = calls = 0
+    for username, states, suspended_from in QUEUES:
+        user = users[username]
+        wanted = WorkOrder.objects.restrict(user).filter(
+            assignee=None, record_type="complaint_work_order", state__in=states
+        )
+        if suspended_from:
+            wanted = wanted | WorkOrder.objects.restrict(user).filter(
+                assignee=None, state="suspended", state_before_suspension=suspended_from
+            )
+        picked = list(wanted.order_by("-created").values_list("pk", flat=True)[:size])
+        while len(picked) < least:
+            again = _call_again_today(user, users, calls)
+            calls += 1
+            if again is None:  # a province too small to have history to follow up
+                break
+            picked.append(again)
+        assigned += WorkOrder.objects.filter(pk__in=picked).update(assignee=user)
+    WorkOrder.objects.filter(state="reopened", remediation=True, remediation_owner=None).update(
+        remediation_owner=users["lead"]
+    )
+    return assigned
+
+
+def _call_again_today(user: User, users: dict[str, User], nth: int) -> int | None:
+    """The customer of the NTH latest closed work order (in the demo agent's city) complains
+    again today; the new work order is taken as far as USER's queue needs (returns its
+    primary key)."""
+    from sqm.complaints.models import Department, WorkOrder
+    from sqm.complaints.workorders import do_transition, open_work_order
+
+    front = users["agent"]
+    earlier = (
+        WorkOrder.objects.restrict(front)
+        .filter(record_type="complaint_work_order", state="closed")
+        .select_related("customer", "category", "account")
+        .order_by("-created")[nth : nth + 1]
+        .first()
+    )
+    if earlier is None:
+        return None
+    order = open_work_order(
+        front,
+        customer=earlier.customer,
+        category=earlier.category,
+        channel="hotline",
+        description="客户再次来电，问题仍未解决：" + earlier.description,
+        account=earlier.account,
+    )
+    if order.state != "new":  # recorded closed (not a work order in this version)
+        return order.pk
+    order = do_transition(front, order, "accept")
+    if user.username == "secondline":
+        second_line = Department.objects.filter(kind="second_line").order_by("code").first()
+        order = do_transition(front, order, "escalate", "需二线核查处理", department=second_line)
+    elif user.username == "agent":
+        order = do_transition(front, order, "reply", "已核实处理，等待回访确认。")
+        order = do_transition(front, order, "start_callback")
+    return order.pk
