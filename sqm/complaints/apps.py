@@ -10,6 +10,10 @@ class ComplaintsConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import post_delete, post_save
 
+        from sqm.complaints import importers, province  # noqa: F401 - importers register
+
+        province.register()  # its part of the generated province and the demo
+
         from sqm.complaints import sla
         from sqm.complaints.models import Category, SlaPolicy
 

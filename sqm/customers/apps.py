@@ -6,3 +6,8 @@ class CustomersConfig(AppConfig):
     name = "sqm.customers"
     label = "customers"
     verbose_name = _("Customers")
+
+    def ready(self) -> None:
+        from sqm.customers import importers, province  # noqa: F401 - importers register
+
+        province.register()  # its part of the generated province and the demo

@@ -6,3 +6,8 @@ class NetworkConfig(AppConfig):
     name = "sqm.network"
     label = "network"
     verbose_name = _("Network")
+
+    def ready(self) -> None:
+        from sqm.network import importers, province  # noqa: F401 - importers register
+
+        province.register()  # its part of the generated province and the demo

@@ -6,3 +6,8 @@ class SurveysConfig(AppConfig):
     name = "sqm.surveys"
     label = "surveys"
     verbose_name = _("Surveys")
+
+    def ready(self) -> None:
+        from sqm.surveys import importers, province  # noqa: F401 - importers register
+
+        province.register()  # its part of the generated province and the demo
