@@ -26,7 +26,7 @@ from sqm.complaints.models import Category, WorkOrder
 from sqm.complaints.workorders import open_work_order
 from sqm.core import audit
 from sqm.core.models import Alert, ImportJob
-from sqm.network import fault_queries
+from sqm.network import fault_queries, sms_services
 from tests.api.data import build_fault, build_nanjing, build_suzhou
 from tests.factories import UserFactory
 
@@ -71,6 +71,7 @@ FILTER_KEYS = {
     *fault_queries.HistoryFilters.KEYS,
     "started_from",
     "started_to",
+    *sms_services.SmsFilters.KEYS,
     "topic",
     "demands",
     "accepted",
@@ -173,10 +174,13 @@ def samples(admin) -> dict[str, dict[str, int]]:
         "network:fault": {"pk": fault.pk},
         "network:fault_estimate": {"pk": fault.pk},
         "network:fault_progress": {"pk": fault.pk},
+        "network:fault_sms_cancel": {"pk": fault.pk},
         "core:alert_ack": {"pk": alert.pk},
         "core:import": {"pk": job.pk},
         "complaints:order": {"pk": order.pk},
         "complaints:order_callback": {"pk": order.pk},
+        "complaints:order_assign": {"pk": order.pk},
+        "complaints:order_note": {"pk": order.pk},
         "complaints:order_attach": {"pk": order.pk},
         "complaints:order_breach": {"pk": order.pk},
         "complaints:order_cause": {"pk": order.pk},

@@ -19,6 +19,8 @@ def navigation(request) -> dict:
         ("customers:accounts", _("Accounts"), "customers.view_account"),
         ("network:olts", _("Topology"), "network.view_olt"),
         ("network:faults", _("Faults"), "network.view_faultevent"),
+        # The NOC's SMS view in the bar of those who act on it (others reach it from faults).
+        ("network:fault_sms", _("Fault SMS"), "notify.change_outboundmessage"),
         ("surveys:list", _("Satisfaction surveys"), "surveys.view_questionnaire"),
         ("core:imports", _("Imports"), "core.add_importjob"),
         ("core:audit", _("Audit log"), "core.view_auditentry"),

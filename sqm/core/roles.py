@@ -20,11 +20,13 @@ VIEW_FAULTS = [
     "network.view_faulttype",
     "notify.view_outboundmessage",
 ]
-# The NOC: ingest alarms, read what was received, set a fault's estimated recovery.
+# The NOC: ingest alarms, read what was received, set a fault's estimated recovery, resend
+# failed fault SMS and cancel an event's scheduled ones (the SMS view).
 MANAGE_FAULTS = [
     "network.add_alarmevent",
     "network.view_alarmevent",
     "network.change_faultevent",
+    "notify.change_outboundmessage",
 ]
 EDIT_TOPOLOGY = [
     f"network.{verb}_{model}"

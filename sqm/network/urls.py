@@ -1,6 +1,6 @@
 from django.urls import path
 
-from sqm.network import fault_views, views
+from sqm.network import fault_views, sms_views, views
 
 app_name = "network"
 urlpatterns = [
@@ -14,4 +14,7 @@ urlpatterns = [
     path("faults/<int:pk>/", fault_views.fault_detail, name="fault"),
     path("faults/<int:pk>/estimate/", fault_views.fault_estimate, name="fault_estimate"),
     path("faults/<int:pk>/progress/", fault_views.fault_progress, name="fault_progress"),
+    path("faults/<int:pk>/sms/cancel/", sms_views.sms_cancel, name="fault_sms_cancel"),
+    path("sms/", sms_views.sms_list, name="fault_sms"),
+    path("sms/resend/", sms_views.sms_resend, name="fault_sms_resend"),
 ]

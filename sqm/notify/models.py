@@ -113,3 +113,23 @@ class OutboundMessage(models.Model):
 
     def __str__(self) -> str:
         return self.key
+
+
+class WorkerHeartbeat(models.Model):
+    """What the outbox worker of one sender backend last said about itself: when it last ran
+    a pass, when its sender last succeeded, and its last failure (the NOC's SMS view reads
+    this to tell "worker not running" and "sender failing" apart from a message that is
+    merely waiting for its time)."""
+
+    sender = models.CharField(_("sender"), max_length=32, unique=True)
+    seen_at = models.DateTimeField(_("last pass"))
+    last_ok_at = models.DateTimeField(_("last success"), null=True, blank=True)
+    last_error = models.CharField(_("last error"), max_length=255, blank=True)
+    last_error_at = models.DateTimeField(_("last error at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("SMS worker heartbeat")
+        verbose_name_plural = _("SMS worker heartbeats")
+
+    def __str__(self) -> str:
+        return f"{self.sender} @ {self.seen_at:%Y-%m-%d %H:%M:%S}"

@@ -18,6 +18,10 @@ States: scheduled → sending → sent → delivered | failed; scheduled → can
   takes at most its window of them at a time. A worker starting (and every pass after) puts
   `sending` messages older than SQM_SMS_STALE_SECONDS back to `scheduled` and counts them as
   possible duplicates: they were in flight when a sender died.
+- Heartbeat: after each pass (at most every HEARTBEAT_EVERY, at once after a failure) the
+  worker writes `WorkerHeartbeat` for its sender: when it ran, when the sender last
+  succeeded, its last error. The NOC's SMS view tells from it whether a due message waits
+  for a worker that is not running or for a sender that is failing.
 """
 
 from __future__ import annotations
@@ -29,13 +33,13 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
 from sqm.core.fields import refresh_personal_fields
 from sqm.notify.choices import MessageState
-from sqm.notify.models import OutboundMessage
+from sqm.notify.models import OutboundMessage, WorkerHeartbeat
 from sqm.notify.pdu import SmppError
 from sqm.notify.rules import current_rules
 from sqm.notify.senders import Outgoing, Receipt, Result, Sender, get_sender
@@ -43,6 +47,7 @@ from sqm.notify.senders import Outgoing, Receipt, Result, Sender, get_sender
 log = logging.getLogger(__name__)
 
 MAX_BACKOFF = timedelta(hours=6)
+HEARTBEAT_EVERY = timedelta(seconds=15)  # a long-running worker passes every second or so
 DELIVERED_MARK = "+"
 _FIELD_LIMIT = 255  # smsc_ids and last_error
 _REMEMBER = 1_000_000  # SMSC ids a worker keeps in memory to match receipts quickly
@@ -188,6 +193,9 @@ class Worker:
         self._attempts: dict[int, int] = {}  # id → attempts before this one, of taken messages
         self._taken = 0  # in this pass
         self._sent_ids: dict[str, int] = {}  # SMSC id → message id, of what this worker sent
+        self._beat_at: datetime | None = None
+        self._ok_at: datetime | None = None  # the sender last accepted or delivered
+        self._error: tuple[datetime, str] | None = None  # its last failure, not yet written
 
     # Feed of the sender: up to N messages, taken now.
     def feed(self, n: int) -> list[Outgoing]:
@@ -246,6 +254,7 @@ class Worker:
                 attempts = self._attempts.pop(r.ref, 0) + 1
                 sent.append((r.ref, MessageState.SENT.value, attempts, now, ids, r.parts, ""))
                 self._remember(r.ref, ids)
+                self._ok_at = now
         with transaction.atomic():
             if sent:
                 self.summary.sent += update_rows(
@@ -267,6 +276,7 @@ class Worker:
     def _record_error(self, result: Result, now: datetime) -> None:
         attempts = self._attempts.pop(result.ref, 0) + 1
         log.warning("SMS %s: %s (attempt %d)", result.ref, result.error, attempts)
+        self.failed(result.error, now)
         mine = OutboundMessage.objects.filter(pk=result.ref, state=MessageState.SENDING)
         if result.permanent or attempts >= settings.SQM_SMS_MAX_ATTEMPTS:
             self.summary.failed += mine.update(
@@ -292,9 +302,37 @@ class Worker:
     def receipts(self, receipts: list[Receipt]) -> None:
         applied = apply_receipts(receipts, self.clock(), self._sent_ids)
         self.summary.receipts += applied["receipts"]
+        if applied["delivered"]:
+            self._ok_at = self.clock()
         self.summary.delivered += applied["delivered"]
         self.summary.undelivered += applied["undelivered"]
         self.summary.receipts_unmatched += applied["unmatched"]
+
+    def failed(self, error: str, at: datetime | None = None) -> None:
+        """Note a failure of the sender (refused message, lost connection) for the
+        heartbeat; the next `beat` writes it."""
+        self._error = (at or self.clock(), error[:_FIELD_LIMIT])
+
+    def beat(self) -> None:
+        """Write the heartbeat (skipped when written less than HEARTBEAT_EVERY ago and
+        nothing failed since). Never stops the worker: a failed write is only logged."""
+        now = self.clock()
+        recent = self._beat_at is not None and now - self._beat_at < HEARTBEAT_EVERY
+        if recent and self._error is None:
+            return
+        values: dict = {"seen_at": now}
+        if self._ok_at is not None:
+            values["last_ok_at"] = self._ok_at
+        if self._error is not None:
+            values["last_error_at"], values["last_error"] = self._error
+        try:
+            WorkerHeartbeat.objects.update_or_create(
+                sender=getattr(self.sender, "name", "sender"), defaults=values
+            )
+        except DatabaseError:
+            log.exception("could not write the SMS worker's heartbeat")
+            return
+        self._beat_at, self._error = now, None
 
     def requeue(self, stale_after: timedelta) -> None:
         keys = requeue_stale(self.clock(), stale_after)
@@ -441,10 +479,16 @@ def send(
         sender.client.should_stop = stop
     worker = Worker(sender, clock=clock, any_time=any_time, limit=limit, stop=stop)
     worker.requeue(stale_after)
-    sender.open()
+    try:
+        sender.open()
+    except Exception as exc:  # the SMSC unreachable: the NOC sees it as "sender failing"
+        worker.failed(str(exc) or type(exc).__name__)
+        worker.beat()
+        raise
     try:
         while True:
             worker.run_pass()
+            worker.beat()
             if on_pass is not None:
                 on_pass(worker)
             if once or stop():
@@ -452,6 +496,10 @@ def send(
             worker.receipts(sender.poll(idle_seconds))
             worker.requeue(stale_after)
         worker.wait_for_receipts(receipt_wait)
+    except Exception as exc:
+        worker.failed(str(exc) or type(exc).__name__)
+        raise
     finally:
+        worker.beat()
         sender.close()
     return worker

@@ -63,6 +63,7 @@ class SubmitError(Exception):
 class Sender:
     """The interface; subclasses implement `submit` (and `send` when they can pipeline)."""
 
+    name = "sender"  # whose heartbeat the worker writes (notify.WorkerHeartbeat)
     window = 1  # messages in flight at once (at most this many may be sent twice on a crash)
 
     def open(self) -> None:
@@ -107,6 +108,7 @@ class ConsoleSender(Sender):
 
     Every part counts as delivered at the next `poll` (there is no handset to ask)."""
 
+    name = "console"
     window = 100  # messages taken per batch (a crash may print at most these again)
 
     def __init__(self, path: str | None = None, stream: TextIO | None = None):
@@ -159,6 +161,8 @@ class ConsoleSender(Sender):
 
 class SmppSender(Sender):
     """SMPP 3.4 through `smpp.SmppClient`: a window of submit_sm, receipts, reconnects."""
+
+    name = "smpp"
 
     def __init__(self, config: SmppConfig):
         self.client = SmppClient(config)

@@ -1,0 +1,293 @@
+"""The NOC's SMS view (issue 12 §4): why each fault SMS waits (hold-down, outside the
+sending window, worker not running, sender failing), resending failed ones and cancelling an
+event's scheduled batch, with refusals for other roles and cities."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import pytest
+from django.core.exceptions import PermissionDenied
+from django.utils import timezone
+
+from sqm.core.models import ChangeLogEntry
+from sqm.network.alarms import parse_alarm
+from sqm.network.ingest import ingest
+from sqm.network.models import FaultEvent, Outage
+from sqm.network.sms_services import (
+    Pipeline,
+    SmsFilters,
+    cancel_scheduled,
+    fault_messages,
+    resend_failed,
+    waiting_reason,
+)
+from sqm.notify import outbox
+from sqm.notify.choices import MessageState
+from sqm.notify.models import OutboundMessage, WorkerHeartbeat
+from sqm.notify.rules import SHANGHAI
+from sqm.notify.senders import Sender, SubmitError
+from tests.factories import AccountFactory, OltFactory, UserFactory, onu, port
+
+pytestmark = pytest.mark.django_db
+
+
+def at(hour, minute=0, day=22):
+    return datetime(2026, 11, day, hour, minute, tzinfo=SHANGHAI)
+
+
+@pytest.fixture
+def noc(db):
+    return UserFactory(username="noc", roles=["network_ops"], city_codes=["NJ"])
+
+
+@pytest.fixture
+def noc_suzhou(db):
+    return UserFactory(username="noc-sz", roles=["network_ops"], city_codes=["SZ"])
+
+
+def plant(accounts: int = 2) -> None:
+    olt = OltFactory(olt_id="OLT-Q", name="南京玄武OLT09", district="玄武区")
+    pon = port(olt, 0, 1, 0)
+    for n in range(accounts):
+        AccountFactory(account_id=f"Q-{n}", onu=onu(pon, f"ONU-Q{n}"))
+
+
+def raise_at(when: datetime, alarm_id: str = "Q1") -> FaultEvent:
+    body = {"alarm_id": alarm_id, "event": "raise", "olt_id": "OLT-Q", "level": "pon",
+            "frame": 0, "slot": 1, "port": 0, "type": "LOS", "severity": "critical",
+            "occurred_at": when.isoformat()}  # fmt: skip
+    alarm, errors = parse_alarm(body, 1)
+    assert not errors
+    ingest([alarm], now=when)
+    return FaultEvent.objects.get(alarms__alarm_id=alarm_id)
+
+
+def beat(seen: datetime, **values) -> None:
+    WorkerHeartbeat.objects.update_or_create(sender="console", defaults={"seen_at": seen, **values})
+
+
+def reason_of(message: OutboundMessage, now: datetime):
+    return waiting_reason(OutboundMessage.objects.get(pk=message.pk), Pipeline.read(now))
+
+
+# --- why it waits ------------------------------------------------------------------------
+
+
+def test_a_fault_sms_in_its_hold_down_says_so_and_until_when():
+    plant(1)
+    raise_at(at(10, 0))
+    message = OutboundMessage.objects.get()
+    beat(at(10, 1))
+    reason = reason_of(message, at(10, 2))
+    assert reason.code == "hold_down"
+    assert reason.until == at(10, 5)
+    assert "10:05" in reason.text
+
+
+def test_a_fault_sms_planned_at_night_waits_for_the_window_to_open():
+    plant(1)
+    raise_at(at(23, 0))
+    message = OutboundMessage.objects.get()
+    beat(at(23, 9))
+    reason = reason_of(message, at(23, 10))
+    assert reason.code == "window"
+    assert reason.until == at(8, 0, day=23)
+    assert "08:00" in reason.text
+
+
+def test_a_due_sms_outside_the_window_names_the_next_opening():
+    plant(1)
+    raise_at(at(21, 0))
+    message = OutboundMessage.objects.get()
+    beat(at(22, 30))
+    reason = reason_of(message, at(22, 30))
+    assert reason.code == "window" and reason.until == at(8, 0, day=23)
+
+
+def test_a_due_sms_with_no_worker_heartbeat_waits_for_a_worker():
+    plant(1)
+    raise_at(at(10, 0))
+    message = OutboundMessage.objects.get()
+    assert reason_of(message, at(11, 0)).code == "worker"
+    beat(at(10, 0))  # an hour ago: the worker stopped
+    reason = reason_of(message, at(11, 0))
+    assert reason.code == "worker" and "10:00" in reason.text
+    beat(at(10, 59))
+    assert reason_of(message, at(11, 0)).code == "due"
+
+
+def test_a_due_sms_whose_sender_keeps_failing_says_sender_failing():
+    plant(1)
+    raise_at(at(10, 0))
+    message = OutboundMessage.objects.get()
+    beat(at(10, 59), last_error="connection refused", last_error_at=at(10, 59))
+    reason = reason_of(message, at(11, 0))
+    assert reason.code == "sender" and "connection refused" in reason.text
+    beat(
+        at(10, 59),
+        last_ok_at=at(
+            10,
+            59,
+        ),
+    )  # it sent since: no longer failing
+    assert reason_of(message, at(11, 0)).code == "due"
+
+
+class Refusing(Sender):
+    name = "console"
+
+    def submit(self, message):
+        raise SubmitError("ESME_RTHROTTLED")
+
+
+def test_a_refused_sms_waits_for_its_next_try_and_the_worker_records_the_failure():
+    plant(1)
+    raise_at(at(10, 0))
+    outbox.send(sender=Refusing(), once=True, clock=lambda: at(10, 10))
+    message = OutboundMessage.objects.get()
+    assert message.state == MessageState.SCHEDULED and message.attempts == 1
+    reason = reason_of(
+        message,
+        at(
+            10,
+            10,
+        ),
+    )
+    assert reason.code == "sender" and "ESME_RTHROTTLED" in reason.text
+    assert reason.until == message.send_at
+    heartbeat = WorkerHeartbeat.objects.get(sender="console")
+    assert heartbeat.seen_at == at(10, 10) and "ESME_RTHROTTLED" in heartbeat.last_error
+
+
+def test_a_worker_pass_writes_its_heartbeat_and_last_success():
+    plant(1)
+    raise_at(at(10, 0))
+
+    class Accepting(Sender):
+        name = "console"
+
+        def submit(self, message):
+            return ["smsc-1"]
+
+    outbox.send(sender=Accepting(), once=True, clock=lambda: at(10, 10))
+    heartbeat = WorkerHeartbeat.objects.get()
+    assert heartbeat.seen_at == at(10, 10) and heartbeat.last_ok_at == at(10, 10)
+    assert reason_of(OutboundMessage.objects.get(), at(10, 11)) is None  # sent: not waiting
+
+
+# --- the list ----------------------------------------------------------------------------
+
+
+def test_the_list_shows_only_the_events_of_the_users_cities_newest_first(noc, noc_suzhou):
+    plant(2)
+    first = raise_at(at(9, 0))
+    assert fault_messages(noc_suzhou, SmsFilters()).count() == 0
+    listed = list(fault_messages(noc, SmsFilters(fault=first.pk)))
+    assert len(listed) == 2
+    assert listed == sorted(listed, key=lambda m: (m.send_at, m.pk), reverse=True)
+    assert not fault_messages(noc, SmsFilters(state=MessageState.FAILED)).exists()
+
+
+# --- resend and cancel -------------------------------------------------------------------
+
+
+def logged(pk: int):
+    """The change-log entries of outbox message PK."""
+    return ChangeLogEntry.objects.filter(
+        content_type__app_label="notify", content_type__model="outboundmessage", object_id=str(pk)
+    )
+
+
+def fail_all() -> None:
+    OutboundMessage.objects.update(
+        state=MessageState.FAILED, attempts=3, last_error="receipt stat:UNDELIV err:001"
+    )
+
+
+def test_resending_puts_failed_sms_back_due_now_and_logs_who_did_it(noc):
+    plant(2)
+    raise_at(at(10, 0))
+    fail_all()
+    ids = list(OutboundMessage.objects.values_list("pk", flat=True))
+    result = resend_failed(noc, ids[:1], now=at(12, 0))
+    assert result.resent == 1
+    again = OutboundMessage.objects.get(pk=ids[0])
+    assert again.state == MessageState.SCHEDULED and again.attempts == 0
+    assert again.send_at == at(12, 0) and not again.mobile
+    assert OutboundMessage.objects.get(pk=ids[1]).state == MessageState.FAILED
+    entry = logged(ids[0]).get()
+    assert entry.user == noc
+    assert entry.before["state"] == "failed" and entry.after["state"] == "scheduled"
+    # Guarded: a second resend of the same message changes nothing.
+    assert resend_failed(noc, ids[:1], now=at(12, 1)).resent == 0
+
+
+def test_a_fault_sms_of_an_outage_that_is_over_is_never_resent(noc):
+    plant(1)
+    raise_at(at(10, 0))
+    fail_all()
+    Outage.objects.update(ended_at=at(11, 0))
+    result = resend_failed(noc, list(OutboundMessage.objects.values_list("pk", flat=True)))
+    assert result.resent == 0 and result.skipped_ended == 1
+    assert OutboundMessage.objects.get().state == MessageState.FAILED
+
+
+def test_cancelling_a_batch_cancels_only_the_events_still_scheduled_sms(noc):
+    plant(3)
+    fault = raise_at(at(10, 0))
+    taken, sent, waiting = OutboundMessage.objects.order_by("pk")
+    OutboundMessage.objects.filter(pk=taken.pk).update(state=MessageState.SENDING)
+    OutboundMessage.objects.filter(pk=sent.pk).update(state=MessageState.SENT)
+    assert cancel_scheduled(noc, fault, now=at(10, 3)) == 1
+    states = dict(OutboundMessage.objects.values_list("pk", "state"))
+    assert states == {
+        taken.pk: MessageState.SENDING,
+        sent.pk: MessageState.SENT,
+        waiting.pk: MessageState.CANCELLED,
+    }
+    assert "noc" in OutboundMessage.objects.get(pk=waiting.pk).last_error
+    assert logged(waiting.pk).filter(user=noc).exists()
+
+
+def test_other_roles_and_other_cities_may_not_resend_or_cancel(noc_suzhou, agent):
+    plant(1)
+    fault = raise_at(at(10, 0))
+    for user in (agent,):
+        with pytest.raises(PermissionDenied):
+            cancel_scheduled(user, fault)
+        with pytest.raises(PermissionDenied):
+            resend_failed(user, [OutboundMessage.objects.get().pk])
+    with pytest.raises(PermissionDenied):
+        cancel_scheduled(noc_suzhou, fault)
+    fail_all()
+    assert resend_failed(noc_suzhou, [OutboundMessage.objects.get().pk]).resent == 0
+    assert OutboundMessage.objects.get().state == MessageState.FAILED
+
+
+# --- the page ----------------------------------------------------------------------------
+
+
+def test_the_page_shows_each_sms_with_its_reason_in_chinese_and_the_actions_work(client, noc):
+    plant(2)
+    fault = raise_at(timezone.now() - timedelta(hours=1))
+    client.force_login(noc)
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "zh-hans"
+    html = client.get(f"/network/sms/?fault={fault.pk}").content.decode()
+    assert 'id="sms-list"' in html and "Q-0" in html
+    assert 'data-reason="' in html and 'id="cancel-batch"' in html
+    response = client.post(f"/network/faults/{fault.pk}/sms/cancel/", {"confirm": "yes"})
+    assert response.status_code == 302
+    assert set(OutboundMessage.objects.values_list("state", flat=True)) == {"cancelled"}
+
+
+def test_the_page_refuses_the_actions_to_an_agent(client, agent):
+    plant(1)
+    fault = raise_at(timezone.now() - timedelta(hours=1))
+    client.force_login(agent)
+    assert client.get("/network/sms/").status_code == 200
+    assert (
+        client.post(f"/network/faults/{fault.pk}/sms/cancel/", {"confirm": "yes"}).status_code
+        == 403
+    )
+    assert OutboundMessage.objects.get().state == MessageState.SCHEDULED
