@@ -14,12 +14,13 @@ class ComplaintsConfig(AppConfig):
 
         province.register()  # its part of the generated province and the demo
 
-        from sqm.complaints import sla
+        from sqm.complaints import notices, sla
         from sqm.complaints.models import Category, SlaPolicy
 
         for model in (SlaPolicy, Category):
             post_save.connect(sla.forget_policies, sender=model, dispatch_uid=f"sla-{model}")
             post_delete.connect(sla.forget_policies, sender=model, dispatch_uid=f"sla-d-{model}")
+        notices.register()
         # The pre-processing panel of the customer and account pages (customers knows no
         # complaints).
         from sqm.complaints import customer_panels

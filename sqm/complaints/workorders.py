@@ -21,7 +21,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from sqm.complaints import sla
+from sqm.complaints import notices, sla
 from sqm.complaints.choices import (
     UPGRADED_CHANNELS,
     CallbackOutcome,
@@ -175,6 +175,7 @@ def open_work_order(
                 to_state=S.CLOSED,
                 note=facts.get("triage_reason", ""),
             )
+        notices.after_opening(user, order)
     return order
 
 
@@ -247,6 +248,7 @@ def do_transition(
         )
         order.refresh_from_db()
         changelog.record_bulk([order], "update", {order.pk: before})
+        notices.after_transition(user, order, action, before)
     return order
 
 
