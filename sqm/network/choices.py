@@ -55,3 +55,8 @@ class AlarmType(models.TextChoices):
     BOARD_FAULT = "board-fault", pgettext_lazy("alarm type", "board-fault")
     HIGH_TEMPERATURE = "high-temperature", pgettext_lazy("alarm type", "high-temperature")
     DYING_GASP = "dying-gasp", pgettext_lazy("alarm type", "dying-gasp")
+
+
+def alarm_type_label(code: str) -> str:
+    """An alarm type code in the active language (`power-off` → 断电); unknown codes as sent."""
+    return str(AlarmType(code).label) if code in AlarmType.values else code

@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from sqm.core.models import ChangeLogEntry, City
-from sqm.network.choices import AlarmLevel, AlarmOutcome, FaultState
+from sqm.network.choices import AlarmLevel, AlarmOutcome, FaultState, alarm_type_label
 from sqm.network.models import Alarm, AlarmEvent, FaultEvent, FaultType, Outage
 from sqm.notify.choices import MessageKind, MessageState
 from sqm.notify.models import OutboundMessage
@@ -343,7 +343,11 @@ def timeline(
                 alarm.raised_at,
                 "raised",
                 _("Alarm %(alarm)s raised on %(element)s (%(type)s)")
-                % {"alarm": alarm.alarm_id, "element": element, "type": alarm.type},
+                % {
+                    "alarm": alarm.alarm_id,
+                    "element": element,
+                    "type": alarm_type_label(alarm.type),
+                },
             )
         )
         if alarm.cleared_at:

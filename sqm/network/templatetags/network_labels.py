@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django import template
 
-from sqm.network.choices import AlarmType, Severity
+from sqm.network.choices import Severity, alarm_type_label
 
 register = template.Library()
 
@@ -18,4 +18,4 @@ def severity(value: str) -> str:
 @register.filter
 def alarm_type(value: str) -> str:
     """An alarm type code in the user's language (`power-off` → 断电); unknown codes as sent."""
-    return AlarmType(value).label if value in AlarmType.values else value
+    return alarm_type_label(value)
