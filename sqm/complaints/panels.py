@@ -60,7 +60,9 @@ def my_day(user, now: datetime) -> dict | None:
             # No list shows one person's records yet (a "recorded by me" filter is missing).
             Figure("contacts_today", _("contacts I recorded today"), contacts),
             Figure("my_open", _("my open work orders"), queue.total, queue_link()),
-            Figure("my_overdue", _("of them overdue"), queue.overdue, "", "bad"),
+            Figure(
+                "my_overdue", _("of them overdue"), queue.overdue, queue_link(sla="overdue"), "bad"
+            ),
         ],
     }
 
@@ -124,9 +126,12 @@ def trend(user, now: datetime) -> dict | None:
         "chart": {
             "axis": [day[5:] for day in data["days"]],  # MM-DD
             "bars": [
-                {"name": str(_("opened")), "data": data["opened"]},
-                {"name": str(_("closed")), "data": data["closed"]},
-                {"name": str(_("deadline missed")), "data": data["overdue"]},
+                {"name": str(pgettext_lazy("home trend", "opened")), "data": data["opened"]},
+                {"name": str(pgettext_lazy("home trend", "closed")), "data": data["closed"]},
+                {
+                    "name": str(pgettext_lazy("home trend", "deadline missed")),
+                    "data": data["overdue"],
+                },
             ],
             "line": {"name": str(_("callback satisfaction (%)")), "data": data["satisfaction"]},
         },
@@ -194,7 +199,7 @@ def register() -> None:
     register_panel("team_lead", Panel("trend", "core/panels/numbers.html", trend, 30, charts=True))
     register_panel(
         "team_lead",
-        Panel("workload", "complaints/panels/workload.html", team_workload, 40),
+        Panel("workload", "complaints/panels/workload.html", team_workload, 25),
     )
     register_panel(
         "quality_manager",

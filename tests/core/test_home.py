@@ -48,7 +48,7 @@ def test_each_app_registers_its_panels_for_its_roles():
 
     assert keys("hotline_agent") == ["my_day", "known_faults"]
     assert keys("first_line") == ["my_queue"]
-    assert keys("team_lead") == ["team_sla", "trend", "workload"]
+    assert keys("team_lead") == ["team_sla", "workload", "trend"]
     assert keys("network_ops") == ["noc"]
     assert keys("quality_manager") == ["complaint_volume", "analyses"]
     assert keys("auditor") == ["audit"]
