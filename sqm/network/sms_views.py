@@ -34,12 +34,15 @@ def sms_list(request):
     scheduled = 0
     if fault is not None and can_change:
         scheduled = fault.messages.filter(state=MessageState.SCHEDULED).count()
+    rows = sms_services.decorate(page.object_list, pipeline)
     return render(
         request,
         "network/faults/sms.html",
         {
             "page": page,
-            "messages_on_page": sms_services.decorate(page.object_list, pipeline),
+            "messages_on_page": rows,
+            # The resend column and button only when this page has something to resend.
+            "can_resend": can_change and any(m.state == MessageState.FAILED for m in rows),
             "pipeline": pipeline,
             "filters": filters,
             "fault": fault,

@@ -291,3 +291,19 @@ def test_the_page_refuses_the_actions_to_an_agent(client, agent):
         == 403
     )
     assert OutboundMessage.objects.get().state == MessageState.SCHEDULED
+
+
+def test_the_page_offers_resend_only_for_failed_sms_and_resends_the_selected(client, noc):
+    plant(2)
+    fault = raise_at(timezone.now() - timedelta(hours=1))
+    client.force_login(noc)
+    assert 'id="resend-button"' not in client.get("/network/sms/").content.decode()
+    fail_all()
+    html = client.get(f"/network/sms/?fault={fault.pk}&state=failed").content.decode()
+    assert html.count('name="message"') == 2
+    chosen = OutboundMessage.objects.order_by("pk").first()
+    next_url = f"/network/sms/?fault={fault.pk}"
+    response = client.post("/network/sms/resend/", {"message": [chosen.pk], "next": next_url})
+    assert response.status_code == 302 and response["Location"] == next_url
+    assert OutboundMessage.objects.get(pk=chosen.pk).state == MessageState.SCHEDULED
+    assert OutboundMessage.objects.exclude(pk=chosen.pk).get().state == MessageState.FAILED
