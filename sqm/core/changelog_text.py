@@ -35,8 +35,9 @@ def field_name(model, name: str) -> str:
     return str(getattr(field, "verbose_name", None) or name)
 
 
-def field_value(model, name: str, value) -> str:
-    """VALUE of field NAME as the reader sees it: choice labels, local times, yes/no."""
+def field_value(model, name: str, value, names: dict | None = None) -> str:
+    """VALUE of field NAME as the reader sees it: choice labels, local times, yes/no, and a
+    related object by its name when NAMES (from `describe_all`) holds it."""
     if value is None or value == "":
         return "—"
     field = _field(model, name)
@@ -47,7 +48,8 @@ def field_value(model, name: str, value) -> str:
         if str(value) in labels:
             return str(labels[str(value)])
     if isinstance(field, models.ForeignKey):
-        return f"#{value}"
+        related = (names or {}).get((field.related_model, value))
+        return related if related is not None else f"#{value}"
     if isinstance(field, models.DateTimeField) and isinstance(value, str):
         parsed = parse_datetime(value)
         if parsed is not None:
@@ -63,7 +65,7 @@ def field_value(model, name: str, value) -> str:
     return Truncator(str(value)).chars(TEXT_CHARS)
 
 
-def changes(entry) -> list[str]:
+def changes(entry, names: dict | None = None) -> list[str]:
     """One "field: before → after" clause per field an update changed."""
     model = entry.content_type.model_class() if entry.content_type_id else None
     before, after = entry.before or {}, entry.after or {}
@@ -71,16 +73,16 @@ def changes(entry) -> list[str]:
     for name, new in after.items():
         if name in before and before[name] == new:
             continue
-        values = {"field": field_name(model, name), "after": field_value(model, name, new)}
+        values = {"field": field_name(model, name), "after": field_value(model, name, new, names)}
         if name in before:
-            values["before"] = field_value(model, name, before[name])
+            values["before"] = field_value(model, name, before[name], names)
             out.append(_("%(field)s: %(before)s → %(after)s") % values)
         else:  # an entry written without the object's earlier state
             out.append(_("%(field)s: → %(after)s") % values)
     return out
 
 
-def describe(entry) -> str:
+def describe(entry, names: dict | None = None) -> str:
     """ENTRY as a sentence in the active language."""
     model = entry.content_type.model_class() if entry.content_type_id else None
     values = {
@@ -91,8 +93,36 @@ def describe(entry) -> str:
         return _("created %(type)s %(object)s") % values
     if entry.action == ChangeAction.DELETE:
         return _("deleted %(type)s %(object)s") % values
-    clauses = changes(entry)
+    clauses = changes(entry, names)
     if not clauses:
         return _("changed %(type)s %(object)s") % values
     values["changes"] = pgettext("clause separator", "; ").join(clauses)
     return _("changed %(type)s %(object)s: %(changes)s") % values
+
+
+def related_names(entries) -> dict:
+    """{(model, pk): name} of the objects the updates of ENTRIES point to (an assignee, a
+    department), read with one query per related model. Names are what the objects show
+    everywhere (a customer masked), never more."""
+    wanted: dict[type, set] = {}
+    for entry in entries:
+        if entry.action != ChangeAction.UPDATE or not entry.content_type_id:
+            continue
+        model = entry.content_type.model_class()
+        for side in (entry.before or {}, entry.after or {}):
+            for name, value in side.items():
+                field = _field(model, name)
+                if isinstance(field, models.ForeignKey) and value is not None:
+                    wanted.setdefault(field.related_model, set()).add(value)
+    names = {}
+    for model, pks in wanted.items():
+        for pk, obj in model._base_manager.in_bulk(list(pks)).items():
+            names[(model, pk)] = str(obj)
+    return names
+
+
+def describe_all(entries) -> list[tuple[object, str]]:
+    """(entry, sentence) for a page of ENTRIES, related objects named."""
+    entries = list(entries)
+    names = related_names(entries)
+    return [(entry, describe(entry, names)) for entry in entries]

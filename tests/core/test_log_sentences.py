@@ -179,3 +179,14 @@ def test_the_change_log_page_in_chinese_shows_what_changed(closed_order, admin):
     client.force_login(admin)
     page = client.get(reverse("core:changelog")).content.decode()
     assert "已关闭" in page and "变更内容" in page
+
+
+def test_a_new_assignee_is_named_not_numbered(closed_order, first_line):
+    from sqm.complaints.models import WorkOrder
+
+    order = WorkOrder.objects.get(pk=closed_order.pk)
+    order.assignee = first_line
+    order.save()
+    entry = ChangeLogEntry.objects.filter(object_id=str(order.pk), action="update").first()
+    ((_entry, text),) = zh(changelog_text.describe_all, [entry])
+    assert f"→ {first_line.username}" in text and f"#{first_line.pk}" not in text

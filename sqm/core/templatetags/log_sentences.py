@@ -25,3 +25,10 @@ def audit_target(target: str) -> str:
 def change_sentence(entry) -> str:
     """A change-log entry (修改了 工单 WO-1：状态：待处理 → 已关闭)."""
     return changelog_text.describe(entry)
+
+
+@register.simple_tag
+def change_sentences(entries) -> list:
+    """(entry, sentence) for a page of change-log entries, related objects read by name in
+    one query per model (`{% change_sentences page as rows %}`)."""
+    return changelog_text.describe_all(entries)
