@@ -193,18 +193,6 @@ class AuditEntry(models.Model):
     def delete(self, *args, **kwargs):
         raise PermissionError("audit entries are append-only")
 
-    @property
-    def details_text(self) -> str:
-        """The details as short `key: value` pairs for the audit page."""
-        parts = []
-        for key, value in (self.details or {}).items():
-            if isinstance(value, list):
-                value = ", ".join(str(v) for v in value)
-            elif isinstance(value, dict):
-                value = ", ".join(f"{k}={v}" for k, v in value.items())
-            parts.append(f"{key}: {value}")
-        return "; ".join(parts)
-
 
 class AuditHead(models.Model):
     """One row: the last entry's hash. Updating it first serialises writers on every database."""
