@@ -40,7 +40,7 @@ def test_the_admin_edits_templates_and_fault_types(client):
     assert client.get("/admin/network/faulttype/").status_code == 200
 
 
-def test_the_demo_ingests_the_last_days_of_alarms(settings, tmp_path):
+def test_the_demo_ingests_the_whole_alarm_history_and_keeps_one_live_fault(settings, tmp_path):
     settings.SQM_HOME = tmp_path
     olt = OltFactory(olt_id="OLT-D")
     AccountFactory(onu=onu(port(olt, 0, 1, 0), "ONU-D1"))
@@ -61,6 +61,9 @@ def test_the_demo_ingests_the_last_days_of_alarms(settings, tmp_path):
     (out / "alarms.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
     said = []
     load = demo.DemoLoad(out, 1, 1, now.date(), said.append, {"alarms": "alarms.jsonl"})
-    load_alarm_history(load)
-    assert FaultEvent.objects.get().state == "active"
+    live = load_alarm_history(load)
+    # A month-old outage is history now (the last 7 days only, before): cleared.
+    assert FaultEvent.objects.get(state="cleared").started_at == now - timedelta(days=30)
+    # The live fault on the OLT with the accounts is the one still open.
+    assert FaultEvent.objects.get(state="active") == live and live.olt == olt
     assert Outage.objects.filter(ended_at__isnull=True).count() == 1

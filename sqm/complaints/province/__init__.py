@@ -34,7 +34,8 @@ def register() -> None:
     register_part(
         ProvincePart(
             name="complaints",
-            depends_on=("customers",),
+            # alarms: the demo files the live fault's batch complaints (demo.py).
+            depends_on=("customers", "alarms"),
             files={"complaints": "complaints.jsonl"},
             generate=generate,
             load_demo=load_demo,

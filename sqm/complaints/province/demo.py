@@ -1,4 +1,5 @@
-"""The complaint side of the demo: the history imported, suggestions trained, queues filled."""
+"""The complaint side of the demo: the history imported, suggestions trained, queues filled,
+and the live fault's batch cause with its batch complaints (docs/faults.md, "Demo")."""
 
 from __future__ import annotations
 
@@ -6,7 +7,13 @@ from collections.abc import Callable
 
 from django.utils.translation import gettext
 
+from sqm.complaints.choices import CauseKind, Channel, Demand, Topic
+from sqm.complaints.models import ComplaintCause
+from sqm.complaints.triage import Intake
 from sqm.core.models import User
+from sqm.network.choices import FaultState
+from sqm.network.fault_sms import fault_area, fault_type_name
+from sqm.network.models import FaultEvent, Outage
 
 # Open work orders put in each demo user's queue: up to QUEUE_SIZE from the history, topped
 # up to QUEUE_MIN with customers calling again today.
@@ -22,6 +29,12 @@ def load_history(load) -> None:
         train_category_classifier(load.say)
     join_departments()
     fill_queues()
+    cause = batch_complaints()
+    if cause is not None:
+        load.say(
+            gettext("batch cause %(title)s: %(n)s work orders linked")
+            % {"title": cause.title, "n": cause.work_orders.count()}
+        )
 
 
 def train_category_classifier(say: Callable[[str], None]) -> None:
@@ -137,3 +150,103 @@ def _call_again_today(user: User, users: dict[str, User], nth: int) -> int | Non
         order = do_transition(front, order, "reply", "已核实处理，等待回访确认。")
         order = do_transition(front, order, "start_callback")
     return order.pk
+
+
+# --- the live fault's batch cause -------------------------------------------------------------
+
+# Customers of the live fault who call: the first BATCH_COMPLAINTS insist on a work order
+# (batch complaints, linked to the cause), the next BATCH_ANSWERS accept the fault answer.
+BATCH_COMPLAINTS = 6
+BATCH_ANSWERS = 3
+# They want the line back and compensation, and do not accept the first answer: a complaint
+# work order by the entry rules (row O2 of docs/complaint-rules.md).
+BATCH_COMPLAINT_INTAKE = Intake(
+    topic=Topic.OTHER,
+    accepted=False,
+    demands=frozenset({Demand.RESTORE, Demand.COMPENSATION}),
+    dissatisfied=True,
+    needs_handover=True,
+)
+BATCH_COMPLAINT_TEXT = (
+    "客户来电反映宽带突然无法上网，光猫指示灯异常，要求尽快修复并给予补偿，对首次答复不接受。"
+)
+
+
+def live_fault() -> FaultEvent | None:
+    """The active fault event above single ONUs that cuts off the most accounts."""
+    return (
+        FaultEvent.objects.filter(state=FaultState.ACTIVE, level__in=("olt", "board", "pon"))
+        .select_related("olt", "city")
+        .order_by("-affected_accounts", "-started_at")
+        .first()
+    )
+
+
+def _acting(usernames: tuple[str, ...], perms: tuple[str, ...], city_id: int) -> User | None:
+    """The first demo user of USERNAMES who has PERMS in the city."""
+    from sqm.complaints.workorders import in_cities
+
+    for name in usernames:
+        user = User.objects.filter(username=name, is_active=True).first()
+        if user is not None and user.has_perms(perms) and in_cities(user, city_id):
+            return user
+    return None
+
+
+def batch_complaints() -> ComplaintCause | None:
+    """Record the live fault's batch cause (批量投诉原因) and its customers' calls: batch
+    complaints linked to the cause, and batch answers. None when there is no live fault or
+    no demo user to act."""
+    from sqm.complaints.models import Category
+    from sqm.complaints.preprocessing import BATCH_ANSWER_CATEGORY, do_batch_answer
+    from sqm.complaints.records import create_cause, link_cause
+    from sqm.complaints.services import record_contact
+
+    fault = live_fault()
+    if fault is None:
+        return None
+    agent = _acting(("agent", "admin"), ("complaints.add_workorder",), fault.city_id)
+    lead = _acting(
+        ("lead", "admin"),
+        ("complaints.add_complaintcause", "complaints.change_complaintcause"),
+        fault.city_id,
+    )
+    category = Category.objects.filter(code=BATCH_ANSWER_CATEGORY, level=3, active=True).first()
+    if agent is None or lead is None or category is None:
+        return None
+    type_name = fault_type_name(fault.type)
+    cause = create_cause(
+        lead,
+        kind=CauseKind.NETWORK_FAULT,
+        title=f"{fault_area(fault)}{type_name}（故障事件{fault.pk}）"[:120],
+        description=(
+            f"{fault.olt.olt_id}（{fault.olt.name}）{type_name}，影响约{fault.affected_accounts}户"
+            "宽带用户，已通知抢修，故障短信已发送。"
+        ),
+        city=fault.city,
+        started_at=fault.started_at,
+        reference=f"fault-event:{fault.pk}",
+    )
+    outages = (
+        Outage.objects.filter(fault_event=fault, ended_at__isnull=True)
+        .select_related("account__customer")
+        .order_by("account__account_id")[: BATCH_COMPLAINTS + BATCH_ANSWERS]
+    )
+    orders = []
+    for i, outage in enumerate(outages):
+        account = outage.account
+        if i < BATCH_COMPLAINTS:
+            order, _decision = record_contact(
+                agent,
+                customer=account.customer,
+                account=account,
+                category=category,
+                channel=Channel.HOTLINE,
+                description=BATCH_COMPLAINT_TEXT,
+                intake=BATCH_COMPLAINT_INTAKE,
+            )
+            orders.append(order)
+        else:
+            do_batch_answer(agent, account.customer, account, fault)
+    link_cause(lead, orders, cause)
+    return cause

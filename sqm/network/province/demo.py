@@ -1,34 +1,278 @@
-"""The network in the demo: the generated alarms taken through live ingestion."""
+"""The network in the demo: a province in motion (docs/faults.md, "Demo").
+
+1. The whole generated alarm history goes through live ingestion (`network.ingest`), in time
+   order, so fault events, alarms and outages are what the live path makes of them.
+2. The SMS of the past are settled as `sqm faults replay` computes them (the same
+   `notify.rules`): a fault SMS for every outage still down when its SMS was due, at
+   `fault_at(start)`, and its recovery SMS at `recovery_at(start, end)`; sent and delivered
+   at those times when they are past, still scheduled when they are not. (Ingestion alone,
+   with no worker sending while it runs, would cancel every fault SMS of an outage that ended
+   later in the file.)
+3. One live OLT fault is raised "now" through ingestion on the OLT with the most accounts of
+   the demo users' city: hundreds of accounts in a demo of 20,000 customers. Its fault SMS are
+   caught mid-wave: the first ones delivered, a few sent and waiting for their receipts, the
+   rest still scheduled (the demo's worker sends them once `sqm demo` serves).
+
+The complaint side adds the batch cause and batch complaints of the live event
+(`complaints/province/demo.py`).
+"""
 
 from __future__ import annotations
 
-from datetime import timedelta
+import math
+from datetime import datetime, timedelta
 
+from django.db import transaction
+from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from sqm.network.alarms import read_alarm_lines
+from sqm.customers.choices import AccountStatus, Service
+from sqm.customers.models import Account
+from sqm.network import fault_sms
+from sqm.network.alarms import AlarmInput, read_alarm_lines
+from sqm.network.choices import FaultState
 from sqm.network.ingest import ingest
+from sqm.network.models import FaultEvent, Olt, Outage
+from sqm.notify.choices import MessageKind, MessageState
+from sqm.notify.models import OutboundMessage
+from sqm.notify.rules import Rules, current_rules, split_sms
+from sqm.notify.texts import UnsafeSmsText
 
-# Days of the generated alarm stream taken into the live fault path, ending today.
-DEMO_ALARM_DAYS = 7
+BATCH = 2000  # alarm events per ingestion batch
+# The city of the demo users (agent, first line, team lead): the live fault is theirs when
+# one of its OLTs has at least LIVE_MIN_ACCOUNTS active accounts.
+DEMO_CITY = "NJ"
+LIVE_MIN_ACCOUNTS = 100
+LIVE_AGE = timedelta(minutes=12)  # the live fault started this long before "now"
+LIVE_TYPE = "power-off"
+SENT_SHARE = 0.6  # of the live fault's SMS already out when the demo stops the clock
+RECEIPT_DELAY = (5, 90)  # seconds from sending to the delivery receipt
+CHUNK = 2000
 
 
-def load_alarm_history(load, days: int = DEMO_ALARM_DAYS) -> None:
-    """Take the last DAYS of the generated alarm stream through live ingestion, so the NOC
-    pages and the agents' pre-processing show faults (those still open at midnight are
-    active)."""
+def load_alarm_history(load, now: datetime | None = None) -> FaultEvent | None:
+    """Ingest the alarm history, settle its SMS as the replay computes them, and raise the
+    live fault; returns the live fault event (None without accounts to cut off)."""
+    now = now or timezone.now()
+    rules = current_rules()
     path = load.file("alarms")
-    if not path.exists():
-        return
-    with path.open("rb") as handle:
-        alarms, _errors = read_alarm_lines(handle)  # the generator writes no bad lines
-    since = timezone.now() - timedelta(days=days)
-    raised = {a.alarm_id for a in alarms if a.event == "raise" and a.occurred_at >= since}
-    recent = sorted(
-        (a for a in alarms if a.alarm_id in raised), key=lambda a: (a.occurred_at, a.line)
+    alarms: list[AlarmInput] = []
+    if path.exists():
+        with path.open("rb") as handle:
+            alarms, _errors = read_alarm_lines(handle)  # the generator writes no bad lines
+    history = sorted((a for a in alarms if a.occurred_at <= now), key=_when)
+    load.say(gettext("ingesting %(n)s alarm events of the history") % {"n": f"{len(history):,}"})
+    for start in range(0, len(history), BATCH):
+        batch = history[start : start + BATCH]
+        ingest(batch, now=batch[-1].occurred_at, rules=rules)
+    settled = settle_history_sms(rules, now)
+    load.say(
+        gettext("fault SMS of the history: %(delivered)s delivered, %(waiting)s scheduled")
+        % {"delivered": f"{settled['delivered']:,}", "waiting": f"{settled['scheduled']:,}"}
     )
-    load.say(gettext("ingesting %(n)s alarm events of the last %(days)s days") % {
-        "n": f"{len(recent):,}", "days": days})  # fmt: skip
-    for start in range(0, len(recent), 2000):
-        ingest(recent[start : start + 2000])
+    live = raise_live_fault(rules, now)
+    if live is not None:
+        load.say(
+            gettext("live fault event %(id)s: %(n)s accounts cut off")
+            % {"id": live.pk, "n": f"{live.affected_accounts:,}"}
+        )
+    return live
+
+
+def _when(alarm: AlarmInput) -> tuple:
+    return (alarm.occurred_at, alarm.line)
+
+
+def settle_history_sms(rules: Rules, now: datetime) -> dict[str, int]:
+    """The SMS of every outage, as the rules (and `sqm faults replay`) say: for an outage
+    still down when its fault SMS was due, that SMS and, once it ended, its recovery SMS;
+    delivered at their own times when those are past, scheduled otherwise. Customers who
+    opted out of service SMS get none. Returns how many are delivered and scheduled."""
+    counts = {"delivered": 0, "scheduled": 0}
+    pks = list(Outage.objects.order_by("pk").values_list("pk", flat=True))
+    texts = _Texts()
+    for start in range(0, len(pks), CHUNK):
+        chunk = pks[start : start + CHUNK]
+        outages = (
+            Outage.objects.filter(pk__in=chunk)
+            .select_related("account__customer", "fault_event__olt", "fault_event__city")
+            .order_by("pk")
+        )
+        keep: list[int] = []  # outages whose rows stay as ingestion left them
+        rows: list[OutboundMessage] = []
+        for outage in outages:
+            wanted = _wanted(outage, rules, now, texts)
+            if wanted is None:
+                keep.append(outage.pk)
+                continue
+            rows.extend(wanted)
+        with transaction.atomic():
+            replaced = [pk for pk in chunk if pk not in set(keep)]
+            OutboundMessage.objects.filter(outage_id__in=replaced).delete()
+            OutboundMessage.objects.bulk_create(rows, batch_size=500)
+        for row in rows:
+            counts["delivered" if row.state == MessageState.DELIVERED else "scheduled"] += 1
+    return counts
+
+
+def _wanted(outage: Outage, rules: Rules, now: datetime, texts: _Texts):
+    """The messages OUTAGE should have, or None to leave what ingestion wrote (no SMS was
+    due: the outage ended first, or its fault SMS is not due yet)."""
+    started, ended = outage.started_at, outage.ended_at
+    fault_at = rules.fault_at(started)
+    if not rules.fault_is_sent(started, ended) or fault_at > now:
+        return None
+    if outage.account.customer.service_sms_opt_out or outage.fault_event is None:
+        return []
+    fault_text = texts.get(MessageKind.FAULT, outage.fault_event)
+    if fault_text is None:
+        return []
+    mobile = outage.account.customer.mobile
+    rows = [_message(outage, MessageKind.FAULT, fault_text, fault_at, now, mobile)]
+    if ended is not None:
+        recovery_text = texts.get(MessageKind.RECOVERY, outage.fault_event, ended)
+        if recovery_text is not None:
+            at = rules.recovery_at(started, ended)
+            rows.append(_message(outage, MessageKind.RECOVERY, recovery_text, at, now, mobile))
+    return rows
+
+
+class _Texts:
+    """Rendered texts by (kind, fault event, recovery time): a fault event's SMS read alike."""
+
+    def __init__(self) -> None:
+        self._renderers: dict[str, fault_sms.Renderer] = {}
+        self._texts: dict[tuple, str | None] = {}
+
+    def get(self, kind: str, fault: FaultEvent, recovered: datetime | None = None) -> str | None:
+        key = (kind, fault.pk, recovered)
+        if key not in self._texts:
+            if kind not in self._renderers:
+                self._renderers[kind] = fault_sms.Renderer(kind)
+            try:
+                self._texts[key] = self._renderers[kind](fault, recovered)
+            except UnsafeSmsText:
+                self._texts[key] = None
+        return self._texts[key]
+
+
+def _message(outage: Outage, kind: str, text: str, at: datetime, now: datetime, mobile: str):
+    """A message as the worker leaves it: delivered at its own time if that has passed."""
+    message = OutboundMessage(
+        key=fault_sms.message_key(outage.pk, kind),
+        kind=kind,
+        account_id=outage.account_id,
+        outage_id=outage.pk,
+        fault_event_id=outage.fault_event_id,
+        text=text,
+        send_at=at,
+    )
+    if at <= now:
+        _deliver(message, at, outage.pk, mobile)
+    return message
+
+
+def _deliver(message: OutboundMessage, at: datetime, seed: int, mobile: str) -> None:
+    parts = len(split_sms(message.text))
+    low, high = RECEIPT_DELAY
+    message.state = MessageState.DELIVERED
+    message.mobile = mobile
+    message.attempts = 1
+    message.parts = parts
+    message.sent_at = at
+    message.done_at = at + timedelta(seconds=low + seed * 7919 % (high - low))
+    message.smsc_ids = ",".join(f"D{seed:x}{message.kind[0]}{i}+" for i in range(parts))
+    from sqm.core.fields import refresh_personal_fields
+
+    refresh_personal_fields(message)
+
+
+# --- the live fault ----------------------------------------------------------------------
+
+
+def live_olt(city: str = DEMO_CITY) -> Olt | None:
+    """The OLT with the most active broadband accounts in CITY (if it has at least
+    LIVE_MIN_ACCOUNTS), else in the whole province."""
+    cut_off = Account.objects.filter(
+        status=AccountStatus.ACTIVE, service=Service.BROADBAND, onu__isnull=False
+    )
+    for scope in (cut_off.filter(onu__olt__city__code=city), cut_off):
+        top = scope.values("onu__olt").annotate(n=Count("pk")).order_by("-n", "onu__olt").first()
+        if top is not None and (top["n"] >= LIVE_MIN_ACCOUNTS or scope is cut_off):
+            return Olt.objects.get(pk=top["onu__olt"])
+    return None
+
+
+def live_times(rules: Rules, now: datetime) -> tuple[datetime, datetime]:
+    """When the live fault started, and until when its SMS went out (the demo's "now", or
+    the close of the last sending window when the window is shut now: the rest wait for the
+    morning)."""
+    started = now - LIVE_AGE
+    if rules.fault_at(started) < now:
+        return started, now
+    last_open = now
+    for _step in range(24 * 12):  # back in 5-minute steps to the last allowed moment
+        last_open -= timedelta(minutes=5)
+        if rules.window.allows(last_open):
+            break
+    return last_open - 3 * LIVE_AGE, last_open
+
+
+def raise_live_fault(rules: Rules, now: datetime) -> FaultEvent | None:
+    """Power off the OLT of `live_olt` through live ingestion and send the first part of
+    its fault SMS wave; the live fault event (None when there is no OLT with accounts)."""
+    olt = live_olt()
+    if olt is None:
+        return None
+    started, sending_until = live_times(rules, now)
+    alarm = AlarmInput(
+        alarm_id=f"DEMO-{olt.olt_id}-{started:%Y%m%d%H%M}",
+        event="raise",
+        olt_id=olt.olt_id,
+        level="olt",
+        frame=None,
+        slot=None,
+        port=None,
+        onu_id="",
+        type=LIVE_TYPE,
+        severity="critical",
+        occurred_at=started,
+    )
+    ingest([alarm], now=started, rules=rules)
+    fault = (
+        FaultEvent.objects.filter(olt=olt, level="olt", state=FaultState.ACTIVE)
+        .order_by("-started_at")
+        .first()
+    )
+    if fault is not None:
+        send_first_wave(fault, rules, sending_until, now)
+    return fault
+
+
+def send_first_wave(fault: FaultEvent, rules: Rules, until: datetime, now: datetime) -> int:
+    """Mark the first SENT_SHARE of FAULT's waiting fault SMS as sent between their planned
+    time and UNTIL (delivered when the receipt had time to come back by NOW); the rest stay
+    scheduled. Returns how many went out."""
+    waiting = list(
+        OutboundMessage.objects.filter(
+            fault_event=fault, kind=MessageKind.FAULT, state=MessageState.SCHEDULED
+        )
+        .select_related("account__customer")
+        .order_by("pk")
+    )
+    due = [m for m in waiting if m.send_at < until]
+    out = math.ceil(len(due) * SENT_SHARE)
+    sent: list[OutboundMessage] = []
+    for i, message in enumerate(due[:out]):
+        start = message.send_at
+        at = start + (until - start) * (i + 1) / (out + 1)
+        _deliver(message, at, message.pk, message.account.customer.mobile)
+        if message.done_at > now:  # its receipt is not back yet
+            message.state, message.done_at = MessageState.SENT, None
+            message.smsc_ids = message.smsc_ids.replace("+", "")
+        sent.append(message)
+    fields = ["state", "mobile", "pii_key_id", "attempts", "parts", "sent_at", "done_at",
+              "smsc_ids"]  # fmt: skip
+    OutboundMessage.objects.bulk_update(sent, fields, batch_size=500)
+    return len(sent)
