@@ -115,8 +115,10 @@ def render_panels(request, now: datetime | None = None) -> list[Shown]:
         context = panel.build(request.user, now)
         if context is None:
             continue
-        context = {**context, "panel_key": panel.key}
-        shown.append(Shown(panel, render_to_string(panel.template, context, request)))
+        context = {**context, "panel_key": panel.key, "user": request.user}
+        # Without the request: the page's context processors (navigation, unread count) ran
+        # once for the page and are not run again for every panel.
+        shown.append(Shown(panel, render_to_string(panel.template, context)))
     return shown
 
 

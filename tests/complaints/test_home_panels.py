@@ -149,3 +149,23 @@ def test_first_and_second_line_see_their_queue_and_their_departments_pool(client
         shown, link = figures[key]
         if link:  # the pool's page is on its way (helper "lists")
             assert follow(client, link) == int(shown), key
+
+
+def test_the_home_pages_cost_does_not_grow_with_the_number_of_orders(client, people):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    lead, agent = people["lead"], people["agent"]
+    client.force_login(lead)
+
+    def queries_for_home() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(reverse("home")).status_code == 200
+        return len(captured)
+
+    record(agent)
+    queries_for_home()  # the first request after logging in also saves the session
+    few = queries_for_home()
+    for _ in range(6):
+        overdue(record(agent))
+    assert queries_for_home() == few
