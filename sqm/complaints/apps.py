@@ -26,3 +26,6 @@ class ComplaintsConfig(AppConfig):
         from sqm.complaints import customer_panels
 
         customer_panels.register()
+        from sqm.complaints import panels
+
+        panels.register()  # home-page panels

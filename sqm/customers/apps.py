@@ -8,6 +8,7 @@ class CustomersConfig(AppConfig):
     verbose_name = _("Customers")
 
     def ready(self) -> None:
-        from sqm.customers import importers, province  # noqa: F401 - importers register
+        from sqm.customers import importers, panels, province  # noqa: F401 - importers register
 
+        panels.register()  # home-page panels
         province.register()  # its part of the generated province and the demo

@@ -8,6 +8,7 @@ class NetworkConfig(AppConfig):
     verbose_name = _("Network")
 
     def ready(self) -> None:
-        from sqm.network import importers, province  # noqa: F401 - importers register
+        from sqm.network import importers, panels, province  # noqa: F401 - importers register
 
+        panels.register()  # home-page panels
         province.register()  # its part of the generated province and the demo

@@ -8,6 +8,7 @@ class SurveysConfig(AppConfig):
     verbose_name = _("Surveys")
 
     def ready(self) -> None:
-        from sqm.surveys import importers, province  # noqa: F401 - importers register
+        from sqm.surveys import importers, panels, province  # noqa: F401 - importers register
 
+        panels.register()  # home-page panels
         province.register()  # its part of the generated province and the demo
