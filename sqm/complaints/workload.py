@@ -23,6 +23,7 @@ from sqm.complaints import queries, sla
 from sqm.complaints.choices import CallbackOutcome, RecordType
 from sqm.complaints.choices import WorkOrderState as S
 from sqm.complaints.models import WorkOrder
+from sqm.core.home import day_start
 
 TREND_DAYS = 30
 SATISFIED = (CallbackOutcome.SATISFIED, CallbackOutcome.BASICALLY_SATISFIED)
@@ -30,7 +31,7 @@ JUDGED = (*SATISFIED, CallbackOutcome.DISSATISFIED)  # unreachable customers gav
 
 
 def _start(day: date) -> datetime:
-    return queries._day_start(day)
+    return day_start(day)
 
 
 def listed(user, orders: QuerySet, now: datetime, **filters) -> int:

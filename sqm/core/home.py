@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time
 
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
@@ -100,12 +100,6 @@ def day_start(day: date) -> datetime:
 
 def today(now: datetime | None = None) -> date:
     return timezone.localdate(now or timezone.now())
-
-
-def last_days(now: datetime, days: int) -> list[date]:
-    """The DAYS local days ending with today, oldest first (the trend charts' axis)."""
-    end = today(now)
-    return [end - timedelta(days=n) for n in range(days - 1, -1, -1)]
 
 
 def render_panels(request, now: datetime | None = None) -> list[Shown]:
