@@ -184,6 +184,7 @@ ROWS = [
     Row("/api/v1/alarms/", NOC, method="post", body=ALARM),
     Row("/api/v1/fault-events/", FAULT_READERS, "list", "NJ-OLT-1"),
     Row("/api/v1/fault-events/{fault}/", FAULT_READERS, "detail"),
+    Row("/api/v1/fault-sms/", FAULT_READERS),
     Row(
         "/api/v1/fault-events/{fault}/",
         NOC,

@@ -27,7 +27,7 @@ from sqm.api.viewsets import ActingUserMixin, ModelViewSet, ReadOnlyViewSet
 from sqm.core.context import acting_as
 from sqm.core.models import City
 from sqm.customers.api import AccountSerializer
-from sqm.network import fault_queries, services
+from sqm.network import fault_queries, services, sms_api
 from sqm.network.choices import AlarmLevel, AlarmOutcome, FaultState
 from sqm.network.fault_services import set_estimated_recovery
 from sqm.network.filters import OltFilterSet, OnuFilterSet, PonPortFilterSet
@@ -397,3 +397,4 @@ def register(router) -> None:
     router.register("olts", OltViewSet, basename="olt")
     router.register("pon-ports", PonPortViewSet, basename="ponport")
     router.register("onus", OnuViewSet, basename="onu")
+    sms_api.register(router)

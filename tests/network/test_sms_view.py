@@ -307,3 +307,15 @@ def test_the_page_offers_resend_only_for_failed_sms_and_resends_the_selected(cli
     assert response.status_code == 302 and response["Location"] == next_url
     assert OutboundMessage.objects.get(pk=chosen.pk).state == MessageState.SCHEDULED
     assert OutboundMessage.objects.exclude(pk=chosen.pk).get().state == MessageState.FAILED
+
+
+def test_the_api_lists_fault_sms_with_their_waiting_reason_and_masked_numbers(client, noc):
+    plant(1)
+    fault = raise_at(timezone.now() - timedelta(hours=1))
+    client.force_login(noc)
+    body = client.get(f"/api/v1/fault-sms/?fault={fault.pk}").json()
+    assert body["count"] == 1
+    row = body["results"][0]
+    assert row["fault_event"] == fault.pk and row["account"] == "Q-0"
+    assert "****" in row["mobile"] and row["state"] == "scheduled"
+    assert row["waiting_reason"]["code"] in {"hold_down", "window", "worker", "due", "planned"}
