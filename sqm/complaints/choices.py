@@ -112,6 +112,9 @@ class WorkOrderAction(models.TextChoices):
     ATTACH = "attach", _("attach a file")
     LINK_CAUSE = "link_cause", _("link to a batch cause")
     BREACH_REASON = "breach_reason", _("record the reason for a breach")
+    ASSIGN = "assign", pgettext_lazy("work order action", "assign")
+    # Staff only: never part of the reply, an SMS or anything else the customer sees.
+    NOTE = "note", pgettext_lazy("work order action", "internal note")
 
 
 class CallbackOutcome(models.TextChoices):

@@ -104,12 +104,49 @@ class CallbackForm(forms.Form):
     def __init__(self, *args, order=None, **kwargs):
         super().__init__(*args, **kwargs)
         from django.contrib.auth import get_user_model
-        from django.db.models import Q
 
-        people = get_user_model().objects.filter(is_active=True, groups__isnull=False)
+        from sqm.complaints.workorders import remediation_owners
+
+        # Only people who may own remediation in the order's city (workorders).
         if order is not None:
-            people = people.filter(Q(all_cities=True) | Q(cities=order.city_id))
-        self.fields["remediation_owner"].queryset = people.distinct().order_by("username")
+            people = remediation_owners(order)
+        else:
+            people = get_user_model().objects.none()
+        self.fields["remediation_owner"].queryset = people.order_by("username")
+
+
+class AssignForm(forms.Form):
+    """Give a work order to a named colleague (only those who may hold it are offered)."""
+
+    assignee = forms.ModelChoiceField(label=_("assign to"), queryset=None)
+
+    def __init__(self, *args, people=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        from django.contrib.auth import get_user_model
+
+        self.fields["assignee"].queryset = (
+            people if people is not None else get_user_model().objects.none()
+        )
+        self.fields["assignee"].label_from_instance = lambda user: user.username
+
+
+class BulkEscalateForm(forms.Form):
+    """Escalate the selected work orders: where to, and why (the reason each one needs)."""
+
+    department = forms.ModelChoiceField(
+        label=_("department"),
+        queryset=Department.objects.filter(active=True).exclude(kind="front_line"),
+    )
+    note = forms.CharField(label=_("reason"), max_length=4000)
+
+
+class NoteForm(forms.Form):
+    note = forms.CharField(
+        label=_("internal note"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        max_length=4000,
+        help_text=_("Seen by staff only; never shown or sent to the customer."),
+    )
 
 
 class AttachmentForm(forms.Form):

@@ -341,6 +341,15 @@ class WorkOrderEvent(models.Model):
         related_name="+",
         verbose_name=_("department"),
     )
+    # Whom the order was given to (an "assign" step).
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("assigned to"),
+    )
     note = models.TextField(_("note"), blank=True)
 
     class Meta:

@@ -69,22 +69,21 @@ def queue_orders(user) -> QuerySet:
     department_ids = list(user.departments.values_list("pk", flat=True))
     if department_ids:
         mine |= Q(assignee__isnull=True, department__in=department_ids, state=S.ESCALATED)
-    return _listing(WorkOrder.objects.restrict(user).filter(mine, state__in=OPEN_STATES))
+    return WorkOrder.objects.restrict(user).filter(mine, state__in=OPEN_STATES)
 
 
 def my_queue(user) -> QuerySet:
     """`queue_orders`, soonest deadline first (the API's queue)."""
-    return queue_orders(user).order_by(F("due").asc(nulls_last=True), "pk")
+    return _listing(queue_orders(user)).order_by(F("due").asc(nulls_last=True), "pk")
 
 
 def pool_orders(user) -> QuerySet:
     """The open work orders of USER's departments, whoever holds them (部门工单池): the
     department's workload, claimed or not, unsorted."""
     department_ids = list(user.departments.values_list("pk", flat=True))
-    orders = WorkOrder.objects.restrict(user).filter(
+    return WorkOrder.objects.restrict(user).filter(
         department__in=department_ids, state__in=OPEN_STATES
     )
-    return _listing(orders)
 
 
 def sort_key(value: str | None) -> str:

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from django import forms
 from django.contrib import messages
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -27,62 +26,30 @@ from sqm.complaints.choices import CauseKind, Channel, RecordType, WorkOrderStat
 from sqm.complaints.choices import WorkOrderAction as A
 from sqm.complaints.forms import (
     ActionForm,
+    AssignForm,
     AttachmentForm,
     BreachReasonForm,
     CallbackForm,
     CauseForm,
     IntakeForm,
     LinkCauseForm,
+    NoteForm,
     TriageForm,
 )
+from sqm.complaints.list_views import Window
+from sqm.complaints.list_views import decorate as _decorate
 from sqm.complaints.models import (
-    Category,
     ComplaintCause,
-    Department,
     WorkOrder,
     WorkOrderAttachment,
 )
 from sqm.core.decorators import permission_required
 from sqm.core.exceptions import refusal_status
-from sqm.core.exporting import xlsx_response
-from sqm.core.inputs import page_number, parse_id
-from sqm.core.models import City
-from sqm.core.views import refused
+from sqm.core.inputs import parse_id
 from sqm.customers import lookups
 from sqm.customers.models import Customer
 from sqm.customers.services import accounts_of, search_customers
 from sqm.network.models import FaultEvent
-
-PER_PAGE = 50
-INTERCEPTION_DAYS = 7  # the team overview's interception rate covers the last week
-
-
-class Window:
-    """A page of a list without counting the whole list (counts cost a scan at 1M rows)."""
-
-    def __init__(self, queryset, request, per_page: int = PER_PAGE) -> None:
-        self.number = page_number(request.GET.get("page"))
-        start = (self.number - 1) * per_page
-        rows = list(queryset[start : start + per_page + 1])
-        self.has_next = len(rows) > per_page
-        self.rows = rows[:per_page]
-        self.has_previous = self.number > 1
-        self.start = start
-
-    def __iter__(self):
-        return iter(self.rows)
-
-    def __len__(self) -> int:
-        return len(self.rows)
-
-
-def _decorate(orders, now=None) -> list:
-    now = now or timezone.now()
-    for order in orders:
-        order.sla = queries.sla_status(order, now)
-        order.sla_label = queries.SLA_LABELS.get(order.sla, "")
-    return orders
-
 
 # --- intake ------------------------------------------------------------------------------
 
@@ -312,106 +279,6 @@ def batch_answer(request):
     return render(request, "complaints/batch_answer_refused.html", {"errors": errors}, status=400)
 
 
-# --- lists ------------------------------------------------------------------------------
-
-
-@permission_required("complaints.view_workorder")
-def queue(request):
-    orders = Window(queries.my_queue(request.user), request)
-    _decorate(orders.rows)
-    return render(request, "complaints/queue.html", {"page": orders})
-
-
-def _list_context(request) -> dict:
-    filters = queries.Filters.from_query(request.GET)
-    try:
-        found = queries.search(request.user, filters)
-    except (lookups.LookupRefused, lookups.LookupLimitReached) as exc:
-        filters.refused, filters.refusal = str(exc), exc
-        found = WorkOrder.objects.none()
-    orders = Window(found, request)
-    _decorate(orders.rows)
-    query = filters.as_query()
-    return {
-        "page": orders,
-        "filters": filters,
-        "query": urlencode(query),
-        "states": WorkOrderState.choices,
-        "channels": Channel.choices,
-        "record_types": RecordType.choices,
-        "cities": _cities(request.user),
-        "departments": Department.objects.filter(active=True),
-        "top_categories": Category.objects.filter(level__lte=2, active=True),
-    }
-
-
-def _cities(user):
-    if user.is_superuser or user.all_cities:
-        return City.objects.all()
-    return user.cities.all()
-
-
-@permission_required("complaints.view_workorder")
-def order_list(request):
-    if request.method == "POST":
-        # The search form posts, and comes back as a link whose mobile or ID number is its
-        # lookup hash: the number stays out of the address bar, history and Referer.
-        filters = queries.Filters.from_query(request.POST)
-        if filters.q:  # a new search replaces the number searched for before
-            filters.mobile_hash = filters.id_number_hash = ""
-        return redirect(f"{request.path}?{urlencode(filters.as_query())}")
-    context = _list_context(request)
-    refusal = context["filters"].refusal
-    status = 200 if refusal is None else refusal_status(refusal)
-    return render(request, "complaints/order_list.html", context, status=status)
-
-
-@permission_required("complaints.oversee_workorders")
-def order_export(request):
-    filters = queries.Filters.from_query(request.GET)
-    try:
-        found = queries.search(request.user, filters)
-    except (lookups.LookupRefused, lookups.LookupLimitReached) as exc:
-        return refused(request, exc)
-    orders = found.select_related("customer", "first_responsible", "repeat_of", "cause").iterator(
-        chunk_size=2000
-    )
-    return xlsx_response(
-        orders,
-        queries.export_columns(),
-        filename="work-orders",
-        sheet_title=str(_("Work orders")),
-        user=request.user,
-        target="list:work_orders",
-        with_personal_data=False,
-        filters=filters.as_query(),
-    )
-
-
-@permission_required("complaints.oversee_workorders")
-def overview(request):
-    now = timezone.now()
-    summary = queries.overview(request.user, now)
-    urgent = queries.search(request.user, queries.Filters(sla="overdue"), now)[:20]
-    upgraded = queries.search(request.user, queries.Filters(upgraded=True, open_only=True), now)[
-        :20
-    ]
-    interception = preprocessing.interception_counts(
-        request.user, now - timedelta(days=INTERCEPTION_DAYS), now
-    )
-    return render(
-        request,
-        "complaints/overview.html",
-        {
-            "summary": summary,
-            "urgent": _decorate(list(urgent), now),
-            "upgraded": _decorate(list(upgraded), now),
-            "interception": interception,
-            "interception_days": INTERCEPTION_DAYS,
-        },
-    )
-
-
 # --- one work order ------------------------------------------------------------------------
 
 
@@ -446,12 +313,18 @@ def _detail(request, order: WorkOrder, **forms) -> dict:
         and order.resolve_due < timezone.now()
         and order.state != WorkOrderState.CLOSED
     )
+    assignable = order.state in workorders.ASSIGNABLE and user.has_perm(
+        workorders.handling_permission(order)
+    )
+    holders = workorders.holders(order) if assignable else None
     return {
         "order": order,
-        "events": order.events.select_related("user", "department"),
+        "events": order.events.select_related("user", "department", "assignee"),
         "attachments": order.attachments.select_related("uploaded_by"),
         "repeats": order.repeats.restrict(user).order_by("created"),
-        "actions": [(action, A(action).label) for action in actions],
+        # The reply to the customer has a form of its own, apart from the internal note.
+        "actions": [(action, A(action).label) for action in actions if action != A.REPLY],
+        "can_reply": A.REPLY in actions,
         "needs_department": {A.ESCALATE, A.TRANSFER} & set(actions),
         "action_form": forms.get("action_form") or ActionForm(),
         "callback_form": forms.get("callback_form") or CallbackForm(order=order),
@@ -464,6 +337,19 @@ def _detail(request, order: WorkOrder, **forms) -> dict:
         "can_record_breach": breached,
         "cause_form": LinkCauseForm(initial={"cause": order.cause_id}),
         "can_link_cause": user.has_perm("complaints.change_complaintcause"),
+        "can_take": assignable
+        and order.assignee_id != user.pk
+        and A.CLAIM not in actions
+        and holders.filter(pk=user.pk).exists(),
+        "assign_form": forms.get("assign_form")
+        or (
+            AssignForm(people=holders.exclude(pk=order.assignee_id or 0))
+            if assignable and workorders.may_assign(user, order)
+            else None
+        ),
+        "note_form": forms.get("note_form") or NoteForm(prefix="internal"),
+        "reply_form": forms.get("reply_form"),
+        "can_note": workorders.may_note(user, order),
         "similar": textmining.similar_complaints(
             order.customer, order.description, exclude_pk=order.pk, limit=3
         ),
@@ -482,9 +368,10 @@ def _stale(request, order: WorkOrder) -> bool:
     return seen.isdigit() and int(seen) != order.version
 
 
-def _act(request, order: WorkOrder, call, form_name: str, form) -> object:
+def _act(request, order: WorkOrder, call, form_name: str, form, done=None) -> object:
     """Run CALL; on a broken rule show the page again with the message (a missing permission
-    is a 403, a lost race a message on the fresh page)."""
+    is a 403, a lost race a message on the fresh page). DONE(result) is the confirmation
+    shown once it worked."""
     if _stale(request, order):
         messages.error(
             request,
@@ -493,7 +380,7 @@ def _act(request, order: WorkOrder, call, form_name: str, form) -> object:
         )
         return redirect("complaints:order", pk=order.pk)
     try:
-        call()
+        result = call()
     except workorders.TransitionConflict as exc:
         messages.error(request, str(exc))
     except ValidationError as exc:
@@ -506,7 +393,18 @@ def _act(request, order: WorkOrder, call, form_name: str, form) -> object:
             _detail(request, order, **{form_name: form}),
             status=400,
         )
+    else:
+        if done is not None:
+            messages.success(request, done(result))
     return redirect("complaints:order", pk=order.pk)
+
+
+def _changed(order_after: WorkOrder, action: str) -> str:
+    return _("%(action)s: work order %(number)s is now %(state)s.") % {
+        "action": A(action).label,
+        "number": order_after.number,
+        "state": order_after.get_state_display(),
+    }
 
 
 @require_POST
@@ -524,8 +422,60 @@ def order_action(request, pk: int, action: str):
         lambda: workorders.do_transition(
             request.user, order, action, data.get("note", ""), data.get("department")
         ),
-        "action_form",
+        "reply_form" if action == A.REPLY else "action_form",
         form,
+        done=lambda after: (
+            _("Reply sent to the customer: work order %(number)s is now %(state)s.")
+            % {"number": after.number, "state": after.get_state_display()}
+            if action == A.REPLY
+            else _changed(after, action)
+        ),
+    )
+
+
+@require_POST
+@permission_required("complaints.view_workorder")
+def order_assign(request, pk: int):
+    """Take the order (assignee = me) or give it to a named colleague who may hold it."""
+    order = _order(request, pk)
+    people = workorders.holders(order) if order.state in workorders.ASSIGNABLE else None
+    if people is None:
+        people = get_user_model().objects.none()
+    form = AssignForm(request.POST, people=people)
+    if not form.is_valid():
+        messages.error(request, _("Choose someone who may handle this work order."))
+        return redirect("complaints:order", pk=order.pk)
+    assignee = form.cleaned_data["assignee"]
+    return _act(
+        request,
+        order,
+        lambda: workorders.do_assign(request.user, order, assignee),
+        "assign_form",
+        form,
+        done=lambda after: (
+            _("Work order %(number)s is now assigned to %(name)s.")
+            % {"number": after.number, "name": assignee.username}
+        ),
+    )
+
+
+@require_POST
+@permission_required("complaints.view_workorder")
+def order_note(request, pk: int):
+    """An internal note on the timeline: staff only, never the reply to the customer."""
+    order = _order(request, pk)
+    form = NoteForm(request.POST, prefix="internal")
+    form.is_valid()
+    return _act(
+        request,
+        order,
+        lambda: workorders.do_note(request.user, order, form.cleaned_data.get("note", "")),
+        "note_form",
+        form,
+        done=lambda event: (
+            _("Internal note added to work order %(number)s; the customer does not see it.")
+            % {"number": order.number}
+        ),
     )
 
 
@@ -550,6 +500,10 @@ def order_callback(request, pk: int):
         ),
         "callback_form",
         form,
+        done=lambda after: (
+            _("Callback recorded: work order %(number)s is now %(state)s.")
+            % {"number": after.number, "state": after.get_state_display()}
+        ),
     )
 
 
@@ -571,6 +525,10 @@ def order_attach(request, pk: int):
         lambda: records.add_attachment(request.user, order, form.cleaned_data["file"]),
         "attachment_form",
         form,
+        done=lambda attachment: (
+            _("File %(name)s attached to work order %(number)s.")
+            % {"name": attachment.original_name, "number": order.number}
+        ),
     )
 
 
@@ -588,6 +546,10 @@ def order_breach_reason(request, pk: int):
         ),
         "breach_form",
         form,
+        done=lambda result: (
+            _("The reason for the breach of work order %(number)s is saved.")
+            % {"number": order.number}
+        ),
     )
 
 
@@ -598,7 +560,17 @@ def order_link_cause(request, pk: int):
     form = LinkCauseForm(request.POST)
     if not form.is_valid():
         return HttpResponseBadRequest(_("Unknown batch cause."))
-    records.link_cause(request.user, [order], form.cleaned_data["cause"])
+    cause = form.cleaned_data["cause"]
+    records.link_cause(request.user, [order], cause)
+    if cause is None:
+        messages.success(request, _("Work order %(number)s is no longer linked to a batch cause.")
+                         % {"number": order.number})  # fmt: skip
+    else:
+        messages.success(
+            request,
+            _("Work order %(number)s is linked to the batch cause %(title)s.")
+            % {"number": order.number, "title": cause.title},
+        )
     return redirect("complaints:order", pk=order.pk)
 
 

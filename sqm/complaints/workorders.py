@@ -303,6 +303,11 @@ def record_callback(
     if outcome == CallbackOutcome.DISSATISFIED:
         if remediation_owner is None:
             raise ValidationError(_("Name who follows up the service remediation."))
+        if not remediation_owners(order).filter(pk=remediation_owner.pk).exists():
+            raise ValidationError(
+                _("%(name)s may not follow up service remediation in this city.")
+                % {"name": remediation_owner.username}
+            )
         return do_transition(
             user,
             order,
@@ -348,3 +353,182 @@ def available_actions(user, order: WorkOrder) -> list[str]:
 
 def can_record_callback(user, order: WorkOrder) -> bool:
     return order.state == S.AWAITING_CALLBACK and user.has_perm(CALLBACK)
+
+
+# --- who holds an order: assignment and internal notes (docs/work-orders.md) -------------
+
+# Orders that can change hands: being handled or suspended. Replied orders belong to whoever
+# calls the customer back (start callback), closed ones to nobody.
+ASSIGNABLE = (S.NEW, S.IN_PROGRESS, S.ESCALATED, S.REOPENED, S.SUSPENDED)
+OVERSEE = "complaints.oversee_workorders"
+# Whoever may write an internal note: anyone who works on or oversees work orders.
+NOTE_PERMISSIONS = (FRONT, BACK, CALLBACK, OVERSEE)
+
+
+def handling_permission(order: WorkOrder) -> str:
+    """The permission that handles ORDER in its state: the front line until it is
+    escalated, the back office after (a suspended order as in the state it left)."""
+    state = order.state_before_suspension if order.state == S.SUSPENDED else order.state
+    return BACK if state == S.ESCALATED else FRONT
+
+
+def _with_permission(people, dotted: str):
+    from django.contrib.auth.models import Permission
+
+    app_label, codename = dotted.split(".")
+    permission = Permission.objects.filter(content_type__app_label=app_label, codename=codename)
+    return people.filter(
+        Q(is_superuser=True)
+        | Q(groups__permissions__in=permission)
+        | Q(user_permissions__in=permission)
+    )
+
+
+def _in_city(people, city_id: int):
+    return people.filter(Q(is_superuser=True) | Q(all_cities=True) | Q(cities=city_id))
+
+
+def holders(order: WorkOrder):
+    """The people who may hold ORDER: active, with the permission that handles it in its
+    state, working in its city, and — once it waits on a department with members — members
+    of that department. A queryset of users, by user name."""
+    from django.contrib.auth import get_user_model
+
+    people = _in_city(
+        _with_permission(
+            get_user_model().objects.filter(is_active=True), handling_permission(order)
+        ),
+        order.city_id,
+    )
+    if order.department_id is not None and order.department.members.exists():
+        people = people.filter(departments=order.department_id)
+    return people.distinct().order_by("username")
+
+
+def colleagues(user):
+    """The people USER may name when assigning from a list: active people who handle work
+    orders (front line or back office) in USER's cities — members of USER's departments,
+    or anyone of those cities for a team lead or someone in no department. Whether each
+    may hold a given order is still checked order by order (`may_hold`)."""
+    from django.contrib.auth import get_user_model
+
+    people = get_user_model().objects.filter(is_active=True)
+    handlers = people.filter(
+        Q(pk__in=_with_permission(people, FRONT)) | Q(pk__in=_with_permission(people, BACK))
+    )
+    if not (user.is_superuser or getattr(user, "all_cities", False)):
+        handlers = handlers.filter(
+            Q(is_superuser=True) | Q(all_cities=True) | Q(cities__in=user.city_ids())
+        )
+    department_ids = list(user.departments.values_list("pk", flat=True))
+    if department_ids and not user.has_perm(OVERSEE):
+        handlers = handlers.filter(departments__in=department_ids)
+    return handlers.distinct().order_by("username")
+
+
+def may_hold(person, order: WorkOrder) -> bool:
+    return holders(order).filter(pk=person.pk).exists()
+
+
+def may_assign(user, order: WorkOrder) -> bool:
+    """Whether USER may give ORDER to someone else: a team lead (who oversees), whoever holds
+    it now, anyone who may handle it while nobody holds it, or a member of its department."""
+    if user.has_perm(OVERSEE) or order.assignee_id in (None, user.pk):
+        return True
+    return order.department_id is not None and order.department.members.filter(pk=user.pk).exists()
+
+
+def remediation_owners(order: WorkOrder):
+    """Who may follow up ORDER's service remediation (服务补救): active people who handle
+    work orders (front line or back office) and work in the order's city."""
+    from django.contrib.auth import get_user_model
+
+    people = get_user_model().objects.filter(is_active=True)
+    front = _with_permission(people, FRONT)
+    back = _with_permission(people, BACK)
+    return _in_city(people.filter(Q(pk__in=front) | Q(pk__in=back)), order.city_id).distinct()
+
+
+def do_assign(user, order: WorkOrder, assignee, note: str = "") -> WorkOrder:
+    """Give ORDER (as USER saw it) to ASSIGNEE — USER themself to take it. The state stays;
+    the update is guarded like a transition (TransitionConflict when someone changed the
+    order first), and the step is on the timeline and in the change log."""
+    if not WorkOrder.objects.restrict(user).filter(pk=order.pk).exists():
+        raise PermissionDenied(_("This work order is outside your cities."))
+    if order.state not in ASSIGNABLE:
+        raise ValidationError(
+            _("A work order that is %(state)s cannot be assigned.")
+            % {"state": order.get_state_display()}
+        )
+    if not user.has_perm(handling_permission(order)):
+        raise PermissionDenied(_("Your role may not do this now."))
+    if assignee.pk != user.pk and not may_assign(user, order):
+        raise PermissionDenied(
+            _("Only whoever holds it, a member of its department or a team lead may assign it.")
+        )
+    if assignee.pk == order.assignee_id:
+        raise ValidationError(_("%(name)s already holds it.") % {"name": assignee.username})
+    if not may_hold(assignee, order):
+        raise ValidationError(
+            _("%(name)s may not handle this work order (role, city or department).")
+            % {"name": assignee.username}
+        )
+    previous = order.assignee_id
+    with transaction.atomic(), context.acting_as(user):
+        before = changelog.snapshot(order)
+        won = WorkOrder.objects.filter(
+            pk=order.pk, state=order.state, version=order.version
+        ).update(assignee=assignee, version=F("version") + 1, last_updated=timezone.now())
+        if not won:
+            raise TransitionConflict(
+                _("Work order %(number)s was changed by someone else; reload it.")
+                % {"number": order.number}
+            )
+        WorkOrderEvent.objects.create(
+            work_order=order,
+            user=user,
+            action=A.ASSIGN,
+            from_state=order.state,
+            to_state=order.state,
+            assignee=assignee,
+            note=(note or "").strip(),
+        )
+        order.refresh_from_db()
+        changelog.record_bulk([order], "update", {order.pk: before})
+        _tell_assigned(user, order, previous)
+    return order
+
+
+def _tell_assigned(user, order: WorkOrder, previous: int | None) -> None:
+    notices.after_assignment(user, order, previous)
+
+
+def may_note(user, order: WorkOrder) -> bool:
+    return any(user.has_perm(perm) for perm in NOTE_PERMISSIONS)
+
+
+def do_note(user, order: WorkOrder, text: str) -> WorkOrderEvent:
+    """Write an internal note on ORDER's timeline: for staff only, never the reply to the
+    customer (that is the `reply` transition) nor anything sent to them. The order itself
+    does not change (no new version: a note never makes someone's open page stale)."""
+    if not WorkOrder.objects.restrict(user).filter(pk=order.pk).exists():
+        raise PermissionDenied(_("This work order is outside your cities."))
+    if not may_note(user, order):
+        raise PermissionDenied(_("Your role may not do this now."))
+    text = (text or "").strip()
+    if not text:
+        raise ValidationError(_("Write the note first."))
+    if len(text) > NOTE_MAX_LENGTH:
+        raise ValidationError(_("A note holds at most %(n)d characters.") % {"n": NOTE_MAX_LENGTH})
+    with context.acting_as(user):
+        return WorkOrderEvent.objects.create(
+            work_order=order,
+            user=user,
+            action=A.NOTE,
+            from_state=order.state,
+            to_state=order.state,
+            note=text,
+        )
+
+
+NOTE_MAX_LENGTH = 4000
