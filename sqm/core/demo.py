@@ -57,6 +57,8 @@ class DemoLoad:
     say: Callable[[str], None]
     files: Mapping[str, str]
     counts: Mapping[str, int] = field(default_factory=dict)  # rows per kind just generated
+    # What a part tells the parts after it in this run (the network's live fault event).
+    shared: dict[str, Any] = field(default_factory=dict)
 
     def file(self, kind: str) -> Path:
         return self.out / self.files[kind]

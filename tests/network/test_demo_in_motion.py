@@ -39,7 +39,9 @@ def test_a_demo_province_has_a_live_fault_in_motion_and_a_history_as_replayed(se
     now = timezone.now()
 
     # One live OLT-level fault covering at least a hundred accounts.
-    live = FaultEvent.objects.filter(state="active", level="olt").get()
+    cause = ComplaintCause.objects.get()
+    live = FaultEvent.objects.get(pk=cause.reference.removeprefix("fault-event:"))
+    assert live.state == "active" and live.level == "olt"
     down = Outage.objects.filter(fault_event=live, ended_at__isnull=True).count()
     assert live.affected_accounts >= 100 and down >= 100
     assert now - timedelta(hours=12) < live.started_at < now
@@ -74,7 +76,6 @@ def test_a_demo_province_has_a_live_fault_in_motion_and_a_history_as_replayed(se
     assert delivered == {m for m in replayed if m[2] <= now}
 
     # The live fault's batch cause and its batch complaints.
-    cause = ComplaintCause.objects.get(reference=f"fault-event:{live.pk}")
     assert cause.kind == "network_fault" and cause.ended_at is None
     linked = WorkOrder.objects.filter(cause=cause)
     assert linked.count() >= 3

@@ -40,10 +40,12 @@ def test_the_admin_edits_templates_and_fault_types(client):
     assert client.get("/admin/network/faulttype/").status_code == 200
 
 
-def test_the_demo_ingests_the_whole_alarm_history_and_keeps_one_live_fault(settings, tmp_path):
+def test_the_demo_ingests_the_whole_alarm_history_and_raises_a_live_fault(settings, tmp_path):
     settings.SQM_HOME = tmp_path
     olt = OltFactory(olt_id="OLT-D")
     AccountFactory(onu=onu(port(olt, 0, 1, 0), "ONU-D1"))
+    quiet = OltFactory(olt_id="OLT-E")
+    AccountFactory(onu=onu(port(quiet, 0, 1, 0), "ONU-E1"))
     out = tmp_path / "demo"
     out.mkdir()
     now = timezone.now()
@@ -64,6 +66,9 @@ def test_the_demo_ingests_the_whole_alarm_history_and_keeps_one_live_fault(setti
     live = load_alarm_history(load)
     # A month-old outage is history now (the last 7 days only, before): cleared.
     assert FaultEvent.objects.get(state="cleared").started_at == now - timedelta(days=30)
-    # The live fault on the OLT with the accounts is the one still open.
-    assert FaultEvent.objects.get(state="active") == live and live.olt == olt
-    assert Outage.objects.filter(ended_at__isnull=True).count() == 1
+    # The alarm of five hours ago is still active; the live fault is raised on the OLT
+    # without a fault (a fault of its own).
+    assert FaultEvent.objects.filter(state="active").count() == 2
+    assert FaultEvent.objects.get(state="active", olt=olt).started_at == now - timedelta(hours=5)
+    assert live.olt == quiet and live.started_at > now - timedelta(hours=1)
+    assert Outage.objects.filter(ended_at__isnull=True).count() == 2

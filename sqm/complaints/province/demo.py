@@ -29,7 +29,7 @@ def load_history(load) -> None:
         train_category_classifier(load.say)
     join_departments()
     fill_queues()
-    cause = batch_complaints()
+    cause = batch_complaints(load.shared.get("live_fault"))
     if cause is not None:
         load.say(
             gettext("batch cause %(title)s: %(n)s work orders linked")
@@ -172,14 +172,13 @@ BATCH_COMPLAINT_TEXT = (
 )
 
 
-def live_fault() -> FaultEvent | None:
-    """The active fault event above single ONUs that cuts off the most accounts."""
-    return (
-        FaultEvent.objects.filter(state=FaultState.ACTIVE, level__in=("olt", "board", "pon"))
-        .select_related("olt", "city")
-        .order_by("-affected_accounts", "-started_at")
-        .first()
-    )
+def live_fault(pk: int | None = None) -> FaultEvent | None:
+    """The live fault the network part raised (PK), or else the active fault event above
+    single ONUs that started last."""
+    faults = FaultEvent.objects.filter(state=FaultState.ACTIVE).select_related("olt", "city")
+    if pk is not None:
+        return faults.filter(pk=pk).first()
+    return faults.filter(level__in=("olt", "board", "pon")).order_by("-started_at").first()
 
 
 def _acting(usernames: tuple[str, ...], perms: tuple[str, ...], city_id: int) -> User | None:
@@ -193,7 +192,7 @@ def _acting(usernames: tuple[str, ...], perms: tuple[str, ...], city_id: int) ->
     return None
 
 
-def batch_complaints() -> ComplaintCause | None:
+def batch_complaints(fault_pk: int | None = None) -> ComplaintCause | None:
     """Record the live fault's batch cause (批量投诉原因) and its customers' calls: batch
     complaints linked to the cause, and batch answers. None when there is no live fault or
     no demo user to act."""
@@ -202,7 +201,7 @@ def batch_complaints() -> ComplaintCause | None:
     from sqm.complaints.records import create_cause, link_cause
     from sqm.complaints.services import record_contact
 
-    fault = live_fault()
+    fault = live_fault(fault_pk)
     if fault is None:
         return None
     agent = _acting(("agent", "admin"), ("complaints.add_workorder",), fault.city_id)

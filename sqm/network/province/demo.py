@@ -73,6 +73,7 @@ def load_alarm_history(load, now: datetime | None = None) -> FaultEvent | None:
     )
     live = raise_live_fault(rules, now)
     if live is not None:
+        load.shared["live_fault"] = live.pk  # the complaint side files its batch complaints
         load.say(
             gettext("live fault event %(id)s: %(n)s accounts cut off")
             % {"id": live.pk, "n": f"{live.affected_accounts:,}"}
@@ -193,10 +194,12 @@ def _deliver(message: OutboundMessage, at: datetime, seed: int, mobile: str) -> 
 
 def live_olt(city: str = DEMO_CITY) -> Olt | None:
     """The OLT with the most active broadband accounts in CITY (if it has at least
-    LIVE_MIN_ACCOUNTS), else in the whole province."""
+    LIVE_MIN_ACCOUNTS), else in the whole province; only OLTs without an active fault, so
+    that the live fault is a fault of its own."""
+    faulty = FaultEvent.objects.filter(state=FaultState.ACTIVE).values("olt")
     cut_off = Account.objects.filter(
         status=AccountStatus.ACTIVE, service=Service.BROADBAND, onu__isnull=False
-    )
+    ).exclude(onu__olt__in=faulty)
     for scope in (cut_off.filter(onu__olt__city__code=city), cut_off):
         top = scope.values("onu__olt").annotate(n=Count("pk")).order_by("-n", "onu__olt").first()
         if top is not None and (top["n"] >= LIVE_MIN_ACCOUNTS or scope is cut_off):
