@@ -68,19 +68,30 @@ def my_day(user, now: datetime) -> dict | None:
 
 
 def my_queue(user, now: datetime) -> dict | None:
-    """First and second line: my queue and my departments' pool, overdue and due soon."""
+    """First and second line: my queue (我的待办), overdue and due soon."""
     if not user.has_perm(VIEW):
         return None
     queue = workload.queue_counts(user, now)
-    pool = workload.pool_counts(user, now)
     return {
-        "title": _("My queue and my department's pool"),
+        "title": _("My queue"),
         "figures": [
             Figure("queue", _("in my queue"), queue.total, queue_link()),
             Figure("queue_overdue", OVERDUE, queue.overdue, queue_link(sla="overdue"), "bad"),
             Figure("queue_warning", DUE_SOON, queue.warning, queue_link(sla="warning"), "warn"),
         ],
-        "pool": None if pool is None else _pool_figures(pool),
+    }
+
+
+def department_pool(user, now: datetime) -> dict | None:
+    """First and second line: the unclaimed orders of my departments, overdue and due soon."""
+    if not user.has_perm(VIEW):
+        return None
+    pool = workload.pool_counts(user, now)
+    departments = "、".join(d.name for d in user.departments.filter(active=True))
+    return {
+        "title": _("My department's pool"),
+        "subtitle": departments,
+        "figures": None if pool is None else _pool_figures(pool),
     }
 
 
@@ -191,9 +202,10 @@ def complaint_volume(user, now: datetime) -> dict | None:
 
 def register() -> None:
     register_panel("hotline_agent", Panel("my_day", "core/panels/numbers.html", my_day, 10))
+    front_and_back = ("first_line", "second_line")
+    register_panel(front_and_back, Panel("my_queue", "core/panels/numbers.html", my_queue, 10))
     register_panel(
-        ("first_line", "second_line"),
-        Panel("my_queue", "complaints/panels/queue.html", my_queue, 10),
+        front_and_back, Panel("pool", "complaints/panels/pool.html", department_pool, 15)
     )
     register_panel("team_lead", Panel("team_sla", "core/panels/numbers.html", team_sla, 20))
     register_panel("team_lead", Panel("trend", "core/panels/numbers.html", trend, 30, charts=True))

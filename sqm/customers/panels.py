@@ -25,6 +25,7 @@ def customers(user, now: datetime) -> dict | None:
             "axis": found["cities"],
             "bars": [{"name": str(_("customers")), "data": found["customers_per_city"]}],
         },
+        "rows_title": _("Active accounts per service"),
         "rows": [(row["service"], row["n"], "") for row in found["services"]],
     }
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from django.db.models import Count, Q, Sum
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -70,9 +70,8 @@ def known_faults(user, now: datetime) -> dict | None:
         return None
     return {
         "title": _("Known faults in my cities"),
-        "figures": [
-            *_active_figures(user),
-        ],
+        "figures": _active_figures(user),
+        "rows_title": _("By city"),
         "rows": _city_rows(user),
     }
 
@@ -96,34 +95,37 @@ def sms_pipeline(user, now: datetime) -> dict[str, int]:
 
 
 def sms_link(state: str, day=None) -> str:
-    """The NOC's SMS view filtered to STATE (and planned on DAY); '' while it is missing."""
-    try:
-        url = reverse("network:fault_sms")
-    except NoReverseMatch:
-        return ""
+    """The NOC's SMS view filtered to STATE (and planned on DAY)."""
     params = {"state": state}
     if day is not None:
         params |= {"planned_from": day.isoformat(), "planned_to": day.isoformat()}
-    return f"{url}?{urlencode(params)}"
+    return f"{reverse('network:fault_sms')}?{urlencode(params)}"
 
 
 def noc(user, now: datetime) -> dict | None:
-    """Network operations: active events, accounts affected, the fault-SMS pipeline."""
+    """Network operations: active events and the accounts they cut off, per city."""
     if not user.has_perm("network.view_faultevent"):
         return None
-    figures = _active_figures(user)
-    sms = None
-    if user.has_perm("notify.view_outboundmessage"):
-        counts = sms_pipeline(user, now)
-        day = today(now)
-        sms = [
-            Figure(
-                "sms_scheduled",
-                SMS_LABELS["scheduled"],
-                counts["scheduled"],
-                sms_link(MessageState.SCHEDULED),
-                "warn",
-            ),
+    return {
+        "title": _("Active network faults"),
+        "figures": _active_figures(user),
+        "rows_title": _("By city"),
+        "rows": _city_rows(user),
+        "more": (reverse("network:fault_history"), _("Fault history")),
+    }
+
+
+def fault_sms(user, now: datetime) -> dict | None:
+    """Network operations: the fault-SMS pipeline (waiting; sent, delivered, failed today)."""
+    if not user.has_perm("notify.view_outboundmessage"):
+        return None
+    counts = sms_pipeline(user, now)
+    day = today(now)
+    waiting = sms_link(MessageState.SCHEDULED)
+    return {
+        "title": _("Fault SMS"),
+        "figures": [
+            Figure("sms_scheduled", SMS_LABELS["scheduled"], counts["scheduled"], waiting, "warn"),
             *(
                 Figure(f"sms_{state}", SMS_LABELS[state], counts[state], sms_link(state, day))
                 for state in (MessageState.SENT, MessageState.DELIVERED)
@@ -135,13 +137,8 @@ def noc(user, now: datetime) -> dict | None:
                 sms_link(MessageState.FAILED, day),
                 "bad",
             ),
-        ]
-    return {
-        "title": _("Network faults and fault SMS"),
-        "figures": figures,
-        "sms": sms,
-        "rows": _city_rows(user),
-        "more": (reverse("network:fault_history"), _("Fault history")),
+        ],
+        "more": (reverse("network:fault_sms"), _("All fault SMS")),
     }
 
 
@@ -149,4 +146,5 @@ def register() -> None:
     register_panel(
         "hotline_agent", Panel("known_faults", "core/panels/numbers.html", known_faults, 20)
     )
-    register_panel("network_ops", Panel("noc", "network/panels/noc.html", noc, 10))
+    register_panel("network_ops", Panel("noc", "core/panels/numbers.html", noc, 10))
+    register_panel("network_ops", Panel("fault_sms", "core/panels/numbers.html", fault_sms, 15))

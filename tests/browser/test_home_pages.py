@@ -96,10 +96,10 @@ def drawn(page, panel: str) -> None:
 def test_each_role_sees_its_own_home_page_in_chinese(new_page, live_server, staff):
     expected = {
         "hotline_agent": ["my_day", "known_faults"],
-        "first_line": ["my_queue"],
-        "second_line": ["my_queue"],
+        "first_line": ["my_queue", "pool"],
+        "second_line": ["my_queue", "pool"],
         "team_lead": ["team_sla", "workload", "trend"],
-        "network_ops": ["noc"],
+        "network_ops": ["noc", "fault_sms"],
         "quality_manager": ["complaint_volume", "analyses"],
         "auditor": ["audit"],
     }

@@ -140,7 +140,7 @@ def test_first_and_second_line_see_their_queue_and_their_departments_pool(client
     claimed = do_transition(second, escalated[0], "claim")
     overdue(claimed, escalated[1])
     panels, figures = home(client, second)
-    assert panels == ["my_queue"]
+    assert panels == ["my_queue", "pool"]
     assert figures["queue"][0] == "2"  # the claimed one and the unclaimed escalated one
     assert figures["queue_overdue"][0] == "2"
     assert figures["pool"][0] == "1"

@@ -47,9 +47,9 @@ def test_each_app_registers_its_panels_for_its_roles():
         return [panel.key for panel in home.panels_for(user)]
 
     assert keys("hotline_agent") == ["my_day", "known_faults"]
-    assert keys("first_line") == ["my_queue"]
+    assert keys("first_line") == ["my_queue", "pool"]
     assert keys("team_lead") == ["team_sla", "workload", "trend"]
-    assert keys("network_ops") == ["noc"]
+    assert keys("network_ops") == ["noc", "fault_sms"]
     assert keys("quality_manager") == ["complaint_volume", "analyses"]
     assert keys("auditor") == ["audit"]
 
@@ -57,7 +57,7 @@ def test_each_app_registers_its_panels_for_its_roles():
 @pytest.mark.django_db
 def test_a_user_with_several_roles_sees_each_panel_once_in_order():
     user = UserFactory(roles=["second_line", "first_line", "auditor"])
-    assert [panel.key for panel in home.panels_for(user)] == ["audit", "my_queue"]
+    assert [panel.key for panel in home.panels_for(user)] == ["audit", "my_queue", "pool"]
 
 
 def test_a_panel_for_an_unknown_role_is_refused_at_start_up():
