@@ -276,7 +276,8 @@ class Worker:
     def _record_error(self, result: Result, now: datetime) -> None:
         attempts = self._attempts.pop(result.ref, 0) + 1
         log.warning("SMS %s: %s (attempt %d)", result.ref, result.error, attempts)
-        self.failed(result.error, now)
+        if not result.permanent:  # a bad number says nothing about the sender's health
+            self.failed(result.error, now)
         mine = OutboundMessage.objects.filter(pk=result.ref, state=MessageState.SENDING)
         if result.permanent or attempts >= settings.SQM_SMS_MAX_ATTEMPTS:
             self.summary.failed += mine.update(

@@ -319,3 +319,19 @@ def test_the_api_lists_fault_sms_with_their_waiting_reason_and_masked_numbers(cl
     assert row["fault_event"] == fault.pk and row["account"] == "Q-0"
     assert "****" in row["mobile"] and row["state"] == "scheduled"
     assert row["waiting_reason"]["code"] in {"hold_down", "window", "worker", "due", "planned"}
+
+
+def test_a_message_refused_for_good_does_not_mark_the_sender_as_failing():
+    plant(1)
+    raise_at(at(10, 0))
+
+    class BadNumber(Sender):
+        name = "console"
+
+        def submit(self, message):
+            raise SubmitError("invalid destination", permanent=True)
+
+    outbox.send(sender=BadNumber(), once=True, clock=lambda: at(10, 10))
+    assert OutboundMessage.objects.get().state == MessageState.FAILED
+    assert not WorkerHeartbeat.objects.get().last_error
+    assert Pipeline.read(at(10, 11)).sender_failing is False
