@@ -296,6 +296,10 @@ class WorkOrder(ChangeLoggedModel):
             models.Index(
                 fields=["department", "state", "resolve_due"], name="workorder_department"
             ),
+            # The home page's 30-day trend: orders opened, and closed (with their callback
+            # verdict), per day; also the lists' newest-first order.
+            models.Index(fields=["created"], name="workorder_created"),
+            models.Index(fields=["closed_at"], name="workorder_closed_at"),
         ]
         verbose_name = _("work order")
         verbose_name_plural = _("work orders")

@@ -2,9 +2,9 @@
 team's day, and the 30-day trend.
 
 Each count starts from `WorkOrder.objects.restrict(user)` (the user's cities, as the lists)
-and is one aggregate: state with city, assignee or department and the deadlines are indexed;
-the trend is one grouped query per series (`created`, `closed_at`, `resolve_due`), whatever
-the number of days. Where a count stands
+and is one aggregate over indexed columns (state with city, assignee or department; the
+deadlines; `created` and `closed_at`, indexes workorder_created and workorder_closed_at); the
+trend is one grouped query per series, whatever the number of days. Where a count stands
 for a list, it is computed with that list's own query
 (`queries.narrow` over `queries.queue_orders`, `pool_orders` or every visible order) so the
 number and the list it links to cannot disagree; SLA states are `sla`'s one definition.
