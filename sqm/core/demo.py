@@ -90,6 +90,7 @@ def pending_parts(only: Collection[str] | None = None) -> list[ProvincePart]:
         if part.load_demo is not None
         and (only is None or part.name in only)
         and not marker(part).exists()
+        and not (part.legacy_marker and (demo_dir() / part.legacy_marker).exists())
     ]
 
 

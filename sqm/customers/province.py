@@ -101,6 +101,7 @@ def register() -> None:
             files={"customers": "customers.csv", "accounts": "accounts.csv"},
             generate=generate,
             load_demo=load_demo,
+            legacy_marker=".imported",
         )
     )
 

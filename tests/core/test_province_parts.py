@@ -69,3 +69,14 @@ def test_sqm_import_refuses_an_option_of_another_kind(tmp_path):
     data.write_text("olt_id\n", encoding="utf-8")
     with pytest.raises(CommandError, match="--questionnaire is only for survey"):
         call_command("import", "topology", str(data), questionnaire="q.yaml")
+
+
+def test_a_demo_set_up_before_parts_is_not_imported_twice(settings, tmp_path):
+    from sqm.core import demo
+
+    settings.SQM_HOME = tmp_path
+    (tmp_path / "demo").mkdir()
+    assert {p.name for p in demo.pending_parts()} >= {"topology", "customers", "complaints"}
+    for name in (".imported", ".history-imported", ".alarms-ingested", ".survey-imported"):
+        (tmp_path / "demo" / name).write_text("customers=20000 seed=2026\n", encoding="utf-8")
+    assert demo.pending_parts() == [] and demo.province_loaded()

@@ -39,5 +39,6 @@ def register() -> None:
             files={"complaints": "complaints.jsonl"},
             generate=generate,
             load_demo=load_demo,
+            legacy_marker=".history-imported",
         )
     )

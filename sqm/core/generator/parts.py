@@ -35,6 +35,8 @@ class ProvincePart:
     check: Callable[[Mapping[str, Any]], None] | None = None
     generate: Callable[[Any], None] | None = None
     load_demo: Callable[[Any], None] | None = None
+    # The marker file a demo set up before parts existed left for this part's data.
+    legacy_marker: str = ""
 
 
 _parts: dict[str, ProvincePart] = {}

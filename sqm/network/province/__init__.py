@@ -82,6 +82,7 @@ def register() -> None:
             files={"topology": "topology.csv"},
             generate=generate_topology,
             load_demo=load_topology,
+            legacy_marker=".imported",
         )
     )
     register_part(
@@ -93,5 +94,6 @@ def register() -> None:
             check=check_alarm_options,
             generate=generate_alarms,
             load_demo=load_alarms,
+            legacy_marker=".alarms-ingested",
         )
     )

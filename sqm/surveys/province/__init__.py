@@ -90,5 +90,6 @@ def register() -> None:
             check=check,
             generate=generate,
             load_demo=load_demo,
+            legacy_marker=".survey-imported",
         )
     )
