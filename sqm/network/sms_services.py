@@ -329,7 +329,7 @@ def resend_failed(user, ids: list[int], now: datetime | None = None) -> ResendRe
         skipped = ended.count()
         wanted = list(failed.exclude(pk__in=ended.values("pk")).select_for_update())
         befores = {m.pk: changelog.snapshot(m) for m in wanted}
-        note = _("resent by %(user)s") % {"user": user.get_username()}
+        note = f"resent by {user.get_username()}"  # stored, like the worker's notes: English
         changed = OutboundMessage.objects.filter(
             pk__in=[m.pk for m in wanted], state=MessageState.FAILED
         ).update(
@@ -358,7 +358,7 @@ def cancel_scheduled(user, fault: FaultEvent, now: datetime | None = None) -> in
             raise PermissionDenied(_("You may not change this fault event's SMS."))
         wanted = list(scheduled.select_for_update())
         befores = {m.pk: changelog.snapshot(m) for m in wanted}
-        note = _("cancelled by %(user)s") % {"user": user.get_username()}
+        note = f"cancelled by {user.get_username()}"
         changed = OutboundMessage.objects.filter(
             pk__in=[m.pk for m in wanted], state=MessageState.SCHEDULED
         ).update(state=MessageState.CANCELLED, done_at=now, last_error=note[:255])
