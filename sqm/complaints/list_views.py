@@ -143,8 +143,12 @@ def _list_page(request, base, template: str, **extra):
 def _bulk_context(request) -> dict:
     user = request.user
     return {
-        "assign_form": AssignForm(people=workorders.colleagues(user), prefix="bulk"),
-        "escalate_form": BulkEscalateForm(prefix="bulk"),
+        # Several actions share one form: the browser must not require one action's fields
+        # for another (the server checks what each action needs).
+        "assign_form": AssignForm(
+            people=workorders.colleagues(user), prefix="bulk", use_required_attribute=False
+        ),
+        "escalate_form": BulkEscalateForm(prefix="bulk", use_required_attribute=False),
         "can_export": user.has_perm("complaints.oversee_workorders"),
         "next": request.get_full_path(),
         "limit": bulk.MAX_SELECTION,

@@ -175,8 +175,9 @@ def test_second_line_escalation_and_reply(new_page, live_server, agent, second_l
     expect(support.locator("#assignee")).to_have_text(second_line.username)
     expect(support.locator("#do-claim")).to_have_count(0)
     reply = "端口光衰过大，已更换分光器，测速恢复到500M"
-    support.locator("#action-form textarea[name=note]").fill(reply)
-    support.locator("#do-reply").click()
+    # The reply to the customer has its own form, apart from the internal note.
+    support.locator("#reply-card #reply-text").fill(reply)
+    support.locator("#reply-card #do-reply").click()
 
     expect_state(support, WorkOrderState.REPLIED)
     expect(support.locator("#reply")).to_have_text(reply)
