@@ -25,7 +25,7 @@ from sqm.complaints import records
 from sqm.complaints.models import Category, WorkOrder
 from sqm.complaints.workorders import open_work_order
 from sqm.core import audit
-from sqm.core.models import Alert, ImportJob
+from sqm.core.models import Alert, ImportJob, Notification
 from sqm.network import fault_queries, sms_services
 from tests.api.data import build_fault, build_nanjing, build_suzhou
 from tests.factories import UserFactory
@@ -166,6 +166,9 @@ def samples(admin) -> dict[str, dict[str, int]]:
     questionnaire = load_questionnaire(Path(__file__).parent / "data" / "surveys" / "small.yaml")
     model = StructuralModel.objects.filter(questionnaire=questionnaire).first()
     run = AnalysisRun.objects.create(questionnaire=questionnaire, status="failed", error="x")
+    note = Notification.objects.create(
+        user=admin, kind="order_assigned", link=f"/complaints/orders/{order.pk}/"
+    )
     return {
         "customers:customer": {"pk": nj.customer.pk},
         "customers:account": {"pk": nj.active.pk},
@@ -177,6 +180,7 @@ def samples(admin) -> dict[str, dict[str, int]]:
         "network:fault_sms_cancel": {"pk": fault.pk},
         "core:alert_ack": {"pk": alert.pk},
         "core:import": {"pk": job.pk},
+        "core:notification_open": {"pk": note.pk},
         "complaints:order": {"pk": order.pk},
         "complaints:order_callback": {"pk": order.pk},
         "complaints:order_assign": {"pk": order.pk},
