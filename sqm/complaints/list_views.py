@@ -28,7 +28,7 @@ from sqm.core.decorators import permission_required
 from sqm.core.exceptions import refusal_status
 from sqm.core.exporting import xlsx_response
 from sqm.core.inputs import page_number
-from sqm.core.models import City
+from sqm.core.models import City, User
 from sqm.core.views import refused
 from sqm.customers import lookups
 
@@ -98,6 +98,27 @@ def _columns(query: dict[str, str], sort: str) -> list[dict]:
     return cells
 
 
+def _people_filters(user, query: dict[str, str]) -> list[dict]:
+    """The person filters in force (whose orders: assignee, recorded by), each with the name
+    shown and the link that drops it; they arrive from links such as the home page's."""
+    labels = {"assignee": _("assignee"), "recorded_by": _("recorded by")}
+    out = []
+    for key, label in labels.items():
+        value = query.get(key)
+        if not value:
+            continue
+        if value == "me":
+            name = _("me")
+        else:
+            person = User.objects.filter(username=value).first()
+            name = (person.get_full_name() or person.username) if person else value
+        rest = {k: v for k, v in query.items() if k != key}
+        out.append({"key": key, "label": label, "value": value, "name": name, "drop": rest})
+    for item in out:
+        item["drop"] = "?" + urlencode(item["drop"])
+    return out
+
+
 def _posted_filters(request):
     """The filter form posts; come back as the GET link of the same filters."""
     filters = queries.Filters.from_query(request.POST)
@@ -134,6 +155,7 @@ def _list_page(request, base, template: str, **extra):
         "departments": Department.objects.filter(active=True),
         "top_categories": Category.objects.filter(level__lte=2, active=True),
         "bulk": _bulk_context(request),
+        "people": _people_filters(user, query),
         **extra,
     }
     status = 200 if filters.refusal is None else refusal_status(filters.refusal)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
@@ -54,11 +55,16 @@ def my_day(user, now: datetime) -> dict | None:
         return None
     queue = workload.queue_counts(user, now)
     contacts = workload.contacts_today(user, now)
+    today = timezone.localdate(now).isoformat()
     return {
         "title": _("My work today"),
         "figures": [
-            # No list shows one person's records yet (a "recorded by me" filter is missing).
-            Figure("contacts_today", _("contacts I recorded today"), contacts),
+            Figure(
+                "contacts_today",
+                _("contacts I recorded today"),
+                contacts,
+                orders_link(recorded_by="me", record_type="", created_from=today, created_to=today),
+            ),
             Figure("my_open", _("my open work orders"), queue.total, queue_link()),
             Figure(
                 "my_overdue", _("of them overdue"), queue.overdue, queue_link(sla="overdue"), "bad"
@@ -112,14 +118,19 @@ def team_sla(user, now: datetime) -> dict | None:
     if not user.has_perm(OVERSEE):
         return None
     day = workload.team_day(user, now)
+    today = timezone.localdate(now).isoformat()
     return {
         "title": _("The team's SLA today"),
         "figures": [
             Figure("team_open", _("open work orders"), day.open, orders_link(open="1")),
             Figure("team_overdue", OVERDUE, day.overdue, orders_link(sla="overdue"), "bad"),
             Figure("team_warning", DUE_SOON, day.warning, orders_link(sla="warning"), "warn"),
-            # No list filters on the closing day yet: unlinked.
-            Figure("team_closed_today", _("closed today"), day.closed_today),
+            Figure(
+                "team_closed_today",
+                _("closed today"),
+                day.closed_today,
+                orders_link(state="closed", closed_from=today, closed_to=today),
+            ),
             Figure("team_in_time", _("closed today in time"), percent(day.in_time_percent)),
         ],
         "more": (reverse("complaints:overview"), _("Team overview")),
@@ -153,7 +164,13 @@ def team_workload(user, now: datetime) -> dict | None:
     """Team lead: open work orders per person."""
     if not user.has_perm(OVERSEE):
         return None
-    return {"title": _("Workload per person"), "people": workload.workload(user, now)}
+    people = workload.workload(user, now)
+    for person in people:
+        # The list's own filters give exactly the row's orders (every record type).
+        whose = {"assignee": person["username"], "record_type": ""}
+        person["link"] = orders_link(open="1", **whose)
+        person["overdue_link"] = orders_link(sla="overdue", **whose)
+    return {"title": _("Workload per person"), "people": people}
 
 
 def complaint_volume(user, now: datetime) -> dict | None:

@@ -157,6 +157,12 @@ class Filters:
     record_type: str = RecordType.COMPLAINT_WORK_ORDER
     created_from: date | None = None
     created_to: date | None = None
+    closed_from: date | None = None
+    closed_to: date | None = None
+    # A colleague's user name, or "me": whose orders (the home page's workload rows, my
+    # contacts today).
+    assignee: str = ""
+    recorded_by: str = ""
     open_only: bool = False
     unclaimed: bool = False  # only orders nobody holds (the pool)
     sort: str = ""  # a key of SORTS, `-` for descending; '' for the list's default
@@ -175,12 +181,15 @@ class Filters:
         "channel",
         "sla",
         "record_type",
+        "assignee",
+        "recorded_by",
         "sort",
     )
+    DATES = ("created_from", "created_to", "closed_from", "closed_to")
 
     @classmethod
     def from_query(cls, query) -> Filters:
-        found = cls(**{key: (query.get(key) or "").strip() for key in cls.KEYS})
+        found = cls(**{key: (query.get(key) or "").strip()[:150] for key in cls.KEYS})
         if "record_type" in query and not found.record_type:
             found.record_type = ""  # "all record types" chosen explicitly
         elif not found.record_type:
@@ -191,7 +200,7 @@ class Filters:
         found.open_only = query.get("open") == "1"
         found.unclaimed = query.get("unclaimed") == "1"
         found.sort = sort_key(found.sort)  # an unknown column is ignored, not an error
-        for key in ("created_from", "created_to"):
+        for key in cls.DATES:
             value = query.get(key)
             if value:
                 try:
@@ -224,7 +233,7 @@ class Filters:
             out["open"] = "1"
         if self.unclaimed:
             out["unclaimed"] = "1"
-        for key in ("created_from", "created_to"):
+        for key in self.DATES:
             value = getattr(self, key)
             if value:
                 out[key] = value.isoformat()
@@ -300,6 +309,15 @@ def narrow(
         orders = orders.filter(created__gte=_day_start(f.created_from))
     if f.created_to:
         orders = orders.filter(created__lt=_day_start(f.created_to + timedelta(days=1)))
+    if f.closed_from:
+        orders = orders.filter(closed_at__gte=_day_start(f.closed_from))
+    if f.closed_to:
+        orders = orders.filter(closed_at__lt=_day_start(f.closed_to + timedelta(days=1)))
+    for value, column in ((f.assignee, "assignee"), (f.recorded_by, "created_by")):
+        if value == "me":
+            orders = orders.filter(**{column: user})
+        elif value:
+            orders = orders.filter(**{f"{column}__username": value})
     if f.sla in SLA_FILTERS:
         # The one definition in sla (a suspended order's clock is paused: never overdue).
         orders = orders.filter(sla.status_q(f.sla, now))

@@ -63,7 +63,9 @@ def test_the_agent_sees_their_own_contacts_today_and_open_orders_equal_to_the_qu
     overdue(mine[0])
     panels, figures = home(client, agent)
     assert panels[:2] == ["my_day", "known_faults"]
-    assert figures["contacts_today"][0] == "2"  # the colleague's contact is theirs
+    value, link = figures["contacts_today"]
+    assert value == "2"  # the colleague's contact is theirs
+    assert follow(client, link) == 2
     value, link = figures["my_open"]
     assert value == "2" and link == reverse("complaints:queue")
     assert follow(client, link) == 2
@@ -79,6 +81,35 @@ def test_the_team_leads_sla_numbers_equal_the_lists_they_link_to(client, people,
         shown, link = figures[key]
         assert shown == value, key
         assert follow(client, link) == int(value), key
+
+
+def test_closed_today_and_each_workload_row_link_to_lists_of_exactly_their_orders(
+    client, people, lead_orders
+):
+    WorkOrder.objects.filter(pk=lead_orders["fine"].pk).update(
+        state="closed", closed_at=timezone.now(), untimely=False
+    )
+    panels, figures = home(client, people["lead"])
+    value, link = figures["team_closed_today"]
+    assert value == "1" and follow(client, link) == 1
+    html = client.get(reverse("home")).content.decode()
+    rows = {row["username"]: row for row in workload.workload(people["lead"], timezone.now())}
+    for username, row in rows.items():
+        open_link = f'href="/complaints/orders/?open=1&amp;assignee={username}&amp;record_type="'
+        assert open_link in html, username
+        shown = follow(client, f"/complaints/orders/?open=1&assignee={username}&record_type=")
+        assert shown == row["open"], username
+        late = follow(client, f"/complaints/orders/?sla=overdue&assignee={username}&record_type=")
+        assert late == row["overdue"], username
+
+
+def test_a_person_filter_arriving_by_link_is_shown_with_the_persons_name_and_can_be_dropped(
+    client, people, lead_orders
+):
+    client.force_login(people["lead"])
+    html = client.get("/complaints/orders/?assignee=c-first&record_type=").content.decode()
+    assert 'data-filter="assignee"' in html and "c-first" in html
+    assert 'name="assignee" value="c-first"' in html  # kept when the form is sent again
 
 
 def test_a_suspended_order_past_its_deadline_is_not_counted_overdue_anywhere(people, lead_orders):
