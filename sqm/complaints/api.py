@@ -45,6 +45,7 @@ from sqm.complaints.models import (
     WorkOrderEvent,
 )
 from sqm.complaints.serializers import (
+    AssignSerializer,
     AttachmentSerializer,
     AttachmentUploadSerializer,
     BatchAnswerSerializer,
@@ -57,6 +58,7 @@ from sqm.complaints.serializers import (
     IntakeResultSerializer,
     IntakeSerializer,
     LinkCauseSerializer,
+    NoteSerializer,
     OverviewSerializer,
     RecordSerializer,
     TransitionSerializer,
@@ -230,6 +232,8 @@ class WorkOrderViewSet(ReadOnlyViewSet):
         "queue": [VIEW],
         "overview": [VIEW, "complaints.oversee_workorders"],
         "transitions": [VIEW],
+        "assign": [VIEW],  # who may assign to whom: workorders.do_assign
+        "notes": [VIEW],
         "callback": [VIEW, "complaints.do_callback"],
         "attachments": [VIEW, "complaints.add_workorderattachment"],
         "breach_reason": [VIEW],
@@ -486,6 +490,36 @@ class WorkOrderViewSet(ReadOnlyViewSet):
                 request.user, order, data["outcome"], data["note"], data["remediation_owner"]
             )
         return self.order_response(order)
+
+    @extend_schema(
+        request=AssignSerializer, responses={200: WorkOrderDetailSerializer, 409: CONFLICT}
+    )
+    @action(detail=True, methods=["post"])
+    def assign(self, request, number=None):
+        """Give the order to a named colleague who may handle it, or take it yourself (your own
+        user name). The state stays; someone else's change since `version` is a 409."""
+        order = self.get_object()
+        body = AssignSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        check_version(order, data.get("version"))
+        with service_errors():
+            workorders.do_assign(request.user, order, data["assignee"])
+        return self.order_response(order)
+
+    @extend_schema(request=NoteSerializer, responses={201: WorkOrderDetailSerializer})
+    @action(detail=True, methods=["post"])
+    def notes(self, request, number=None):
+        """Write an internal note on the timeline: for staff, never the reply to the customer
+        (that is the `reply` transition)."""
+        order = self.get_object()
+        body = NoteSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        with service_errors():
+            workorders.do_note(request.user, order, body.validated_data["text"])
+        response = self.order_response(order)
+        response.status_code = status.HTTP_201_CREATED
+        return response
 
     @extend_schema(request=AttachmentUploadSerializer, responses={201: AttachmentSerializer})
     @action(detail=True, methods=["post"], parser_classes=[parsers.MultiPartParser])

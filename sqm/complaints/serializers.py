@@ -6,7 +6,7 @@ import datetime
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import (
     extend_schema_field,
@@ -458,6 +458,22 @@ class AttachmentUploadSerializer(serializers.Serializer):
         return upload
 
 
+class AssignSerializer(serializers.Serializer):
+    assignee = serializers.SlugRelatedField(
+        slug_field="username",
+        queryset=get_user_model().objects.filter(is_active=True),
+        help_text=_("User name of the colleague who takes the order (your own to take it)."),
+    )
+    version = seen_version()
+
+
+class NoteSerializer(serializers.Serializer):
+    text = serializers.CharField(
+        max_length=4000,
+        help_text=_("An internal note for staff; never shown or sent to the customer."),
+    )
+
+
 class BreachReasonSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=4000)
 
@@ -512,10 +528,26 @@ class WorkOrderFilterSerializer(serializers.Serializer):
             ("overdue", _("overdue")),
             ("warning", _("near deadline")),
             ("ontime", _("on time")),
+            ("paused", pgettext_lazy("SLA status", "paused")),
         ],
         required=False,
         allow_blank=True,
-        help_text=_("Open orders by SLA colour."),
+        help_text=_(
+            "Open orders by SLA state, as docs/sla.md defines it: a suspended order is paused, "
+            "never overdue."
+        ),
+    )
+    assignee = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=150,
+        help_text=_("User name of whoever holds the order, or `me`."),
+    )
+    recorded_by = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=150,
+        help_text=_("User name of whoever recorded the order, or `me`."),
     )
     upgraded = serializers.ChoiceField(
         choices=YES_NO, required=False, help_text=_("Upgraded complaints: 1 yes, 0 no.")
@@ -531,6 +563,8 @@ class WorkOrderFilterSerializer(serializers.Serializer):
     )
     created_from = IsoDateField(required=False, help_text=_("Recorded on or after this day."))
     created_to = IsoDateField(required=False, help_text=_("Recorded on or before this day."))
+    closed_from = IsoDateField(required=False, help_text=_("Closed on or after this day."))
+    closed_to = IsoDateField(required=False, help_text=_("Closed on or before this day."))
     open = serializers.ChoiceField(
         choices=YES_NO, required=False, help_text=_("1: open orders only; 0 or absent: all.")
     )

@@ -535,3 +535,79 @@ def test_the_work_order_endpoints_conform_to_the_schema_on_a_real_order(
         case.call_and_validate(headers=headers, checks=CHECKS)
 
     check()
+
+
+# --- assigning and internal notes ------------------------------------------------------------
+
+
+def test_a_first_line_member_takes_an_order_and_a_lead_gives_it_to_a_named_colleague(
+    as_, people, orders
+):
+    order = orders["plain"]
+    first, lead = people["first"], people["lead"]
+    seen = as_(first).get(url(order)).json()["version"]
+    took = as_(first).post(
+        url(order, "assign"), {"assignee": first.username, "version": seen}, format="json"
+    )
+    assert took.status_code == 200, took.content
+    assert WorkOrder.objects.get(pk=order.pk).assignee == first
+    colleague = UserFactory(username="w-first2", roles=["first_line"], city_codes=["NJ"])
+    given = as_(lead).post(url(order, "assign"), {"assignee": colleague.username}, format="json")
+    assert given.status_code == 200, given.content
+    assert WorkOrder.objects.get(pk=order.pk).assignee == colleague
+    stale = as_(first).post(
+        url(order, "assign"), {"assignee": first.username, "version": seen}, format="json"
+    )
+    assert stale.status_code == 409
+
+
+def test_an_order_is_not_assigned_to_someone_who_may_not_hold_it(as_, people, orders):
+    order = orders["plain"]
+    holder = order.assignee_id
+    to_outsider = as_(people["lead"]).post(
+        url(order, "assign"), {"assignee": people["outsider"].username}, format="json"
+    )
+    assert to_outsider.status_code == 400
+    assert "w-outsider" in str(to_outsider.json())
+    unknown = as_(people["lead"]).post(url(order, "assign"), {"assignee": "nobody"}, format="json")
+    assert unknown.status_code == 400 and "assignee" in unknown.json()
+    assert (
+        as_(people["outsider"])
+        .post(url(order, "assign"), {"assignee": people["outsider"].username}, format="json")
+        .status_code
+        == 404
+    )
+    assert WorkOrder.objects.get(pk=order.pk).assignee_id == holder
+
+
+def test_an_internal_note_lands_on_the_timeline_and_never_in_the_reply(as_, people, orders):
+    order = orders["plain"]
+    noted = as_(people["first"]).post(
+        url(order, "notes"), {"text": "内部：已联系装维"}, format="json"
+    )
+    assert noted.status_code == 201, noted.content
+    body = noted.json()
+    assert "内部：已联系装维" not in (body.get("reply") or "")
+    assert any(event.get("note") == "内部：已联系装维" for event in body["events"])
+    assert (
+        as_(people["first"]).post(url(order, "notes"), {"text": ""}, format="json").status_code
+        == 400
+    )
+    assert (
+        as_(people["outsider"]).post(url(order, "notes"), {"text": "x"}, format="json").status_code
+        == 404
+    )
+
+
+def test_the_api_lists_paused_orders_and_filters_by_person_and_closing_day(as_, people, orders):
+    lead = people["lead"]
+    paused = numbers(as_(lead).get("/api/v1/work-orders/?sla=paused"))
+    assert paused == []
+    mine = numbers(as_(people["agent"]).get("/api/v1/work-orders/?recorded_by=me&record_type="))
+    assert len(mine) == 4
+    today = timezone.localdate().isoformat()
+    WorkOrder.objects.filter(pk=orders["service"].pk).update(closed_at=timezone.now())
+    closed = numbers(
+        as_(lead).get(f"/api/v1/work-orders/?record_type=&closed_from={today}&closed_to={today}")
+    )
+    assert closed == [orders["service"].number]

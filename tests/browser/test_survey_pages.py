@@ -21,9 +21,10 @@ from django.utils.translation import gettext, ngettext
 from openpyxl import load_workbook
 from playwright.sync_api import expect
 
-from sqm.surveys.province import responses as generated
 from sqm.surveys.choices import Construct, Process, RunStatus
+from sqm.surveys.exports import SHEET_NAMES
 from sqm.surveys.models import AnalysisRun, Item, Questionnaire, Response
+from sqm.surveys.province import responses as generated
 from tests.browser.conftest import login
 from tests.factories import UserFactory
 
@@ -189,8 +190,12 @@ def test_a_manager_uploads_a_survey_and_sees_the_short_boards(
     saved = tmp_path / download.suggested_filename
     download.save_as(saved)
     book = load_workbook(saved, read_only=True)
-    assert {"index", "drivers", "ipa", "short_boards", "fuzzy"} <= set(book.sheetnames)
-    rows = list(book["short_boards"].iter_rows(min_row=3, values_only=True))
+    with translation.override("zh-hans"):  # the sheets are named in the reader's language
+        names = {key: str(SHEET_NAMES[key]) for key in SHEET_NAMES}
+    assert {names[k] for k in ("index", "drivers", "ipa", "short_boards", "fuzzy")} <= set(
+        book.sheetnames
+    )
+    rows = list(book[names["short_boards"]].iter_rows(min_row=3, values_only=True))
     assert [(row[0], row[3]) for row in rows] == [
         (zh_label(Process(b["element"])), item_labels[i["item"]])
         for b in boards
