@@ -15,7 +15,7 @@ from sqm.complaints import records
 from sqm.complaints.models import ComplaintCause
 from sqm.core.importing.base import RowInvalid
 from sqm.core.importing.fields import timestamp
-from sqm.core.inputs import MAX_PAGE, loads_json, page_number, parse_id
+from sqm.core.inputs import MAX_PAGE, loads_json, page_number, parse_id, parse_whole
 from sqm.network.alarms import read_alarm_lines
 from sqm.network.models import AlarmEvent
 from tests.api.data import build_fault, build_nanjing, token_client
@@ -83,6 +83,14 @@ def test_ids_are_positive_ascii_whole_numbers_a_bigint_holds():
     assert parse_id("42") == 42
     for bad in (None, "", "abc", "-1", "0", "1e3", "١٢", HUGE, "4.0", "\x00"):
         assert parse_id(bad) is None, bad
+
+
+def test_whole_numbers_are_ascii_digits_within_their_bounds():
+    assert parse_whole("0") == 0 and parse_whole(" 7 ") == 7
+    assert parse_whole("5", low=6) is None and parse_whole("5", high=4) is None
+    # "²".isdigit() is true, yet int("²") raises; int("١٢") is 12.
+    for bad in (None, "", "²", "١٢", "-0", "+1", HUGE):
+        assert parse_whole(bad) is None, bad
 
 
 # --- ids in the intake look-ups and form ------------------------------------------------

@@ -36,14 +36,20 @@ def page_number(value: object) -> int:
     return min(max(number, 1), MAX_PAGE)
 
 
-def parse_id(value: object) -> int | None:
-    """VALUE as a database id (a positive 64-bit whole number), or None for anything else:
-    "abc", "-1", "1e3", a 20-digit number. Only ASCII digits: int() would also read "١٢"."""
+def parse_whole(value: object, low: int = 0, high: int = MAX_ID) -> int | None:
+    """VALUE as a whole number within LOW–HIGH, or None for anything else: "abc", "-1",
+    "1e3", a 20-digit number. Only ASCII digits: str.isdigit() also passes "²" (which int()
+    then refuses) and int() also reads "١٢" as 12."""
     text = str(value).strip() if value is not None else ""
     if not (text.isascii() and text.isdigit()) or len(text) > 19:
         return None
     number = int(text)
-    return number if 1 <= number <= MAX_ID else None
+    return number if low <= number <= high else None
+
+
+def parse_id(value: object) -> int | None:
+    """VALUE as a database id (a positive 64-bit whole number), or None for anything else."""
+    return parse_whole(value, low=1)
 
 
 def storable_moment(moment: datetime.datetime) -> bool:

@@ -31,6 +31,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from sqm.core import changelog, context
+from sqm.core.inputs import parse_id
 from sqm.core.masking import mask_mobile
 from sqm.network.models import FaultEvent
 from sqm.notify.choices import MessageKind, MessageState
@@ -214,9 +215,8 @@ class SmsFilters:
             found.errors["state"], found.state = found.state, ""
         fault = (query.get("fault") or "").strip()
         if fault:
-            if fault.isdigit() and len(fault) < 12:
-                found.fault = int(fault)
-            else:
+            found.fault = parse_id(fault)
+            if found.fault is None:
                 found.errors["fault"] = fault
         for key in ("planned_from", "planned_to"):
             value = (query.get(key) or "").strip()

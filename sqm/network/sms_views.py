@@ -14,6 +14,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from sqm.core.decorators import permission_required
+from sqm.core.inputs import parse_id
 from sqm.core.views import paginate
 from sqm.network import fault_queries, sms_services
 from sqm.notify.choices import MessageState
@@ -66,7 +67,7 @@ def _back(request, fallback: str):
 @require_POST
 @permission_required(sms_services.CHANGE_PERMISSION)
 def sms_resend(request):
-    ids = [int(v) for v in request.POST.getlist("message") if v.isdigit() and len(v) < 12]
+    ids = [pk for pk in map(parse_id, request.POST.getlist("message")) if pk is not None]
     if not ids:
         messages.error(request, _("Select at least one failed SMS to resend."))
         return _back(request, "network:fault_sms")

@@ -335,3 +335,42 @@ def test_a_message_refused_for_good_does_not_mark_the_sender_as_failing():
     assert OutboundMessage.objects.get().state == MessageState.FAILED
     assert not WorkerHeartbeat.objects.get().last_error
     assert Pipeline.read(at(10, 11)).sender_failing is False
+
+
+# --- hostile input -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("fault", ["²", "١٢", "-1", "99999999999999999999"])
+def test_a_fault_filter_of_non_ascii_digits_is_left_out_as_not_understood(fault):
+    # "²".isdigit() is true but int("²") raises; int("١٢") is 12, which nobody typed.
+    filters = SmsFilters.from_query({"fault": fault})
+    assert filters.fault is None and filters.errors == {"fault": fault}
+
+
+@pytest.mark.parametrize("fault", ["²", "١٢"])
+def test_the_page_and_the_api_answer_a_non_ascii_fault_filter_without_a_server_error(noc, fault):
+    from django.test import Client
+
+    plant(1)
+    raise_at(timezone.now() - timedelta(hours=1))
+    client = Client(raise_request_exception=True)
+    client.force_login(noc)
+    page = client.get("/network/sms/", {"fault": fault})
+    assert page.status_code == 200 and page.context["filters"].errors == {"fault": fault}
+    assert page.context["fault"] is None
+    api = client.get("/api/v1/fault-sms/", {"fault": fault})
+    assert api.status_code == 200 and api.json()["count"] == 1  # the filter is left out
+
+
+def test_resending_with_non_ascii_digits_as_ids_resends_nothing(noc):
+    from django.test import Client
+
+    plant(1)
+    raise_at(timezone.now() - timedelta(hours=1))
+    fail_all()
+    failed = OutboundMessage.objects.get()
+    client = Client(raise_request_exception=True)
+    client.force_login(noc)
+    response = client.post("/network/sms/resend/", {"message": ["²", "١٢"]})
+    assert response.status_code == 302
+    assert OutboundMessage.objects.get(pk=failed.pk).state == MessageState.FAILED
