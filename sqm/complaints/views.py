@@ -45,7 +45,7 @@ from sqm.complaints.models import (
 )
 from sqm.core.decorators import permission_required
 from sqm.core.exceptions import refusal_status
-from sqm.core.inputs import parse_id
+from sqm.core.inputs import parse_id, parse_whole
 from sqm.customers import lookups
 from sqm.customers.models import Customer
 from sqm.customers.services import accounts_of, search_customers
@@ -364,8 +364,10 @@ def order_detail(request, pk: int):
 
 def _stale(request, order: WorkOrder) -> bool:
     """Whether the form was sent from a page showing an older version of ORDER."""
-    seen = request.POST.get("version", "")
-    return seen.isdigit() and int(seen) != order.version
+    # Versions start at 0, so parse_whole, not parse_id. A missing or unreadable version
+    # (a client that sends none, "²") is not a conflict: the action's own rules still apply.
+    seen = parse_whole(request.POST.get("version"))
+    return seen is not None and seen != order.version
 
 
 def _act(request, order: WorkOrder, call, form_name: str, form, done=None) -> object:

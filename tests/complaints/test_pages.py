@@ -156,6 +156,28 @@ def test_a_stale_page_loses_to_the_first_click(client, people):
     assert order.state == WorkOrderState.IN_PROGRESS
 
 
+@pytest.mark.parametrize("version", ["²", "١٢", "abc", ""])
+def test_an_unreadable_version_is_no_conflict_and_no_server_error(people, version):
+    # "²".isdigit() is true but int("²") raised; an unreadable version counts as none sent.
+    from django.test import Client
+
+    order = record(people["agent"])
+    client = Client(raise_request_exception=True, HTTP_ACCEPT_LANGUAGE="en")
+    client.force_login(people["agent"])
+    note = client.post(
+        reverse("complaints:order_note", args=[order.pk]),
+        {"version": version, "internal-note": "客户说晚上更慢"},
+    )
+    assert note.status_code == 302
+    accept = client.post(
+        reverse("complaints:order_action", args=[order.pk, "accept"]), {"version": version}
+    )
+    assert accept.status_code == 302
+    order.refresh_from_db()
+    assert order.state == WorkOrderState.IN_PROGRESS
+    assert order.events.filter(note="客户说晚上更慢").exists()
+
+
 def test_the_detail_page_shows_the_timeline_and_only_allowed_actions(client, people):
     order = record(people["agent"])
     client.force_login(people["agent"])
