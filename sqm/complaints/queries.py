@@ -21,9 +21,8 @@ from sqm.complaints import sla
 from sqm.complaints.choices import RecordType
 from sqm.complaints.choices import WorkOrderState as S
 from sqm.complaints.models import WorkOrder
+from sqm.core.inputs import parse_day
 from sqm.customers import lookups
-
-EARLIEST, LATEST = date(1990, 1, 1), date(2199, 12, 31)
 
 OPEN_STATES = (S.NEW, S.IN_PROGRESS, S.ESCALATED, S.REOPENED, S.SUSPENDED, S.REPLIED,
                S.AWAITING_CALLBACK)  # fmt: skip
@@ -203,13 +202,9 @@ class Filters:
         for key in cls.DATES:
             value = query.get(key)
             if value:
-                try:
-                    day = date.fromisoformat(value)
-                except ValueError:
-                    found.errors[key] = value
-                    continue
-                # Far-off dates would overflow the day arithmetic; no record is that old.
-                if not EARLIEST <= day <= LATEST:
+                # Bounded: far-off dates would overflow the day arithmetic.
+                day = parse_day(value)
+                if day is None:
                     found.errors[key] = value
                     continue
                 setattr(found, key, day)

@@ -25,6 +25,10 @@ MAX_ID = 2**63 - 1
 EARLIEST = datetime.datetime(1901, 1, 1, tzinfo=datetime.UTC)
 LATEST = datetime.datetime(9998, 12, 31, tzinfo=datetime.UTC)
 MOMENT_RANGE_MESSAGE = _("Enter a date and time within years 1901–9998.")
+# Days a filter accepts: before any record SQM holds, after any it will, and far from the ends
+# of the calendar, where the day after 9999-12-31 overflows and so does 0001-01-01 at +08:00.
+EARLIEST_DAY = datetime.date(1990, 1, 1)
+LATEST_DAY = datetime.date(2199, 12, 31)
 
 
 def page_number(value: object) -> int:
@@ -50,6 +54,18 @@ def parse_whole(value: object, low: int = 0, high: int = MAX_ID) -> int | None:
 def parse_id(value: object) -> int | None:
     """VALUE as a database id (a positive 64-bit whole number), or None for anything else."""
     return parse_whole(value, low=1)
+
+
+def parse_day(
+    value: object, earliest: datetime.date = EARLIEST_DAY, latest: datetime.date = LATEST_DAY
+) -> datetime.date | None:
+    """VALUE as an ISO day (2026-12-01) within EARLIEST–LATEST, or None for anything else:
+    "abc", "2026-02-30", "9999-12-31"."""
+    try:
+        day = datetime.date.fromisoformat(str(value).strip() if value is not None else "")
+    except ValueError:
+        return None
+    return day if earliest <= day <= latest else None
 
 
 def storable_moment(moment: datetime.datetime) -> bool:

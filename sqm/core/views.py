@@ -16,7 +16,7 @@ from sqm.core.decorators import permission_required
 from sqm.core.exceptions import LimitReached, refusal_status
 from sqm.core.forms import ImportForm
 from sqm.core.importing import jobs
-from sqm.core.inputs import page_number
+from sqm.core.inputs import page_number, parse_day
 from sqm.core.models import (
     Alert,
     AuditAction,
@@ -68,11 +68,9 @@ def paginate(request, queryset, per_page: int = 50):
 
 
 def _day(value: str | None) -> date | None:
-    """A YYYY-MM-DD day from the query, or None (a malformed one is ignored)."""
-    try:
-        return date.fromisoformat(value) if value else None
-    except ValueError:
-        return None
+    """A YYYY-MM-DD day from the query, or None: a malformed one is ignored, and so is one
+    outside the bounded range (the day after 9999-12-31 overflows)."""
+    return parse_day(value)
 
 
 @permission_required("core.view_auditentry")

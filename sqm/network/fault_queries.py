@@ -17,6 +17,7 @@ from django.db.models.functions import TruncHour
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from sqm.core.inputs import parse_day
 from sqm.core.models import ChangeLogEntry, City
 from sqm.network.choices import AlarmLevel, AlarmOutcome, FaultState, alarm_type_label
 from sqm.network.models import Alarm, AlarmEvent, FaultEvent, FaultType, Outage
@@ -26,7 +27,6 @@ from sqm.notify.rules import SHANGHAI
 
 SMS_STATES = tuple(MessageState.values)  # scheduled, sending, sent, delivered, failed, cancelled
 FINISHED = (MessageState.SENT, MessageState.DELIVERED, MessageState.FAILED)
-EARLIEST, LATEST = date(1990, 1, 1), date(2199, 12, 31)
 ALARMS_SHOWN = 200  # alarms listed on the detail page; the rest are counted
 
 
@@ -224,12 +224,8 @@ class HistoryFilters:
             value = (query.get(key) or "").strip()
             if not value:
                 continue
-            try:
-                day = date.fromisoformat(value)
-            except ValueError:
-                found.errors[key] = value
-                continue
-            if not EARLIEST <= day <= LATEST:
+            day = parse_day(value)  # bounded: far-off dates overflow the day arithmetic
+            if day is None:
                 found.errors[key] = value
                 continue
             setattr(found, key, day)

@@ -31,7 +31,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from sqm.core import changelog, context
-from sqm.core.inputs import parse_id
+from sqm.core.inputs import parse_day, parse_id
 from sqm.core.masking import mask_mobile
 from sqm.network.models import FaultEvent
 from sqm.notify.choices import MessageKind, MessageState
@@ -222,15 +222,11 @@ class SmsFilters:
             value = (query.get(key) or "").strip()
             if not value:
                 continue
-            try:
-                day = date.fromisoformat(value)
-            except ValueError:
+            day = parse_day(value, EARLIEST, LATEST)
+            if day is None:
                 found.errors[key] = value
-                continue
-            if EARLIEST <= day <= LATEST:
-                setattr(found, key, day)
             else:
-                found.errors[key] = value
+                setattr(found, key, day)
         return found
 
     def as_query(self) -> dict[str, str]:
