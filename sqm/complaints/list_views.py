@@ -28,7 +28,7 @@ from sqm.core.decorators import permission_required
 from sqm.core.exceptions import refusal_status
 from sqm.core.exporting import xlsx_response
 from sqm.core.inputs import page_number
-from sqm.core.models import City, User
+from sqm.core.models import City
 from sqm.core.views import refused
 from sqm.customers import lookups
 
@@ -110,7 +110,9 @@ def _people_filters(user, query: dict[str, str]) -> list[dict]:
         if value == "me":
             name = _("me")
         else:
-            person = User.objects.filter(username=value).first()
+            # A name is shown only for colleagues of USER's cities; anyone else's user name
+            # is echoed as typed (the list is no directory of staff names).
+            person = workorders.colleagues(user).filter(username=value).first()
             name = (person.get_full_name() or person.username) if person else value
         rest = {k: v for k, v in query.items() if k != key}
         out.append({"key": key, "label": label, "value": value, "name": name, "drop": rest})

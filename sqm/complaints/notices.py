@@ -43,6 +43,7 @@ from sqm.core.notifications import Notice
 
 ESCALATED = "order_escalated"
 ASSIGNED = "order_assigned"
+TAKEN_OVER = "order_taken_over"
 CUSTOMER_INFO = "order_customer_info"
 REMEDIATION = "order_remediation"
 CALLBACK_DUE = "callback_due"
@@ -88,6 +89,10 @@ def _customer_info(p: dict) -> str:
 RENDERERS = {
     ESCALATED: _escalated,
     ASSIGNED: lambda p: _("Work order %(number)s was assigned to you.") % {"number": p["number"]},
+    TAKEN_OVER: lambda p: (
+        _("Work order %(number)s is no longer yours: %(by)s gave it to %(to)s.")
+        % {"number": p["number"], "by": p["by"], "to": p["to"]}
+    ),
     CUSTOMER_INFO: _customer_info,
     REMEDIATION: lambda p: (
         _(
@@ -173,7 +178,9 @@ def after_transition(actor, order: WorkOrder, action: str, before: dict) -> None
     _after_commit(partial(_transition, actor, order.pk, action, before))
 
 
-def _transition(actor, order_pk: int, action: str, before: dict) -> None:
+def _transition(
+    actor, order_pk: int, action: str, before: dict, *, took_over: bool = False
+) -> None:
     order = WorkOrder.objects.select_related("assignee", "department").get(pk=order_pk)
     link = order_link(order)
     if action in (A.ESCALATE, A.TRANSFER) and order.department_id is not None:
@@ -188,6 +195,13 @@ def _transition(actor, order_pk: int, action: str, before: dict) -> None:
     taken = order.assignee_id is not None and order.assignee_id != before.get("assignee")
     if taken and order.assignee_id != actor.pk:
         _tell([order.assignee], ASSIGNED, order, actor)
+    previous = get_user_model().objects.filter(pk=before.get("assignee"))
+    if taken and took_over:
+        # Whoever was handling it learns it left their desk, and by whom (staff user names).
+        earlier = previous.filter(is_active=True)
+        _tell(earlier, TAKEN_OVER, order, actor, by=actor.username, to=order.assignee.username)
+    if taken and before.get("assignee") is not None:
+        notifications.mark_read(ASSIGNED, link, previous)
     if taken and before.get("state") == S.ESCALATED:
         # Taken on from the pool: nobody else in the department need act on it any more.
         notifications.mark_read(ESCALATED, link)
@@ -197,10 +211,13 @@ def _transition(actor, order_pk: int, action: str, before: dict) -> None:
         notifications.mark_read(CALLBACK_DUE, link)
 
 
-def after_assignment(actor, order: WorkOrder, previous_assignee_id: int | None) -> None:
-    """ORDER was given to someone by ACTOR outside `do_transition` (a bulk assignment)."""
+def after_assignment(
+    actor, order: WorkOrder, previous_assignee_id: int | None, *, took_over: bool = False
+) -> None:
+    """ORDER was given to someone by ACTOR (take, assign, bulk assignment); TOOK_OVER when it
+    left a colleague who was handling it, who is then told."""
     before = {"assignee": previous_assignee_id, "state": order.state}
-    _after_commit(partial(_transition, actor, order.pk, "assign", before))
+    _after_commit(partial(_transition, actor, order.pk, "assign", before, took_over=took_over))
 
 
 def after_opening(actor, order: WorkOrder) -> None:

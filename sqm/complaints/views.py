@@ -340,7 +340,8 @@ def _detail(request, order: WorkOrder, **forms) -> dict:
         "can_take": assignable
         and order.assignee_id != user.pk
         and A.CLAIM not in actions
-        and holders.filter(pk=user.pk).exists(),
+        and holders.filter(pk=user.pk).exists()
+        and (not workorders.takes_over(user, order) or workorders.may_assign(user, order)),
         "assign_form": forms.get("assign_form")
         or (
             AssignForm(people=holders.exclude(pk=order.assignee_id or 0))

@@ -377,11 +377,9 @@ def _with_permission(people, dotted: str):
 
     app_label, codename = dotted.split(".")
     permission = Permission.objects.filter(content_type__app_label=app_label, codename=codename)
-    return people.filter(
-        Q(is_superuser=True)
-        | Q(groups__permissions__in=permission)
-        | Q(user_permissions__in=permission)
-    )
+    # A superuser (the administrator) holds work orders only when given a handling role:
+    # the account exists to run the system, not to be picked from an assignee list.
+    return people.filter(Q(groups__permissions__in=permission) | Q(user_permissions__in=permission))
 
 
 def _in_city(people, city_id: int):
@@ -417,9 +415,7 @@ def colleagues(user):
         Q(pk__in=_with_permission(people, FRONT)) | Q(pk__in=_with_permission(people, BACK))
     )
     if not (user.is_superuser or getattr(user, "all_cities", False)):
-        handlers = handlers.filter(
-            Q(is_superuser=True) | Q(all_cities=True) | Q(cities__in=user.city_ids())
-        )
+        handlers = handlers.filter(Q(all_cities=True) | Q(cities__in=user.city_ids()))
     department_ids = list(user.departments.values_list("pk", flat=True))
     if department_ids and not user.has_perm(OVERSEE):
         handlers = handlers.filter(departments__in=department_ids)
@@ -428,6 +424,16 @@ def colleagues(user):
 
 def may_hold(person, order: WorkOrder) -> bool:
     return holders(order).filter(pk=person.pk).exists()
+
+
+def takes_over(user, order: WorkOrder) -> bool:
+    """Whether USER taking ORDER would take it from a colleague who holds it now (which needs
+    the same right as giving it away: `may_assign`)."""
+    if order.assignee_id in (None, user.pk) or not order.assignee.is_active:
+        return False
+    # A new order still sits with whoever recorded it until someone accepts it: anyone who
+    # may handle it takes it on. Once accepted, it is a colleague's work in hand.
+    return order.state != S.NEW and may_hold(order.assignee, order)
 
 
 def may_assign(user, order: WorkOrder) -> bool:
@@ -462,7 +468,7 @@ def do_assign(user, order: WorkOrder, assignee, note: str = "") -> WorkOrder:
         )
     if not user.has_perm(handling_permission(order)):
         raise PermissionDenied(_("Your role may not do this now."))
-    if assignee.pk != user.pk and not may_assign(user, order):
+    if (assignee.pk != user.pk or takes_over(user, order)) and not may_assign(user, order):
         raise PermissionDenied(
             _("Only whoever holds it, a member of its department or a team lead may assign it.")
         )
@@ -474,6 +480,10 @@ def do_assign(user, order: WorkOrder, assignee, note: str = "") -> WorkOrder:
             % {"name": assignee.username}
         )
     previous = order.assignee_id
+    # It leaves a colleague who was handling it (not the one acting): they are told.
+    took_over = (
+        previous not in (None, user.pk) and order.state != S.NEW and may_hold(order.assignee, order)
+    )
     with transaction.atomic(), context.acting_as(user):
         before = changelog.snapshot(order)
         won = WorkOrder.objects.filter(
@@ -495,12 +505,8 @@ def do_assign(user, order: WorkOrder, assignee, note: str = "") -> WorkOrder:
         )
         order.refresh_from_db()
         changelog.record_bulk([order], "update", {order.pk: before})
-        _tell_assigned(user, order, previous)
+        notices.after_assignment(user, order, previous, took_over=took_over)
     return order
-
-
-def _tell_assigned(user, order: WorkOrder, previous: int | None) -> None:
-    notices.after_assignment(user, order, previous)
 
 
 def may_note(user, order: WorkOrder) -> bool:

@@ -76,6 +76,13 @@ KEY_NAMES: dict[str, object] = {
     "open": pgettext_lazy("audit detail", "open only"),
     "created_from": pgettext_lazy("audit detail", "created from"),
     "created_to": pgettext_lazy("audit detail", "created to"),
+    "closed_from": pgettext_lazy("audit detail", "closed from"),
+    "closed_to": pgettext_lazy("audit detail", "closed to"),
+    "assignee": pgettext_lazy("audit detail", "assignee"),
+    "recorded_by": pgettext_lazy("audit detail", "recorded by"),
+    "unclaimed": pgettext_lazy("audit detail", "unclaimed only"),
+    "sort": pgettext_lazy("audit detail", "sorted by"),
+    "selected": pgettext_lazy("audit detail", "selected rows"),
     "service": pgettext_lazy("audit detail", "service"),
 }
 

@@ -95,14 +95,18 @@ def write(notices: list[Notice]) -> int:
     fresh = []
     for notice in notices:
         pk = unread.get((notice.user_id, notice.kind, notice.link))
-        if pk is None:
+        # Refresh only while still unread: read meanwhile, the news needs a new notification.
+        refreshed = pk is not None and (
+            Notification.objects.filter(pk=pk, read_at__isnull=True).update(
+                time=now, params=notice.params
+            )
+        )
+        if not refreshed:
             fresh.append(
                 Notification(
                     user_id=notice.user_id, kind=notice.kind, link=notice.link, params=notice.params
                 )
             )
-        else:
-            Notification.objects.filter(pk=pk).update(time=now, params=notice.params)
     # A notice written meanwhile by another process wins; ours is then a repeat.
     Notification.objects.bulk_create(fresh, ignore_conflicts=True)
     return len(notices)
@@ -117,10 +121,10 @@ def mark_read(kind: str, link: str, users: Iterable | None = None) -> int:
     return unread.update(read_at=timezone.now())
 
 
-def open_notification(user, pk: int) -> str | None:
-    """Mark USER's notification PK read and return where it leads (None when its link is not
-    a path on this site). Notification.DoesNotExist for anyone else's."""
+def open_notification(user, pk: int, *, mark_read: bool = True) -> str | None:
+    """Where USER's notification PK leads (None when its link is not a path on this site),
+    marking it read unless MARK_READ is false. Notification.DoesNotExist for anyone else's."""
     notification = Notification.objects.get(pk=pk, user=user)
-    if notification.read_at is None:
+    if mark_read and notification.read_at is None:
         Notification.objects.filter(pk=pk, read_at__isnull=True).update(read_at=timezone.now())
     return notification.link if is_internal_path(notification.link) else None

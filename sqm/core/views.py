@@ -8,7 +8,7 @@ from django.db.models import F
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from sqm.core import home, services, uploads
 from sqm.core import notifications as notifications_service
@@ -40,13 +40,17 @@ def notifications(request):
     return render(request, "core/notifications.html", {"page": paginate(request, mine)})
 
 
+@require_http_methods(["GET", "HEAD", "POST"])
 @login_required
 def open_notification(request, pk: int):
     """Follow one of my notifications to what it is about, marking it read. Someone else's
     is a 404 (not even its existence is told); a link that is not a path on this site is
-    never followed: back to the list instead (no open redirect)."""
+    never followed: back to the list instead (no open redirect). Only the list's POST marks
+    it read; a GET (a link opened in a new tab, or planted on another site) just leads on."""
     try:
-        link = notifications_service.open_notification(request.user, pk)
+        link = notifications_service.open_notification(
+            request.user, pk, mark_read=request.method == "POST"
+        )
     except Notification.DoesNotExist as exc:
         raise Http404 from exc
     return redirect(link or "core:notifications")

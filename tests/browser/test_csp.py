@@ -17,11 +17,11 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from sqm.surveys.province import responses as generated
 from sqm.core.models import ImportJob
 from sqm.surveys.choices import RunStatus
 from sqm.surveys.csi import Options
 from sqm.surveys.models import AnalysisRun
+from sqm.surveys.province import responses as generated
 from sqm.surveys.services import do_run_analysis, import_survey, start_analysis
 from tests.browser.conftest import cut_fibre, login
 

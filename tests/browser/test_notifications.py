@@ -59,11 +59,11 @@ def test_a_second_line_member_follows_an_escalation_notice_to_the_order(
     row = page.locator("#notifications tbody tr.unread")
     expect(row).to_have_count(1)
     expect(row).to_have_attribute("data-kind", notices.ESCALATED)
-    expect(row.locator("a")).to_have_text(sentence)
+    expect(row.locator("button.link")).to_have_text(sentence)
     expect(row).to_contain_text(order.number)
     expect(row).not_to_contain_text("13812345678")
 
-    row.locator("a").click()
+    row.locator("button.link").click()
     page.wait_for_url(f"**/complaints/orders/{order.pk}/")
     expect(page.locator("#state")).to_have_attribute("data-state", "escalated")
     expect(page.locator("header #unread-count")).to_have_count(0)

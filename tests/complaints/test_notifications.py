@@ -266,3 +266,30 @@ def test_the_notifications_page_speaks_the_readers_language(client, people):
     text = page.content.decode()
     assert f"工单 {order.number} 已到预警点" in text
     assert "reaches its warning point" not in text
+
+
+def test_a_colleague_handling_an_order_is_told_when_a_lead_gives_it_to_someone_else(act, people):
+    from sqm.complaints.workorders import do_assign
+
+    agent, first, lead = people["agent"], people["first"], people["lead"]
+    order = act(do_transition, first, record(agent), "accept")
+    other = UserFactory(username="n-first2", roles=["first_line"], city_codes=["NJ"])
+    act(do_assign, lead, order, other)
+    assert told(notices.TAKEN_OVER, order) == {first.username}
+    with translation.override("zh-hans"):
+        text = Notification.objects.get(kind=notices.TAKEN_OVER).message()
+    assert order.number in text and "n-first2" in text
+    assert told(notices.ASSIGNED, order) == {"n-first2"}
+
+
+def test_a_front_liner_may_not_take_an_order_a_colleague_is_handling(people):
+    from django.core.exceptions import PermissionDenied
+
+    from sqm.complaints.workorders import do_assign
+
+    first = people["first"]
+    order = do_transition(first, record(people["agent"]), "accept")
+    other = UserFactory(username="n-first3", roles=["first_line"], city_codes=["NJ"])
+    with pytest.raises(PermissionDenied):
+        do_assign(other, order, other)
+    assert WorkOrder.objects.get(pk=order.pk).assignee == first

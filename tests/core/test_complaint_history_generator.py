@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 
 from sqm.cli import main as sqm_main
+from sqm.complaints.province.history import COMPLAINT_KEYS
 from sqm.complaints.triage import Intake, triage
 from sqm.core.generator import DEFAULT_AS_OF, generate_province
-from sqm.complaints.province.history import COMPLAINT_KEYS
 from sqm.core.generator.province import window_start
 
 SEED = 7

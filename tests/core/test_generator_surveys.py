@@ -17,9 +17,9 @@ import yaml
 from django.core.management import call_command
 
 from sqm.core.generator import generate_province
-from sqm.surveys.province import responses as S
 from sqm.core.province import CITIES
 from sqm.surveys.pls import Construct, Model, bootstrap, estimate
+from sqm.surveys.province import responses as S
 
 AS_OF = date(2026, 6, 30)
 RESPONDENTS = 3000

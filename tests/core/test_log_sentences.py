@@ -190,3 +190,11 @@ def test_a_new_assignee_is_named_not_numbered(closed_order, first_line):
     entry = ChangeLogEntry.objects.filter(object_id=str(order.pk), action="update").first()
     ((_entry, text),) = zh(changelog_text.describe_all, [entry])
     assert f"→ {first_line.username}" in text and f"#{first_line.pk}" not in text
+
+
+def test_every_work_order_list_filter_an_export_may_record_has_a_name_in_the_sentence():
+    from sqm.complaints.queries import Filters
+
+    keys = {*Filters.KEYS, *Filters.DATES, "open", "unclaimed", "upgraded", "repeat"}
+    keys |= {"selected"}  # a bulk export of the rows picked in the list
+    assert keys - set(audit_text.KEY_NAMES) == set()

@@ -19,10 +19,31 @@ def note(user, kind="test_kind", link=ORDER, **fields) -> Notification:
 def test_opening_a_notification_marks_it_read_and_leads_to_its_link(client, agent):
     mine = note(agent, text="Work order TS1")
     client.force_login(agent)
-    response = client.get(reverse("core:notification_open", args=[mine.pk]))
+    response = client.post(reverse("core:notification_open", args=[mine.pk]))
     assert response.status_code == 302 and response["Location"] == ORDER
     mine.refresh_from_db()
     assert mine.read_at is not None
+
+
+def test_a_get_of_the_open_link_leads_on_but_leaves_it_unread(client, agent):
+    # A link planted on another site (sequential ids, SameSite=Lax) must not clear a notice.
+    mine = note(agent, text="Work order TS1")
+    client.force_login(agent)
+    response = client.get(reverse("core:notification_open", args=[mine.pk]))
+    assert response.status_code == 302 and response["Location"] == ORDER
+    mine.refresh_from_db()
+    assert mine.read_at is None
+
+
+def test_a_notice_read_before_it_is_told_again_comes_back_as_a_new_unread_one(agent):
+    from sqm.core import notifications
+
+    notifications.notify([agent], "test_kind", ORDER, {"n": 1})
+    first = Notification.objects.get(user=agent)
+    Notification.objects.filter(pk=first.pk).update(read_at=first.time)
+    notifications.notify([agent], "test_kind", ORDER, {"n": 2})
+    fresh = Notification.objects.get(user=agent, read_at__isnull=True)
+    assert fresh.pk != first.pk and fresh.params == {"n": 2}
 
 
 def test_someone_elses_notification_is_not_found_and_stays_unread(client, agent, colleague):

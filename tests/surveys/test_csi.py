@@ -13,8 +13,8 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from sqm.surveys.province import responses as generated
 from sqm.surveys.csi import ItemInfo, SurveyData, _index_weights, _scores, analyse
+from sqm.surveys.province import responses as generated
 from sqm.surveys.services import import_survey, run_csi, survey_data
 
 TRUE_DRIVERS = {p for p, beta in generated.TRUE_DRIVERS.items() if beta}

@@ -11,9 +11,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from openpyxl import load_workbook
 
-from sqm.surveys.province import responses as generated
 from sqm.core.models import AuditEntry, ImportJob
 from sqm.surveys.models import AnalysisRun, Questionnaire, Response, StructuralModel
+from sqm.surveys.province import responses as generated
 from tests.factories import UserFactory
 from tests.zh_text import english_words
 
