@@ -59,7 +59,10 @@ def sms_list(request):
 def _back(request, fallback: str):
     """Back to the list the action came from (its filters and page), if it is ours."""
     target = request.POST.get("next", "")
-    if target and url_has_allowed_host_and_scheme(target, {request.get_host()}):
+    # Only a path of this site: a bare word ("-1") would be taken for a view name by redirect().
+    if target.startswith("/") and url_has_allowed_host_and_scheme(
+        target, {request.get_host()}, require_https=request.is_secure()
+    ):
         return redirect(target)
     return redirect(fallback)
 

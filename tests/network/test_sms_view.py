@@ -374,3 +374,18 @@ def test_resending_with_non_ascii_digits_as_ids_resends_nothing(noc):
     response = client.post("/network/sms/resend/", {"message": ["²", "١٢"]})
     assert response.status_code == 302
     assert OutboundMessage.objects.get(pk=failed.pk).state == MessageState.FAILED
+
+
+@pytest.mark.parametrize("next_url", ["-1", "abc", "https://evil.example/", "//evil.example/"])
+def test_an_action_whose_next_is_not_a_path_of_this_site_returns_to_the_list(noc, next_url):
+    from django.test import Client
+
+    plant(1)
+    fault = raise_at(timezone.now() - timedelta(hours=1))
+    client = Client(raise_request_exception=True)
+    client.force_login(noc)
+    response = client.post(
+        f"/network/faults/{fault.pk}/sms/cancel/", {"confirm": "no", "next": next_url}
+    )
+    assert response.status_code == 302
+    assert response["Location"] == f"/network/sms/?fault={fault.pk}"
