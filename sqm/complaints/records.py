@@ -13,7 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from sqm.complaints import notices
+from sqm.complaints import notices, sla
 from sqm.complaints.choices import WorkOrderAction as A
 from sqm.complaints.choices import WorkOrderState as S
 from sqm.complaints.models import ComplaintCause, WorkOrder, WorkOrderAttachment, WorkOrderEvent
@@ -141,8 +141,7 @@ def record_breach_reason(user, order: WorkOrder, reason: str) -> WorkOrder:
     if not reason:
         raise ValidationError(_("Say why the deadline was missed."))
     now = timezone.now()
-    breached = order.untimely or (order.resolve_due is not None and order.resolve_due < now)
-    if not breached:
+    if not sla.missed_deadline(order, now):
         raise ValidationError(_("This work order has not missed its deadline."))
     with transaction.atomic(), context.acting_as(user):
         before = changelog.snapshot(order)

@@ -111,6 +111,25 @@ def status(order: WorkOrder, now: datetime) -> str:
     return "ontime"
 
 
+def missed_deadline(order: WorkOrder, now: datetime) -> bool:
+    """Whether ORDER has missed its resolution deadline: a fact of its history (asked a
+    reason for the breach), not where its clock stands now (`status`).
+
+    Closed: the verdict recorded at closing. Replied: the reply came after the deadline.
+    Suspended: the deadline had passed before the order was suspended (its clock is paused,
+    so a stored deadline that passed later is no breach; `status` says "paused").
+    Being handled: the deadline has passed, which is `status` "overdue"."""
+    if order.state == S.CLOSED:
+        return bool(order.untimely)
+    if order.resolve_due is None:
+        return False
+    if order.state == S.SUSPENDED:
+        return order.suspended_at is not None and order.suspended_at > order.resolve_due
+    if order.state in CALLBACK_STATES:
+        return order.replied_at is not None and order.replied_at > order.resolve_due
+    return order.resolve_due < now
+
+
 # Policies and the category tree change rarely but are read on every intake: keep them per
 # process for a short while (a policy edit reaches every worker within POLICY_CACHE_SECONDS;
 # in the editing process at once, through the signal below).

@@ -19,6 +19,7 @@ from sqm.complaints import (
     queries,
     records,
     services,
+    sla,
     textmining,
     workorders,
 )
@@ -308,11 +309,10 @@ def _detail(request, order: WorkOrder, **forms) -> dict:
     order.sla = queries.sla_status(order)
     order.sla_label = queries.SLA_LABELS.get(order.sla, "")
     actions = workorders.available_actions(user, order)
-    breached = order.untimely or (
-        order.resolve_due is not None
-        and order.resolve_due < timezone.now()
-        and order.state != WorkOrderState.CLOSED
-    )
+    # Missing the deadline is a fact of the order's history (sla.missed_deadline); the header's
+    # colour is where its clock stands now (sla.status): a suspended order is paused, and is
+    # asked a reason only when its deadline had passed before it was suspended.
+    breached = sla.missed_deadline(order, timezone.now())
     assignable = order.state in workorders.ASSIGNABLE and user.has_perm(
         workorders.handling_permission(order)
     )
