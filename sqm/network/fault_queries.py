@@ -12,13 +12,15 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models import Count, Min, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import TruncHour
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from sqm.core.inputs import parse_day
 from sqm.core.models import ChangeLogEntry, City
+from sqm.network import fault_split
 from sqm.network.choices import AlarmLevel, AlarmOutcome, FaultState, alarm_type_label
 from sqm.network.models import Alarm, AlarmEvent, FaultEvent, FaultType, Outage
 from sqm.notify.choices import MessageKind, MessageState
@@ -386,32 +388,43 @@ def timeline(
 
 def _notice_entries(fault: FaultEvent) -> list[TimelineEntry]:
     """SMS per hour (Asia/Shanghai) and kind: planned for that hour (cancelled ones apart),
-    and sent in it."""
+    and sent in it.
+
+    Each hour's entry stands at the first real moment in it (the earliest planned or sent
+    time), not at the hour's start: a fault that began at 10:47 has its 10:00–10:59 SMS after
+    its start, never before it."""
     messages = OutboundMessage.objects.filter(fault_event=fault).order_by()
     planned = (
         messages.annotate(hour=TruncHour("send_at", tzinfo=SHANGHAI))
         .values_list("hour", "kind")
-        .annotate(n=Count("id"), cancelled=Count("id", filter=Q(state=MessageState.CANCELLED)))
+        .annotate(
+            n=Count("id"),
+            cancelled=Count("id", filter=Q(state=MessageState.CANCELLED)),
+            first=Min("send_at"),
+        )
     )
     sent = (
         messages.filter(sent_at__isnull=False)
         .annotate(hour=TruncHour("sent_at", tzinfo=SHANGHAI))
         .values_list("hour", "kind")
-        .annotate(n=Count("id"))
+        .annotate(n=Count("id"), first=Min("sent_at"))
     )
     buckets: dict[tuple[datetime, str], list[int]] = defaultdict(lambda: [0, 0, 0])
-    for hour, kind, n, cancelled in planned:
+    firsts: dict[tuple[datetime, str], datetime] = {}
+    for hour, kind, n, cancelled, first in planned:
         buckets[hour, kind][0] += n
         buckets[hour, kind][2] += cancelled
-    for hour, kind, n in sent:
+        firsts[hour, kind] = min(firsts.get((hour, kind), first), first)
+    for hour, kind, n, first in sent:
         buckets[hour, kind][1] += n
+        firsts[hour, kind] = min(firsts.get((hour, kind), first), first)
     labels = dict(MessageKind.choices)
     entries = []
     for (hour, kind), (n_planned, n_sent, n_cancelled) in buckets.items():
         local = hour.astimezone(SHANGHAI)
         entries.append(
             TimelineEntry(
-                hour,
+                max(hour, firsts[hour, kind]),
                 "notices",
                 _(
                     "%(kind)s, %(start)s–%(end)s: %(planned)d planned, %(sent)d sent, "
@@ -449,6 +462,8 @@ def _change_entries(fault: FaultEvent) -> list[TimelineEntry]:
         after = row.after or {}
         before = row.before if row.before is not None else previous
         who = row.user.username if row.user else row.actor
+        if who == fault_split.ACTOR:
+            who = pgettext("change-log actor", "automatic: the failed element came back")
         if row.action == "update":
             old, new = before.get("state"), after.get("state")
             if "state" in after and old != new:

@@ -1,0 +1,81 @@
+"""One live fault event's page (issue 12, the NOC walk-through): its alarm type said once,
+a timeline that never puts the SMS before the fault began, and the batch cause and batch
+complaints the complaint side contributes as a panel."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+import pytest
+
+from sqm.network import fault_queries
+from sqm.network.alarms import parse_alarm
+from sqm.network.ingest import ingest
+from sqm.network.models import FaultEvent
+from sqm.notify.models import OutboundMessage
+from sqm.notify.rules import SHANGHAI
+from tests.factories import AccountFactory, OltFactory, UserFactory, onu, port
+
+pytestmark = pytest.mark.django_db
+
+
+def at(hour, minute=0, second=0):
+    return datetime(2026, 12, 2, hour, minute, second, tzinfo=SHANGHAI)
+
+
+@pytest.fixture
+def noc(db):
+    return UserFactory(username="noc", roles=["network_ops"], city_codes=["NJ"])
+
+
+def power_off(when: datetime, accounts: int = 3) -> FaultEvent:
+    """An OLT powered off at WHEN with ACCOUNTS accounts behind it."""
+    olt = OltFactory(olt_id="OLT-NJ-0002", name="南京江宁区-工农南路-OLT01", district="江宁区")
+    pon = port(olt, 0, 1, 0)
+    for n in range(accounts):
+        AccountFactory(account_id=f"J-{n}", onu=onu(pon, f"ONU-J{n}"))
+    body = {"alarm_id": "DEMO-OLT-1", "event": "raise", "olt_id": olt.olt_id, "level": "olt",
+            "type": "power-off", "severity": "critical",
+            "occurred_at": when.isoformat()}  # fmt: skip
+    alarm, errors = parse_alarm(body, 1)
+    assert not errors
+    ingest([alarm], now=when)
+    return FaultEvent.objects.get(alarms__alarm_id="DEMO-OLT-1")
+
+
+def timeline_of(fault: FaultEvent) -> list[fault_queries.TimelineEntry]:
+    alarms, total = fault_queries.alarms_of(fault)
+    return fault_queries.timeline(fault, alarms, total, [])
+
+
+# --- the timeline ------------------------------------------------------------------------------
+
+
+def test_the_sms_of_an_hour_never_stand_before_the_fault_began():
+    fault = power_off(at(10, 47, 28))
+    entries = timeline_of(fault)
+    kinds = [e.kind for e in entries]
+    assert kinds == ["started", "raised", "notices"]
+    notices = entries[-1]
+    # Planned after the 5-minute hold-down: at 10:52:28, not at the hour's start, 10:00.
+    assert notices.at == at(10, 52, 28)
+    assert "10:00–10:59" in notices.text  # the hour it counts is still named
+
+
+def test_sms_sent_in_a_later_hour_stand_at_the_first_one_sent():
+    fault = power_off(at(10, 47, 28))
+    OutboundMessage.objects.filter(fault_event=fault).update(state="sent", sent_at=at(11, 3, 10))
+    entries = timeline_of(fault)
+    notices = [e for e in entries if e.kind == "notices"]
+    assert [e.at for e in notices] == [at(10, 52, 28), at(11, 3, 10)]
+    assert all(e.at >= fault.started_at for e in notices)
+
+
+def test_the_page_lists_the_fault_start_before_its_sms(client, noc):
+    fault = power_off(at(10, 47, 28))
+    client.force_login(noc)
+    html = client.get(f"/network/faults/{fault.pk}/").content.decode()
+    timeline = html.split('id="timeline"', 1)[1].split("</ol>", 1)[0]
+    assert re.findall(r'data-kind="(\w+)"', timeline) == ["started", "raised", "notices"]
+    assert "10:52:28" in timeline and "10:00:00" not in timeline
