@@ -49,6 +49,18 @@ def timeline_of(fault: FaultEvent) -> list[fault_queries.TimelineEntry]:
     return fault_queries.timeline(fault, alarms, total, [])
 
 
+# --- the alarm type, once ----------------------------------------------------------------------
+
+
+def test_the_alarm_type_is_named_once_with_its_severity(client, noc):
+    fault = power_off(at(10, 47, 28))
+    client.force_login(noc)
+    html = client.get(f"/network/faults/{fault.pk}/").content.decode()
+    field = html.split('id="fault-type">', 1)[1].split("</dd>", 1)[0]
+    assert "设备断电" in field and "紧急" in field
+    assert field.count("断电") == 1  # not "设备断电 断电 · 紧急"
+
+
 # --- the timeline ------------------------------------------------------------------------------
 
 
