@@ -16,13 +16,14 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 from django.apps import apps
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.dateparse import parse_datetime
 from django.utils.module_loading import autodiscover_modules
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext, pgettext, pgettext_lazy
 
-from sqm.core.models import AuditAction
+from sqm.core.models import AuditAction, ImportKind
+from sqm.core.roles import ROLE_BY_CODE
 
 # Detail keys as the reader sees them (context "audit detail": "rows" here is not a table's).
 # Keys of list filters are here too (they are the lists' GET parameters); a key missing here
@@ -145,6 +146,15 @@ TARGET_KINDS: dict[str, object] = {
 _TARGET_NAMES: dict[str, object] = {
     "lookup:nobody": pgettext_lazy("audit target", "nobody found"),
     "lookup:refused": pgettext_lazy("audit target", "refused"),
+}
+
+
+# The four permissions Django makes for every model, as the reader says them ("新增" API 令牌).
+PERMISSION_ACTIONS: dict[str, object] = {
+    "add": pgettext_lazy("permission action", "add"),
+    "change": pgettext_lazy("permission action", "change"),
+    "delete": pgettext_lazy("permission action", "delete"),
+    "view": pgettext_lazy("permission action", "view"),
 }
 
 
@@ -273,9 +283,108 @@ def describe_target(target: str) -> str:
     if target in _TARGET_NAMES:
         return str(_TARGET_NAMES[target])
     kind, sep, rest = target.partition(":")
+    if sep and kind == "import":
+        rest = import_kind_label(rest)
+    elif sep and kind == "group":
+        rest = group_label(rest)
     if sep and kind in TARGET_KINDS:
         return f"{TARGET_KINDS[kind]} {rest}"
     return target
+
+
+# --- groups, permissions, import kinds: names stored as codes or in English ----------------
+
+
+def group_label(name: str) -> str:
+    """A group named by a role code (`network_ops`) by the role's label; others as named."""
+    role = ROLE_BY_CODE.get(name)
+    return str(role.label) if role is not None else name
+
+
+def import_kind_label(kind: str) -> str:
+    """An import kind (`survey`) by the label its importer gives, else the core choice's."""
+    from sqm.core.importing.base import registry
+
+    importer = registry.get(kind)
+    label = getattr(importer, "label", None) if importer is not None else None
+    if label:
+        return str(label)
+    if kind in ImportKind.values:
+        return str(ImportKind(kind).label)
+    return kind
+
+
+def _model_permission(model, codename: str) -> str | None:
+    meta = model._meta
+    for custom, name in meta.permissions:
+        if custom == codename:
+            # Our Meta permission names are gettext_lazy msgids; a plain str is looked up too.
+            return translation.gettext(str(name)) if isinstance(name, str) else str(name)
+    action, sep, model_name = codename.partition("_")
+    if sep and model_name == meta.model_name and action in PERMISSION_ACTIONS:
+        return pgettext("permission", "%(action)s %(model)s") % {
+            "action": PERMISSION_ACTIONS[action],
+            "model": meta.verbose_name,
+        }
+    return None
+
+
+def permission_label(item: str) -> str:
+    """A permission in the reader's language, from its codename and model.
+
+    Entries store `app_label.codename`; older ones stored Django's English text
+    (`API | API token | Can add API token`), matched here to the permission it names. The
+    database's permission names are English and never shown.
+    """
+    old = _old_permission_codes()
+    dotted = old.get(item) or old.get(item.rpartition(" | ")[2]) or item
+    app_label, sep, codename = dotted.partition(".")
+    if sep:
+        try:
+            models = apps.get_app_config(app_label).get_models()
+        except LookupError:
+            models = []
+        for model in models:
+            label = _model_permission(model, codename)
+            if label is not None:
+                return label
+    return item
+
+
+_old_permissions: dict[str, str] | None = None
+
+
+def _old_permission_codes() -> dict[str, str]:
+    """{Django's text of a permission: `app_label.codename`} for every model, by the whole
+    text (`API | API token | Can add API token`) and by its name alone when only one
+    permission has it (the prefix is in the language of whoever made the change)."""
+    global _old_permissions
+    if _old_permissions is None:
+        whole: dict[str, str] = {}
+        by_name: dict[str, str | None] = {}
+        with translation.override("en"):
+            for model in apps.get_models():
+                meta = model._meta
+                prefix = f"{meta.app_config.verbose_name} | {meta.verbose_name}"
+                names = [
+                    (f"{action}_{meta.model_name}", f"Can {action} {meta.verbose_name_raw}")
+                    for action in meta.default_permissions
+                ]
+                names += [(codename, str(name)) for codename, name in meta.permissions]
+                for codename, name in names:
+                    dotted = f"{meta.app_label}.{codename}"
+                    whole[f"{prefix} | {name}"] = dotted
+                    by_name[name] = None if name in by_name else dotted
+        _old_permissions = {**{k: v for k, v in by_name.items() if v}, **whole}
+    return _old_permissions
+
+
+# What the items of a membership change are, by what changed.
+_ITEM_LABELS: dict[str, Callable[[str], str]] = {
+    "groups": group_label,
+    "permissions": permission_label,
+    "group_permissions": permission_label,
+}
 
 
 @sentence(AuditAction.EXPORT, "rows", "format", "personal_data", "filters")
@@ -312,7 +421,12 @@ def _permission(entry, d: dict) -> list[str]:
     parts = []
     if "what" in d:
         what = show(entry, "what", d["what"])
-        items = show(entry, "items", d.get("items") or [])
+        label = _ITEM_LABELS.get(d["what"])
+        items = d.get("items") or []
+        if label is not None and isinstance(items, list):
+            items = list_of(label(str(item)) for item in items)
+        else:
+            items = show(entry, "items", items)
         templates = {
             "add": _("added to %(what)s: %(items)s"),
             "remove": _("removed from %(what)s: %(items)s"),

@@ -20,6 +20,17 @@ from sqm.core.models import ChangeAction
 
 TEXT_CHARS = 40  # a long text (a description) is shown cut: the entry is one line
 
+# Bookkeeping fields a reader has no use for ("version: 0 → 1" on every work-order change):
+# left out of the sentences, though entries store them. A model names more of its own in
+# `changelog_hidden_fields`.
+HIDDEN_FIELDS = frozenset(
+    {"version", "created", "last_updated", "updated_at", "search_vector", "search_text"}
+)
+
+
+def hidden_fields(model) -> frozenset[str]:
+    return HIDDEN_FIELDS | frozenset(getattr(model, "changelog_hidden_fields", ()))
+
 
 def _field(model, name: str) -> models.Field | None:
     if model is None:
@@ -69,9 +80,10 @@ def changes(entry, names: dict | None = None) -> list[str]:
     """One "field: before → after" clause per field an update changed."""
     model = entry.content_type.model_class() if entry.content_type_id else None
     before, after = entry.before or {}, entry.after or {}
+    hidden = hidden_fields(model)
     out = []
     for name, new in after.items():
-        if name in before and before[name] == new:
+        if name in hidden or (name in before and before[name] == new):
             continue
         values = {"field": field_name(model, name), "after": field_value(model, name, new, names)}
         if name in before:

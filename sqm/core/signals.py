@@ -107,7 +107,14 @@ def on_m2m(sender, instance, action, pk_set, model, **kwargs):
         target = f"group:{instance.name}"
     else:
         target = f"{model._meta.model_name}:{instance}"
-    items = sorted(str(obj) for obj in model.objects.filter(pk__in=pk_set or []))
+    objects = model.objects.filter(pk__in=pk_set or [])
+    if model._meta.label == "auth.Permission":
+        # Stored as codes (`api.add_apitoken`), named in the reader's language when shown:
+        # a permission's own name is Django's English text.
+        objects = objects.select_related("content_type")
+        items = sorted(f"{p.content_type.app_label}.{p.codename}" for p in objects)
+    else:
+        items = sorted(str(obj) for obj in objects)
     audit.record(
         AuditAction.PERMISSION,
         target=target,

@@ -80,6 +80,9 @@ class Importer:
     """
 
     kind: str = ""
+    # The kind as people read it (the audit log's 导入 客户); a kind of core's ImportKind
+    # choices may leave it unset and is named by that choice's label.
+    label: object = None
     required: tuple[str, ...] = ()
     optional: tuple[str, ...] = ()
 
