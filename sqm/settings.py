@@ -272,6 +272,10 @@ SQM_SMS_WINDOW = env("SQM_SMS_WINDOW", "08:00-22:00")
 SQM_SMS_HOLD_DOWN_MINUTES = env_int("SQM_SMS_HOLD_DOWN_MINUTES", 5)
 SQM_HOTLINE = env("SQM_HOTLINE", "10086")
 SQM_SMS_SIGNATURE = env("SQM_SMS_SIGNATURE", "【中国移动】")
+# Fault events (docs/faults.md, "When the failed element comes back"): once the alarms on
+# an event's own element have all cleared, the alarms under it have this long to clear
+# too; those still active then are split off into events of their own.
+SQM_FAULT_CHILD_GRACE_MINUTES = env_int("SQM_FAULT_CHILD_GRACE_MINUTES", 30)
 # A complaint within this many days of the same customer's previous one (same second-level
 # category) closing is a repeat complaint (重复投诉).
 SQM_REPEAT_DAYS = env_int("SQM_REPEAT_DAYS", 30)

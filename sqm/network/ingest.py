@@ -27,7 +27,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from sqm.core import bulk
-from sqm.network import fault_sms
+from sqm.network import fault_sms, fault_split
 from sqm.network.alarms import AlarmError, AlarmInput, parse_alarm
 from sqm.network.choices import AlarmOutcome
 from sqm.network.faults import Topology
@@ -52,7 +52,7 @@ class IngestResult:
         }
 
 
-def _lock() -> None:
+def lock() -> None:
     """Serialise ingestions: correlation reads what the batch before wrote."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
@@ -67,8 +67,12 @@ def ingest(
     rules = rules or current_rules()
     counts: Counter = Counter()
     with transaction.atomic():
-        _lock()
+        lock()
         _apply(alarms, now, rules, counts)
+        # Events whose element came back while an alarm under it lost its clear.
+        split = fault_split.split_restored(now)
+        if split:
+            counts["faults_split"] += split
     return counts
 
 
