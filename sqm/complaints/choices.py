@@ -115,6 +115,9 @@ class WorkOrderAction(models.TextChoices):
     ASSIGN = "assign", pgettext_lazy("work order action", "assign")
     # Staff only: never part of the reply, an SMS or anything else the customer sees.
     NOTE = "note", pgettext_lazy("work order action", "internal note")
+    # The step leading an imported record to the state the history file gives it, where
+    # the file does not say when it got there (complaints importer).
+    IMPORT = "import", pgettext_lazy("work order action", "imported from the history")
 
 
 class CallbackOutcome(models.TextChoices):

@@ -15,6 +15,7 @@ from __future__ import annotations
 import sys
 
 from django.db import connection
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from sqm.complaints import sla
@@ -70,6 +71,8 @@ MAX_TEXT = 10_000
 WORK_ORDER = RecordType.COMPLAINT_WORK_ORDER.value
 CLOSED = WorkOrderState.CLOSED.value
 SUSPENDED = WorkOrderState.SUSPENDED.value
+NEW = WorkOrderState.NEW.value
+REPLIED = WorkOrderState.REPLIED.value
 NEEDS_REPLY = {WorkOrderState.REPLIED.value, WorkOrderState.AWAITING_CALLBACK.value}
 UPGRADED = frozenset(c.value for c in UPGRADED_CHANNELS)
 DEMANDS = frozenset(Demand.values)
@@ -138,6 +141,9 @@ class ComplaintImporter(Importer):
         table = connection.ops.quote_name(WorkOrder._meta.db_table)
         self.link_sql = f"UPDATE {table} SET repeat_of_id = %s WHERE id = %s"
         self.events_staged = 0  # the stage's line numbers of timeline events
+        # The time of the "imported in state X" steps (the file does not say when a record
+        # reached an open state other than replied).
+        self.started = timezone.now()
 
     # -- one row, on its own ---------------------------------------------------------------------
 
@@ -464,35 +470,52 @@ class ComplaintImporter(Importer):
         return row
 
     def _timeline(self, rows: list[dict], ids: dict) -> list[dict]:
-        """The rows' events; a record not in IDS (staged) is found by its number when written."""
+        """The rows' events; a record not in IDS (staged) is found by its number when written.
+
+        The history file knows when a record was made, replied to and closed: those steps
+        are written at their own times. It does not say when an order was accepted,
+        escalated, suspended or reopened, so where the known steps do not reach the record's
+        state, one step "imported from the complaint history" at the import's own time
+        leads to that state (and names the department), instead of a timeline that stops at
+        the opening while the header says escalated or suspended."""
         events = []
         for row in rows:
             pk = ids[row["number"]][0] if ids else None
-            events.append(
-                {
-                    "work_order_id": pk,
-                    "order_number": row["number"],
-                    "time": row["created"],
-                    "action": WorkOrderAction.OPEN.value,
-                    "from_state": "",
-                    "to_state": WorkOrderState.NEW.value,
-                    "note": row["description"][:200],
-                }
-            )
-            if row["state"] == CLOSED:
+            for time, action, from_state, to_state, note, department_id in self._steps(row):
                 events.append(
                     {
                         "work_order_id": pk,
                         "order_number": row["number"],
-                        "time": row["closed_at"],
-                        "action": WorkOrderAction.CLOSE.value,
-                        "from_state": (
-                            WorkOrderState.AWAITING_CALLBACK
-                            if row["record_type"] == WORK_ORDER
-                            else WorkOrderState.NEW
-                        ).value,
-                        "to_state": CLOSED,
-                        "note": row["reply"][:200],
+                        "time": time,
+                        "action": action,
+                        "from_state": from_state,
+                        "to_state": to_state,
+                        "note": note,
+                        "department_id": department_id,
                     }
                 )
         return events
+
+    def _steps(self, row: dict) -> list[tuple]:
+        """(time, action, from, to, note, department id) of one record's timeline."""
+        work_order = row["record_type"] == WORK_ORDER
+        steps = [(row["created"], WorkOrderAction.OPEN.value, "", NEW, row["description"][:200],
+                  None)]  # fmt: skip
+        reached = NEW
+        if work_order and row["replied_at"] is not None:
+            handled = (
+                WorkOrderState.ESCALATED if row["department_id"] else WorkOrderState.IN_PROGRESS
+            )
+            steps.append((row["replied_at"], WorkOrderAction.REPLY.value, handled.value, REPLIED,
+                          row["reply"], None))  # fmt: skip
+            reached = REPLIED
+        if row["state"] == CLOSED:
+            # A direct answer's reply is given as it is closed: the closing step keeps it.
+            note = "" if reached == REPLIED else (row["reply"] or "")[:200]
+            before = WorkOrderState.AWAITING_CALLBACK if work_order else WorkOrderState.NEW
+            steps.append((row["closed_at"], WorkOrderAction.CLOSE.value, before.value, CLOSED,
+                          note, None))  # fmt: skip
+        elif row["state"] != reached:
+            steps.append((self.started, WorkOrderAction.IMPORT.value, reached, row["state"], "",
+                          row["department_id"]))  # fmt: skip
+        return steps
