@@ -26,6 +26,9 @@ class ComplaintsConfig(AppConfig):
         from sqm.complaints import customer_panels
 
         customer_panels.register()
+        from sqm.complaints import fault_panels
+
+        fault_panels.register()  # batch cause and orders on the fault event page
         from sqm.complaints import panels
 
         panels.register()  # home-page panels

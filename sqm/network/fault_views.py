@@ -19,6 +19,7 @@ from sqm.core.inputs import AwareDateTimeField
 from sqm.core.views import paginate
 from sqm.network import fault_queries as queries
 from sqm.network.choices import AlarmLevel, FaultState
+from sqm.network.fault_panels import render_fault_panels
 from sqm.network.fault_services import set_estimated_recovery
 from sqm.notify.choices import MessageKind, MessageState
 
@@ -100,6 +101,8 @@ def _detail(request, fault, form=None) -> dict:
         "overall": queries.combined(by_kind),
         "sms_states": MessageState.choices,
         "timeline": queries.timeline(fault, alarms, alarm_total, absorbed),
+        # What other apps show about the event (the complaint side: batch cause and orders).
+        "panels": render_fault_panels(request, fault),
         "can_estimate": can_estimate,
         "form": form or EstimateForm(initial=initial),
     }

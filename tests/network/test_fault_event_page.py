@@ -8,13 +8,18 @@ import re
 from datetime import datetime
 
 import pytest
+from django.db.models import Q
 
-from sqm.network import fault_queries
+from sqm.complaints.models import ComplaintCause, WorkOrder
+from sqm.complaints.preprocessing import do_batch_answer
+from sqm.complaints.records import create_cause, link_cause
+from sqm.network import fault_panels, fault_queries
 from sqm.network.alarms import parse_alarm
 from sqm.network.ingest import ingest
 from sqm.network.models import FaultEvent
 from sqm.notify.models import OutboundMessage
 from sqm.notify.rules import SHANGHAI
+from tests.complaints.helpers import record
 from tests.factories import AccountFactory, OltFactory, UserFactory, onu, port
 
 pytestmark = pytest.mark.django_db
@@ -91,3 +96,70 @@ def test_the_page_lists_the_fault_start_before_its_sms(client, noc):
     timeline = html.split('id="timeline"', 1)[1].split("</ol>", 1)[0]
     assert re.findall(r'data-kind="(\w+)"', timeline) == ["started", "raised", "notices"]
     assert "10:52:28" in timeline and "10:00:00" not in timeline
+
+
+# --- the batch cause and batch complaints (a panel the complaint side contributes) -------------
+
+
+@pytest.fixture
+def lead(db):
+    return UserFactory(username="lead", roles=["team_lead"], city_codes=["NJ"])
+
+
+def batch(fault: FaultEvent, lead, complaints: int = 2) -> ComplaintCause:
+    """The cause the complaint side records for FAULT, with COMPLAINTS batch complaints of
+    its customers linked to it, and one contact answered from the fault."""
+    cause = create_cause(
+        lead,
+        kind="network_fault",
+        title="南京江宁区设备断电（故障事件）",
+        city=fault.city,
+        started_at=fault.started_at,
+        reference=f"fault-event:{fault.pk}",
+    )
+    accounts = [o.account for o in fault.outages.select_related("account__customer")]
+    orders = [record(lead, customer=a.customer) for a in accounts[:complaints]]
+    link_cause(lead, orders, cause)
+    do_batch_answer(lead, accounts[-1].customer, accounts[-1], fault)
+    return cause
+
+
+def test_the_complaint_side_registers_its_panel_on_the_fault_page():
+    assert "batch_complaints" in [panel.key for panel in fault_panels.fault_panels()]
+
+
+def test_the_event_page_shows_its_batch_cause_and_the_linked_work_orders(client, lead):
+    fault = power_off(at(10, 47, 28))
+    cause = batch(fault, lead)
+    client.force_login(lead)
+    html = client.get(f"/network/faults/{fault.pk}/").content.decode()
+    panel = html.split('id="batch-complaints"', 1)[1].split("</div>", 1)[0]
+    assert "<h2>批量原因</h2>" in panel  # zh-hans by default
+    html = client.get(f"/network/faults/{fault.pk}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    panel = html.split('id="batch-complaints"', 1)[1].split("</div>", 1)[0]
+    assert f'href="/complaints/causes/{cause.pk}/">南京江宁区设备断电（故障事件）</a>' in panel
+    # Two batch complaints under the cause and the contact answered from the fault.
+    assert "3 work orders linked to this fault event" in panel
+    assert "(2 under the batch cause)" in panel
+    numbers = re.findall(r'<tr data-number="([^"]+)"', panel)
+    expected = WorkOrder.objects.filter(Q(cause=cause) | Q(fault_event=fault)).order_by(
+        "-created", "-pk"
+    )
+    assert numbers == [o.number for o in expected]
+
+
+def test_the_noc_sees_the_cause_and_how_many_orders_but_not_the_orders(client, lead, noc):
+    fault = power_off(at(10, 47, 28))
+    cause = batch(fault, lead)
+    client.force_login(noc)  # network operations read no work orders nor causes
+    html = client.get(f"/network/faults/{fault.pk}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    panel = html.split('id="batch-complaints"', 1)[1].split("</div>", 1)[0]
+    assert cause.title in panel and "/complaints/causes/" not in panel
+    assert "3 work orders linked" in panel and 'id="linked-orders"' not in panel
+
+
+def test_an_event_without_cause_or_orders_has_no_batch_panel(client, lead):
+    fault = power_off(at(10, 47, 28))
+    client.force_login(lead)
+    html = client.get(f"/network/faults/{fault.pk}/").content.decode()
+    assert 'id="batch-complaints"' not in html
