@@ -1,7 +1,8 @@
 """Work-order benchmark: intake, my queue, team-lead lists and the SLA job on 1,000,000 orders.
 
     .venv/bin/python bench/complaints.py [--orders 1000000] [--customers 50000] [--intake 2000]
-        [--seed 1] [--database sqlite|postgres|both] [--intake-workers 2] [--quick] [--explain]
+        [--seed 1] [--database sqlite|postgres|both] [--intake-workers 2] [--home-sample 30]
+        [--quick] [--explain] [--keep]
 
 Issue 3 §8. Each database gets a child process with its own SQM_HOME (SQLite) or its own
 fresh database on the server named by SQM_DATABASE_URL (PostgreSQL; `--database` defaults to
@@ -23,7 +24,17 @@ baseline it is compared with (measured in the same run):
    queries after dropping the composite indexes workorder_queue, workorder_department and
    workorder_city_state (the single-column state and foreign-key indexes stay: the schema
    without the indexes the domain added for these lists). Target p95 < 100 ms;
-3. `check_deadlines(now)`: a first run with the checkpoint 1 min back, then runs advancing
+3. home pages (issue 12): each role's home page, GET / through Django's test client
+   (middleware, panels, templates and context processors; status 200), for up to
+   `--home-sample` users of each role — hotline agents, second line and team leads as
+   above, plus 10 first-line staff (one city each, in a front-line department) and 5
+   quality managers who see all cities — p50/p95 against the same user's work-order list
+   page (my queue for agents, first and second line; the order list for leads and quality
+   managers) requested in turn with it, with the SQL statements per page and each panel's
+   build alone. Then the team lead's 30-day trend (`workload.daily_trend`) and the quality
+   manager's `workload.volume` and trend, called alone, against the same calls after
+   dropping workorder_created and workorder_closed_at (complaints 0015; put back after);
+4. `check_deadlines(now)`: a first run with the checkpoint 1 min back, then runs advancing
    `now` by 60 s (mean/max per run) — against a naive job that loads every running order
    and compares its deadlines in Python (no notifications written: a lower bound). Then
    every other closed order older than 30 days is put back in progress with its old (long
@@ -32,9 +43,11 @@ baseline it is compared with (measured in the same run):
    naive scan's should. Target < 1 s per run. A first run ever (24 h look-back) is shown for
    information.
 
-`--quick` shrinks the defaults (50,000 orders, 5,000 customers, 200 contacts) for smoke
-runs. `--explain` also prints the plans of the work-order statements exactly as the domain
-code runs them (EXPLAIN QUERY PLAN on SQLite, EXPLAIN ANALYZE on PostgreSQL). Figures are
+Step 3 runs after the SLA job's first runs and before step 2's baseline drops the list
+indexes. `--quick` shrinks the defaults (50,000 orders, 5,000 customers, 200 contacts) for
+smoke runs. `--explain` also prints the plans of the work-order statements exactly as the domain
+code runs them (EXPLAIN QUERY PLAN and one more timed run on SQLite, EXPLAIN ANALYZE on
+PostgreSQL), the home pages of a team lead and a quality manager included. Figures are
 wall-clock on this machine; the load average is printed with them.
 """
 
@@ -163,6 +176,15 @@ def child(data: Path, opts: dict) -> None:
     log(f"{connection.vendor}: SLA job at {out['open']:,} open orders")
     t0 = datetime.now(UTC).replace(microsecond=0)
     out["sla"] = {"open": out["open"], **sla_job(t0, opts["sla_runs"], plans, "")}
+
+    log(f"{connection.vendor}: home pages")
+    by_role = add_home_users(world)
+    out["home"] = home_pages(by_role, opts["rounds"], opts["home_sample"], opts["seed"], plans)
+    out["trend"] = {"indexed": trend_functions(by_role, opts["rounds"], plans, "trend")}
+    log(f"{connection.vendor}: trend functions without {', '.join(TREND_INDEXES)}")
+    set_trend_indexes(False)
+    out["trend"]["noindex"] = trend_functions(by_role, opts["rounds"], plans, "no trend index")
+    set_trend_indexes(True)
 
     log(f"{connection.vendor}: lists without the composite indexes")
     drop_list_indexes()
@@ -680,7 +702,8 @@ def lists(world: dict, rounds: int, plans: dict, label: str) -> dict:
 
 def explain(fn) -> str:
     """The plans of the work-order SELECTs FN runs, exactly as it runs them (PostgreSQL:
-    EXPLAIN ANALYZE, so with actual row counts and times)."""
+    EXPLAIN ANALYZE, so with actual row counts and times; SQLite: EXPLAIN QUERY PLAN and the
+    time of one more warm run of the statement)."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -695,6 +718,11 @@ def explain(fn) -> str:
             if connection.vendor == "sqlite":
                 cursor.execute(f"EXPLAIN QUERY PLAN {sql}")
                 lines = [f"{row[0]} {row[1]} {row[3]}" for row in cursor.fetchall()]
+                # SQLite's plan has no times: run the statement once more, warm, and say so.
+                start = time.perf_counter()
+                cursor.execute(sql)
+                cursor.fetchall()
+                lines.append(f"-> {(time.perf_counter() - start) * 1000:.1f} ms (run again, warm)")
             else:
                 cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS) {sql}")
                 lines = [row[0] for row in cursor.fetchall()]
@@ -723,6 +751,177 @@ def drop_list_indexes() -> None:
                 f"CREATE INDEX IF NOT EXISTS {connection.ops.quote_name(name)} "
                 f"ON {table} ({connection.ops.quote_name(column)})"
             )
+        cursor.execute("ANALYZE")
+
+
+# --- home pages -------------------------------------------------------------------------------
+
+TREND_INDEXES = {"workorder_created": "created", "workorder_closed_at": "closed_at"}
+# Each role's home page and the list page of the same user it is compared with.
+HOME_ROLES = (
+    ("hotline_agent", "/complaints/queue/"),
+    ("first_line", "/complaints/queue/"),
+    ("second_line", "/complaints/queue/"),
+    ("team_lead", "/complaints/orders/"),
+    ("quality_manager", "/complaints/orders/"),
+)
+QUALITY_MANAGERS = 5  # provincial (all cities): the widest scope a home page counts over
+FIRST_LINE = 10  # one city each, members of a front-line department
+
+
+def add_home_users(world: dict) -> dict[str, list[int]]:
+    """The roles the list benchmark does without: quality managers (all cities) and
+    first-line staff (one city each, in HOTLINE or HALL). Returns every role's user ids."""
+    from django.contrib.auth.models import Group
+
+    from sqm.complaints.models import Department
+    from sqm.core.models import User
+
+    front = list(Department.objects.filter(kind="front_line").order_by("code"))
+    cities = sorted(world["cities"])
+    made = {}
+    for role, n in (("quality_manager", QUALITY_MANAGERS), ("first_line", FIRST_LINE)):
+        users = User.objects.bulk_create(
+            User(
+                username=f"bench-{role}-{i}",
+                password="!",
+                first_name=role,
+                all_cities=role == "quality_manager",
+            )
+            for i in range(n)
+        )
+        group = Group.objects.get(name=role)
+        User.groups.through.objects.bulk_create(
+            User.groups.through(user_id=u.pk, group_id=group.pk) for u in users
+        )
+        if role == "first_line":
+            User.cities.through.objects.bulk_create(
+                User.cities.through(user_id=u.pk, city_id=cities[i % len(cities)])
+                for i, u in enumerate(users)
+            )
+            Department.members.through.objects.bulk_create(
+                Department.members.through(department_id=front[i % len(front)].pk, user_id=u.pk)
+                for i, u in enumerate(users)
+            )
+        made[role] = [u.pk for u in users]
+    by_role: dict[str, list[int]] = {}
+    for pk, role in world["roles"].items():
+        by_role.setdefault(role, []).append(pk)
+    return by_role | made
+
+
+def home_pages(by_role: dict, rounds: int, sample: int, seed: int, plans: dict) -> dict:
+    """Each role's home page (GET / through the test client: middleware, panels, templates,
+    context processors) for SAMPLE users of the role, each request next to the same user's
+    work-order list page; then each panel's build alone. The first pass warms the caches and
+    counts the SQL statements; it is not timed."""
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+    from django.utils import timezone
+
+    from sqm.core.home import panels_for
+    from sqm.core.models import User
+
+    pick = random.Random(seed)
+    out = {}
+    for role, list_path in HOME_ROLES:
+        pks = sorted(by_role.get(role, []))
+        if not pks:
+            continue
+        chosen = pks if len(pks) <= sample else sorted(pick.sample(pks, sample))
+        clients = []
+        for user in User.objects.filter(pk__in=chosen).order_by("pk"):
+            client = Client(HTTP_HOST="localhost")  # ALLOWED_HOSTS, outside the test runner
+            client.force_login(user)
+            clients.append(client)
+        home, listed, statements = [], [], {"/": [], list_path: []}
+        for n in range(rounds + 1):
+            for client in clients:
+                # The home page and the list in turn, so load changes hit both alike.
+                for path, samples in (("/", home), (list_path, listed)):
+                    if n == 0:
+                        with CaptureQueriesContext(connection) as captured:
+                            response = client.get(path)
+                        statements[path].append(len(captured.captured_queries))
+                    else:
+                        start = time.perf_counter()
+                        response = client.get(path)
+                        samples.append((time.perf_counter() - start) * 1000)
+                    assert response.status_code == 200, (role, path, response.status_code)
+                    assert b"panel-" in response.content or path != "/", (role, "no panel")
+        # Each panel's build alone (the user's permissions and cities loaded first, as the
+        # page's middleware and first panel would).
+        panels: dict[str, list[float]] = {}
+        for _ in range(rounds):
+            for user in User.objects.filter(pk__in=chosen).order_by("pk"):
+                user.get_all_permissions()
+                user.city_ids()
+                now = timezone.now()
+                for panel in panels_for(user):
+                    start = time.perf_counter()
+                    panel.build(user, now)
+                    panels.setdefault(panel.key, []).append((time.perf_counter() - start) * 1000)
+        out[role] = {
+            "list_path": list_path,
+            "home": percentiles(home),
+            "list": percentiles(listed),
+            "sql_home": statistics.median(statements["/"]),
+            "sql_list": statistics.median(statements[list_path]),
+            "panels": {key: percentiles(s) for key, s in panels.items()},
+        }
+        if role in ("team_lead", "quality_manager"):
+            plans[f"home page, {role}"] = explain(lambda client=clients[0]: client.get("/"))
+    return out
+
+
+def trend_functions(by_role: dict, rounds: int, plans: dict, label: str) -> dict:
+    """The team lead's 30-day trend and the quality manager's volume and trend, called alone
+    (fresh user objects, as a request has them) for every lead and quality manager."""
+    from django.utils import timezone
+
+    from sqm.complaints import workload
+    from sqm.core.models import User
+
+    def timed(pks, call) -> dict:
+        samples = []
+        for n in range(rounds + 1):  # the first pass warms the cache and is not counted
+            for user in User.objects.filter(pk__in=pks).order_by("pk"):
+                user.get_all_permissions()
+                user.city_ids()
+                start = time.perf_counter()
+                call(user, timezone.now())
+                if n:
+                    samples.append((time.perf_counter() - start) * 1000)
+        return percentiles(samples)
+
+    leads, quality = by_role["team_lead"], by_role["quality_manager"]
+    calls = {
+        "lead_trend": (leads, workload.daily_trend),
+        "quality_volume": (quality, workload.volume),
+        "quality_trend": (quality, workload.daily_trend),
+    }
+    result = {name: timed(pks, call) for name, (pks, call) in calls.items()}
+    for name, (pks, call) in calls.items():
+        user = User.objects.get(pk=pks[0])
+        plans[f"{label}: {name}"] = explain(lambda call=call, user=user: call(user, timezone.now()))
+    return result
+
+
+def set_trend_indexes(present: bool) -> None:
+    """Drop the home page's trend indexes (complaints 0015) or put them back as they were."""
+    from django.db import connection
+
+    table = connection.ops.quote_name("complaints_workorder")
+    with connection.cursor() as cursor:
+        for name, column in TREND_INDEXES.items():
+            if present:
+                cursor.execute(
+                    f"CREATE INDEX IF NOT EXISTS {connection.ops.quote_name(name)} "
+                    f"ON {table} ({connection.ops.quote_name(column)})"
+                )
+            else:
+                cursor.execute(f"DROP INDEX {connection.ops.quote_name(name)}")
         cursor.execute("ANALYZE")
 
 
@@ -899,6 +1098,7 @@ def report(r: dict) -> None:
             pair(base["overview"]) + " without the indexes",
             "(none)",
         ),
+        *home_rows(r, pair),
         (
             f"SLA job, first run (1 min back, {s['first_crossed']} crossed)",
             f"{s['first_ms']:,.1f} ms",
@@ -943,6 +1143,57 @@ def report(r: dict) -> None:
         print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
 
 
+ROLE_NAMES = {
+    "hotline_agent": "hotline agent",
+    "first_line": "first line",
+    "second_line": "second line",
+    "team_lead": "team lead",
+    "quality_manager": "quality manager (all cities)",
+}
+LIST_NAMES = {"/complaints/queue/": "my queue page", "/complaints/orders/": "order list page"}
+TREND_NAMES = {
+    "lead_trend": "lead: daily_trend, 30 days",
+    "quality_volume": "quality (all cities): volume",
+    "quality_trend": "quality (all cities): daily_trend",
+}
+
+
+def home_rows(r: dict, pair) -> list[tuple[str, str, str, str]]:
+    """The home-page rows of the table: each role's page against its list page, its panels
+    alone, then the trend functions against the same calls without the trend indexes."""
+    rows = []
+    for role, h in r["home"].items():
+        rows.append(
+            (
+                f"home page, {ROLE_NAMES[role]} (n={h['home']['n']})",
+                pair(h["home"]),
+                f"{pair(h['list'])} {LIST_NAMES[h['list_path']]}",
+                "≈ its list page",
+            )
+        )
+        rows.append(
+            (
+                "  SQL statements per page",
+                f"{h['sql_home']:.0f}",
+                f"{h['sql_list']:.0f} on the list page",
+                "",
+            )
+        )
+        for key, p in h["panels"].items():
+            rows.append((f"  panel {key}, build alone", pair(p), "", ""))
+    idx, base = r["trend"]["indexed"], r["trend"]["noindex"]
+    for name, label in TREND_NAMES.items():
+        rows.append(
+            (
+                f"{label} (n={idx[name]['n']})",
+                pair(idx[name]),
+                pair(base[name]) + " without the trend indexes",
+                "",
+            )
+        )
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--orders", type=int)
@@ -954,6 +1205,9 @@ def main() -> None:
         type=int,
         default=max(2, min(4, os.cpu_count() or 2)),
         help="processes recording contacts at once in the parallel intake run",
+    )
+    parser.add_argument(
+        "--home-sample", type=int, default=30, help="users per role whose home page is timed"
     )
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--database", choices=("sqlite", "postgres", "both"))
@@ -971,6 +1225,7 @@ def main() -> None:
         "seed": args.seed,
         "rounds": 1 if quick else 3,
         "sla_runs": 5 if quick else 30,
+        "home_sample": args.home_sample,
     }
     customers = args.customers or (5_000 if quick else 50_000)
     database = args.database or ("both" if os.environ.get("SQM_DATABASE_URL") else "sqlite")
@@ -1012,7 +1267,10 @@ def main() -> None:
         + ", ".join(LIST_INDEXES)
         + " (with plain indexes on assignee, department and city instead)"
         + "; SLA job — a scan loading every running order and comparing deadlines in Python "
-        "(no notifications written)."
+        "(no notifications written); home pages — the same user's work-order list page, "
+        "requested in turn with it; trend functions — the same calls after DROP INDEX "
+        + ", ".join(TREND_INDEXES)
+        + "."
     )
 
 
