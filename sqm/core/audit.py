@@ -438,3 +438,36 @@ def last_check() -> LastCheck | None:
     if CHECKED not in times:
         return None
     return LastCheck(times[CHECKED], ok=times.get(CHECKED_OK) == times[CHECKED])
+
+
+# An auditor may check the chain from the page (not only `sqm audit verify`); a check reads
+# the whole log, so one runs at most this often whoever asks.
+VERIFY_AT_MOST_EVERY = timedelta(minutes=1)
+
+
+def alert_if_broken(result: VerifyResult) -> None:
+    """A chain that does not verify becomes an alert for the auditors."""
+    if not result.ok:
+        Alert.objects.create(
+            kind=AlertKind.AUDIT_CHAIN,
+            message=_("The audit log does not verify at entry %(n)s: %(problem)s")
+            % {"n": result.broken_at, "problem": result.problem},
+        )
+
+
+def verify_on_request(user, now: datetime | None = None) -> tuple[LastCheck, bool]:
+    """Verify the chain for USER as `sqm audit verify` does, remember the check and audit
+    who asked. Returns (the check, whether it ran now): within VERIFY_AT_MOST_EVERY of the
+    last check, that one is returned and nothing runs."""
+    now = now or timezone.now()
+    last = last_check()
+    if last is not None and now - last.time < VERIFY_AT_MOST_EVERY:
+        return last, False
+    result = verify()
+    record_check(result, now)
+    alert_if_broken(result)
+    details = {"checked": result.checked, "intact": result.ok}
+    if not result.ok:
+        details["broken_at"] = result.broken_at
+    record(AuditAction.AUDIT_VERIFY, user=user, target="audit-log", details=details)
+    return LastCheck(now, result.ok), True

@@ -146,6 +146,7 @@ TARGET_KINDS: dict[str, object] = {
 _TARGET_NAMES: dict[str, object] = {
     "lookup:nobody": pgettext_lazy("audit target", "nobody found"),
     "lookup:refused": pgettext_lazy("audit target", "refused"),
+    "audit-log": pgettext_lazy("audit target", "audit log"),
 }
 
 
@@ -541,4 +542,17 @@ def _seal(entry, d: dict) -> list[str]:
             n,
         )
         % {"n": n}
+    ]
+
+
+@sentence(AuditAction.AUDIT_VERIFY, "checked", "intact", "broken_at")
+def _verify(entry, d: dict) -> list[str]:
+    n = d.get("checked", 0)
+    if d.get("intact"):
+        return [
+            ngettext("intact: %(n)d entry verified", "intact: %(n)d entries verified", n) % {"n": n}
+        ]
+    return [
+        _("broken at entry %(at)s, %(n)s entries verified before it")
+        % {"at": d.get("broken_at", "—"), "n": n}
     ]

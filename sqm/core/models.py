@@ -142,6 +142,7 @@ class AuditAction(models.TextChoices):
     LOOKUP = "lookup", _("look-up by number")
     LOOKUP_ALERT = "lookup_alert", _("look-up miss threshold exceeded")
     AUDIT_SEAL = "audit_seal", _("audit chain keyed")
+    AUDIT_VERIFY = "audit_verify", _("audit chain checked")
 
 
 class AuditEntry(models.Model):

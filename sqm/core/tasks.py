@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from django.utils.translation import gettext as _
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task
 
 from sqm.core import audit
-from sqm.core.models import Alert, AlertKind
 
 
 @db_periodic_task(crontab(minute="17", hour="2"))
@@ -15,12 +13,7 @@ def verify_audit_chain() -> bool:
     """Nightly: check the audit log's hash chain; a break becomes an alert for auditors."""
     result = audit.verify()
     audit.record_check(result)
-    if not result.ok:
-        Alert.objects.create(
-            kind=AlertKind.AUDIT_CHAIN,
-            message=_("The audit log does not verify at entry %(n)s: %(problem)s")
-            % {"n": result.broken_at, "problem": result.problem},
-        )
+    audit.alert_if_broken(result)
     return result.ok
 
 

@@ -5,6 +5,7 @@ from sqm.core import calendar_views, views
 app_name = "core"
 urlpatterns = [
     path("audit/", views.audit_log, name="audit"),
+    path("audit/verify/", views.audit_verify, name="audit_verify"),
     path("notifications/", views.notifications, name="notifications"),
     path("notifications/<int:pk>/open/", views.open_notification, name="notification_open"),
     path("alerts/<int:pk>/acknowledge/", views.acknowledge_alert, name="alert_ack"),

@@ -2,15 +2,17 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import F
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from sqm.core import home, services, uploads
+from sqm.core import audit, home, services, uploads
 from sqm.core import notifications as notifications_service
 from sqm.core.decorators import permission_required
 from sqm.core.exceptions import LimitReached, refusal_status
@@ -88,6 +90,9 @@ def audit_log(request):
         entries = entries.filter(
             time__gte=home.day_start(day), time__lt=home.day_start(day + timedelta(days=1))
         )
+    actor = request.GET.get("actor", "").strip()[:150]
+    if actor:  # the name as it was when the entry was written (users may be renamed)
+        entries = entries.filter(actor_name__iexact=actor)
     alerts = Alert.objects.filter(acknowledged_at__isnull=True).select_related("subject")
     return render(
         request,
@@ -97,9 +102,48 @@ def audit_log(request):
             "alerts": alerts,
             "action": action,
             "action_label": AuditAction(action).label if action in AuditAction.values else "",
+            "actions": AuditAction.choices,
             "day": day,
+            "actor": actor,
+            "check": audit.last_check(),
         },
     )
+
+
+# Where the "check now" button returns to: the page it was pressed on, from a fixed list.
+_VERIFY_BACK = {"home": "home", "audit": "core:audit"}
+
+
+@require_POST
+@permission_required("core.view_auditentry")
+def audit_verify(request):
+    """Check the audit chain now, as `sqm audit verify` does (at most once a minute), and
+    say when and whether it held."""
+    check, ran = audit.verify_on_request(request.user)
+    values = {"time": timezone.localtime(check.time).strftime("%Y-%m-%d %H:%M:%S")}
+    if ran and check.ok:
+        messages.success(request, _("The audit chain was checked at %(time)s: intact.") % values)
+    elif ran:
+        messages.error(
+            request,
+            _("The audit chain was checked at %(time)s and did not verify; see the alerts.")
+            % values,
+        )
+    elif check.ok:
+        messages.info(
+            request,
+            _("The audit chain was checked less than a minute ago (%(time)s): intact.") % values,
+        )
+    else:
+        messages.error(
+            request,
+            _(
+                "The audit chain was checked less than a minute ago (%(time)s) and did not "
+                "verify; see the alerts."
+            )
+            % values,
+        )
+    return redirect(_VERIFY_BACK.get(request.POST.get("back"), "core:audit"))
 
 
 @require_POST
