@@ -24,11 +24,17 @@ from sqm.core.generator.parts import ProvincePart, ordered_parts
 from sqm.core.models import City, User
 from sqm.core.roles import ROLES, group_name
 
-# One demo user per role: (user name, role code, city codes or None for all cities).
+# One demo user per role, and a colleague for those who work in a department (the complaint
+# part puts them in departments: sqm/complaints/province/demo.py): (user name, role code,
+# city codes or None for all cities).
 DEMO_USERS: list[tuple[str, str, list[str] | None]] = [
     ("agent", "hotline_agent", ["NJ"]),
     ("firstline", "first_line", ["NJ"]),
+    ("firstline2", "first_line", ["NJ"]),
     ("secondline", "second_line", ["NJ", "SZ"]),
+    ("secondline2", "second_line", ["NJ", "SZ"]),
+    ("billing", "second_line", ["NJ", "SZ"]),
+    ("billing2", "second_line", ["NJ"]),
     ("lead", "team_lead", ["NJ"]),
     ("quality", "quality_manager", None),
     ("noc", "network_ops", None),

@@ -53,17 +53,34 @@ def train_category_classifier(say: Callable[[str], None]) -> None:
     )
 
 
-# Department membership of demo users: their queues include the unclaimed escalated orders.
-DEMO_MEMBERS = {"secondline": ["NET-2L", "BILL-2L", "NET", "CS"]}
+# Department membership of the demo users (sqm.core.demo.DEMO_USERS), so that a pool has
+# colleagues to assign to and a queue the department's unclaimed escalated orders: the
+# hotline agent and two first-liners in the 10086 customer-service centre (front line); two
+# network second-liners in the network second line and the network department it passes
+# orders on to; two billing second-liners in the billing second line. Every department with
+# members has at least two in Nanjing. Departments without members (市场部, 客户服务部, …) are
+# worked by anyone of the back office in the order's city (workorders.holders).
+DEMO_DEPARTMENTS = {
+    "HOTLINE": ["agent", "firstline", "firstline2"],
+    "NET-2L": ["secondline", "secondline2"],
+    "NET": ["secondline", "secondline2"],
+    "BILL-2L": ["billing", "billing2"],
+}
 
 
 def join_departments() -> None:
+    """Put the demo users in their departments (DEMO_DEPARTMENTS); users missing are skipped."""
     from sqm.complaints.models import Department
 
-    for username, codes in DEMO_MEMBERS.items():
-        user = User.objects.filter(username=username).first()
-        if user is not None:
-            user.departments.add(*Department.objects.filter(code__in=codes))
+    users = {u.username: u for u in User.objects.filter(username__in=_members())}
+    for department in Department.objects.filter(code__in=DEMO_DEPARTMENTS):
+        department.members.add(
+            *(users[name] for name in DEMO_DEPARTMENTS[department.code] if name in users)
+        )
+
+
+def _members() -> set[str]:
+    return {name for names in DEMO_DEPARTMENTS.values() for name in names}
 
 
 # Which open work orders suit whose queue: (user name, states, and the state a suspended
