@@ -331,6 +331,8 @@ SQM_SMS_STALE_SECONDS = env_int("SQM_SMS_STALE_SECONDS", 300)
 # The NOC's SMS view says "worker not running" when no SMS worker has reported (its
 # heartbeat, notify.WorkerHeartbeat) for this long; the job runs every minute.
 SQM_SMS_WORKER_SILENT_SECONDS = env_int("SQM_SMS_WORKER_SILENT_SECONDS", 180)
+# The NOC's SMS view calls a sent message's delivery receipt overdue after this long.
+SQM_SMS_RECEIPT_OVERDUE_SECONDS = env_int("SQM_SMS_RECEIPT_OVERDUE_SECONDS", 1800)
 # Send due SMS from the every-minute Huey job; off when a long-running `sqm sms send` does it
 # (the default with SMPP: receipts only arrive while a transceiver is bound).
 SQM_SMS_SEND_IN_JOBS = env_bool("SQM_SMS_SEND_IN_JOBS", default=SQM_SMS_BACKEND == "console")

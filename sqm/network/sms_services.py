@@ -12,6 +12,8 @@ Why a message waits is decided in one place, `waiting_reason`, from the message,
 - sender: the SMSC refused it (or the connection failed) and it waits for its next try, or
   the sender's last pass failed;
 - worker: it is due, but no worker has run a pass for SQM_SMS_WORKER_SILENT_SECONDS;
+- receipt: sent, and the delivery receipt of every part has not come yet; once it is later
+  than SQM_SMS_RECEIPT_OVERDUE_SECONDS, `receipt_overdue` (the SMSC or the handset is late);
 - due / planned / in flight / stuck otherwise.
 
 State changes are guarded (`UPDATE … WHERE state = <old>`: a message the worker took in the
@@ -55,6 +57,7 @@ class Pipeline:
     heartbeat: WorkerHeartbeat | None  # the freshest of any sender
     silent_after: timedelta
     stale_after: timedelta
+    receipt_overdue_after: timedelta = timedelta(minutes=30)
 
     @classmethod
     def read(cls, now: datetime | None = None) -> Pipeline:
@@ -64,6 +67,7 @@ class Pipeline:
             heartbeat=WorkerHeartbeat.objects.order_by("-seen_at").first(),
             silent_after=timedelta(seconds=settings.SQM_SMS_WORKER_SILENT_SECONDS),
             stale_after=timedelta(seconds=settings.SQM_SMS_STALE_SECONDS),
+            receipt_overdue_after=timedelta(seconds=settings.SQM_SMS_RECEIPT_OVERDUE_SECONDS),
         )
 
     @property
@@ -88,16 +92,18 @@ class Pipeline:
 
 @dataclass(frozen=True)
 class WaitingReason:
-    code: str  # hold_down, window, sender, worker, due, planned, in_flight, stuck
+    code: str  # hold_down, window, sender, worker, due, planned, in_flight, stuck, receipt…
     text: str
     until: datetime | None = None  # when the reason ends, when known
 
 
 def waiting_reason(message: OutboundMessage, pipeline: Pipeline) -> WaitingReason | None:
-    """Why MESSAGE has not gone out yet, or None when it is no longer waiting (sent,
-    delivered, failed, cancelled)."""
+    """Why MESSAGE has not gone out yet — or, once sent, why it is not delivered yet — or
+    None when it is no longer waiting (delivered, failed, cancelled)."""
     now, rules = pipeline.now, pipeline.rules
     window = rules.window
+    if message.state == MessageState.SENT:
+        return _receipt_reason(message, pipeline)
     if message.state == MessageState.SENDING:
         if message.sent_at is None or message.sent_at <= now - pipeline.stale_after:
             return WaitingReason(
@@ -168,6 +174,33 @@ def waiting_reason(message: OutboundMessage, pipeline: Pipeline) -> WaitingReaso
             },
         )
     return WaitingReason("due", _("Due: goes out with the worker's next pass."))
+
+
+def _receipt_reason(message: OutboundMessage, pipeline: Pipeline) -> WaitingReason:
+    """A sent message waits for the delivery receipt of each part; past the overdue time
+    the SMSC (or the handset, switched off) is late and the NOC should know."""
+    sent = message.sent_at or message.send_at
+    got = receipts(message)
+    values = {"at": _local(sent), "delivered": got.delivered, "parts": got.parts}
+    overdue = sent + pipeline.receipt_overdue_after
+    if pipeline.now >= overdue:
+        return WaitingReason(
+            "receipt_overdue",
+            _(
+                "Receipt overdue: sent at %(at)s, %(delivered)d of %(parts)d parts confirmed "
+                "delivered since; the SMSC or the handset is late."
+            )
+            % values,
+        )
+    return WaitingReason(
+        "receipt",
+        _(
+            "Waiting for the delivery receipt since %(at)s (%(delivered)d of %(parts)d parts "
+            "confirmed)."
+        )
+        % values,
+        overdue,
+    )
 
 
 def _outside_window(window, moment: datetime) -> WaitingReason:

@@ -173,7 +173,8 @@ def test_a_worker_pass_writes_its_heartbeat_and_last_success():
     outbox.send(sender=Accepting(), once=True, clock=lambda: at(10, 10))
     heartbeat = WorkerHeartbeat.objects.get()
     assert heartbeat.seen_at == at(10, 10) and heartbeat.last_ok_at == at(10, 10)
-    assert reason_of(OutboundMessage.objects.get(), at(10, 11)) is None  # sent: not waiting
+    # Sent: no longer waiting for the worker, only for its delivery receipt.
+    assert reason_of(OutboundMessage.objects.get(), at(10, 11)).code == "receipt"
 
 
 # --- the list ----------------------------------------------------------------------------
