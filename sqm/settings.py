@@ -192,6 +192,8 @@ if not SECURE_HSTS_PRELOAD:
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
+# zh-hans numbers grouped by thousands with "," (Django's own set no separator): intcomma.
+FORMAT_MODULE_PATH = ["sqm.formats"]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
