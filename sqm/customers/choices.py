@@ -25,6 +25,7 @@ class Service(models.TextChoices):
 
 
 class AccountStatus(models.TextChoices):
-    ACTIVE = "active", pgettext_lazy("account status", "active")
+    # 在用 (in use): 正常 is what a network element or an SLA clock says.
+    ACTIVE = "active", pgettext_lazy("account status", "in use")
     SUSPENDED = "suspended", pgettext_lazy("account status", "suspended")
     CLOSED = "closed", pgettext_lazy("account status", "closed")

@@ -1,5 +1,5 @@
 """The customer side's home-page panel (registered in CustomersConfig.ready()): what the
-administrator looks after, customers per city and active accounts per service."""
+administrator looks after, customers per city and accounts in use per service."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ def customers(user, now: datetime) -> dict | None:
             "axis": found["cities"],
             "bars": [{"name": str(_("customers")), "data": found["customers_per_city"]}],
         },
-        "rows_title": _("Active accounts per service"),
+        "rows_title": _("Accounts in use per service"),
         "rows": [(row["service"], row["n"], "") for row in found["services"]],
     }
 
