@@ -26,7 +26,9 @@ from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from sqm.complaints import queries
 from sqm.complaints.choices import Channel, Demand, RecordType, Topic
+from sqm.complaints.fault_panels import fault_reference
 from sqm.complaints.models import Category, WorkOrder
 from sqm.complaints.triage import Intake
 from sqm.network.choices import AlarmLevel, FaultState
@@ -98,6 +100,9 @@ class FaultView:
     script: str  # the answer script with {area} {started} {eta} filled in
     accounts: list = field(default_factory=list)  # the customer's accounts it covers
     down_since: datetime | None = None  # the earliest of their outages
+    # The customer's newest open work order about this fault (linked to the event, to one it
+    # absorbed, or to its batch cause): follow it up rather than opening another.
+    open_order: WorkOrder | None = None
 
     @property
     def active(self) -> bool:
@@ -148,13 +153,19 @@ class Situation:
     def down_elements(self) -> bool:
         return any(a.down for a in self.accounts)
 
+    @property
+    def open_orders(self) -> bool:
+        """Whether the customer already has an open work order for one of the faults."""
+        return any(f.open_order is not None for f in self.faults)
+
 
 def fault_situation(user, accounts, now: datetime | None = None) -> Situation:
     """What the network is doing to ACCOUNTS (a customer's accounts USER may see).
 
-    Each part needs its permission: fault events (outages and scripts), alarms (element
-    states), outbound SMS (recent messages). Five queries at most, whatever the number of
-    accounts, alarms and messages.
+    Each part needs its permission: fault events (outages and scripts, and the customer's
+    open work orders about them when USER may read work orders), alarms (element states),
+    outbound SMS (recent messages). Seven queries at most, whatever the number of accounts,
+    alarms and messages.
     """
     now = now or timezone.now()
     accounts = list(accounts)
@@ -163,6 +174,8 @@ def fault_situation(user, accounts, now: datetime | None = None) -> Situation:
         return situation
     if user.has_perm("network.view_faultevent"):
         situation.faults = _faults(user, accounts)
+        if situation.faults and user.has_perm("complaints.view_workorder"):
+            _find_open_orders(user, accounts, situation.faults)
     if user.has_perm("network.view_alarm"):
         situation.accounts = _elements(accounts)
     if user.has_perm("notify.view_outboundmessage"):
@@ -218,6 +231,32 @@ def _faults(user, accounts) -> list[FaultView]:
                 view.type_name = fault_type.name
                 view.script = render_script(fault_type.script, view.fault)
     return list(views.values())
+
+
+def _find_open_orders(user, accounts, views: list[FaultView]) -> None:
+    """Set each view's `open_order`: the newest open work order of the accounts' customer
+    linked to its fault event, to an event it absorbed, or to a batch cause of either."""
+    by_fault = {view.fault.pk: view for view in views}
+    # Event id -> the shown event it belongs to (itself, or the event that absorbed it).
+    owner = {pk: pk for pk in by_fault}
+    owner.update(
+        FaultEvent.objects.filter(merged_into_id__in=by_fault).values_list("pk", "merged_into_id")
+    )
+    references = {fault_reference(pk): shown for pk, shown in owner.items()}
+    orders = (
+        WorkOrder.objects.restrict(user)
+        .filter(customer_id__in={a.customer_id for a in accounts}, state__in=queries.OPEN_STATES)
+        .filter(Q(fault_event_id__in=owner) | Q(cause__reference__in=references))
+        .select_related("cause")
+        .order_by("-created", "-pk")
+    )
+    for order in orders:
+        shown = owner.get(order.fault_event_id) or references.get(
+            order.cause.reference if order.cause_id else ""
+        )
+        view = by_fault.get(shown)
+        if view is not None and view.open_order is None:
+            view.open_order = order
 
 
 class _Keep(dict):
