@@ -10,8 +10,9 @@
    later in the file.)
 3. One live OLT fault is raised "now" through ingestion on the OLT with the most accounts of
    the demo users' city: hundreds of accounts in a demo of 20,000 customers. Its fault SMS are
-   caught mid-wave: the first ones delivered, a few sent and waiting for their receipts, the
-   rest still scheduled (the demo's worker sends them once `sqm demo` serves).
+   caught mid-wave: the first ones delivered, the rest planned over the next LIVE_SPREAD (the
+   demo's pace), so the worker `sqm demo` serves with sends them while someone looks. None
+   is left `sent` with a receipt to come: no sender of the demo would ever confirm it.
 
 The complaint side adds the batch cause and batch complaints of the live event
 (`complaints/province/demo.py`).
@@ -47,6 +48,9 @@ LIVE_MIN_ACCOUNTS = 100
 LIVE_AGE = timedelta(minutes=12)  # the live fault started this long before "now"
 LIVE_TYPE = "power-off"
 SENT_SHARE = 0.6  # of the live fault's SMS already out when the demo stops the clock
+# The rest of the live wave goes out evenly over this long after loading (within the sending
+# window): the demo's pace, so that whoever opens the demo in its first hour sees it move.
+LIVE_SPREAD = timedelta(hours=1)
 RECEIPT_DELAY = (5, 90)  # seconds from sending to the delivery receipt
 CHUNK = 2000
 
@@ -250,13 +254,14 @@ def raise_live_fault(rules: Rules, now: datetime) -> FaultEvent | None:
     )
     if fault is not None:
         send_first_wave(fault, rules, sending_until, now)
+        pace_the_rest(fault, rules, now)
     return fault
 
 
 def send_first_wave(fault: FaultEvent, rules: Rules, until: datetime, now: datetime) -> int:
     """Mark the first SENT_SHARE of FAULT's waiting fault SMS as sent between their planned
-    time and UNTIL (delivered when the receipt had time to come back by NOW); the rest stay
-    scheduled. Returns how many went out."""
+    time and UNTIL, each delivered by NOW (a message left `sent` would wait for a receipt no
+    sender of the demo ever sends); the rest stay scheduled. Returns how many went out."""
     waiting = list(
         OutboundMessage.objects.filter(
             fault_event=fault, kind=MessageKind.FAULT, state=MessageState.SCHEDULED
@@ -271,11 +276,30 @@ def send_first_wave(fault: FaultEvent, rules: Rules, until: datetime, now: datet
         start = message.send_at
         at = start + (until - start) * (i + 1) / (out + 1)
         _deliver(message, at, message.pk, message.account.customer.mobile)
-        if message.done_at > now:  # its receipt is not back yet
-            message.state, message.done_at = MessageState.SENT, None
-            message.smsc_ids = message.smsc_ids.replace("+", "")
+        # The receipt came back before NOW, however late it was sent.
+        message.done_at = min(message.done_at, at + (max(now, at) - at) / 2)
         sent.append(message)
     fields = ["state", "mobile", "pii_key_id", "attempts", "parts", "sent_at", "done_at",
               "smsc_ids"]  # fmt: skip
     OutboundMessage.objects.bulk_update(sent, fields, batch_size=500)
     return len(sent)
+
+
+def pace_the_rest(fault: FaultEvent, rules: Rules, now: datetime) -> int:
+    """Plan FAULT's fault SMS still scheduled evenly over the LIVE_SPREAD after NOW (never
+    earlier than planned), each moved into the sending window when it falls outside; returns
+    how many were planned.
+
+    Left as they are while the window is shut: they wait for its opening like any other."""
+    if not rules.window.allows(now):
+        return 0
+    rest = list(
+        OutboundMessage.objects.filter(
+            fault_event=fault, kind=MessageKind.FAULT, state=MessageState.SCHEDULED
+        ).order_by("send_at", "pk")
+    )
+    for i, message in enumerate(rest):
+        at = now + LIVE_SPREAD * (i + 1) / len(rest)
+        message.send_at = rules.window.next_allowed(max(message.send_at, at))
+    OutboundMessage.objects.bulk_update(rest, ["send_at"], batch_size=500)
+    return len(rest)
