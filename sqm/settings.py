@@ -309,9 +309,13 @@ SQM_UPLOAD_KEEP_HOURS = env_int("SQM_UPLOAD_KEEP_HOURS", 72)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"personal_data": {"()": "sqm.core.logmask.PersonalDataFilter"}},
+    "filters": {
+        "personal_data": {"()": "sqm.core.logmask.PersonalDataFilter"},
+        # 403s as one warning line, no traceback; before the mask, which formats tracebacks.
+        "refusals": {"()": "sqm.core.logfilters.OneLineRefusals"},
+    },
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "filters": ["personal_data"]},
+        "console": {"class": "logging.StreamHandler", "filters": ["refusals", "personal_data"]},
     },
     "loggers": {
         "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},

@@ -26,8 +26,17 @@ class Command(BaseCommand):
             help=_("customers in the demo province (default 20000)"),
         )
         parser.add_argument("--seed", type=int, default=2026, help=_("generator seed"))
-        parser.add_argument("--host", default="127.0.0.1")
-        parser.add_argument("--port", type=int, default=8000)
+        parser.add_argument(
+            "--host",
+            default="127.0.0.1",
+            help=_(
+                "address to serve on (default 127.0.0.1: this machine only; 0.0.0.0 for "
+                "other machines of the network)"
+            ),
+        )
+        parser.add_argument(
+            "--port", type=int, default=8000, help=_("port to serve on (default 8000)")
+        )
         parser.add_argument(
             "--no-serve", action="store_true", help=_("set up only, do not start the server")
         )
