@@ -53,8 +53,15 @@ COLUMNS = (
 class Window:
     """A page of a list; the total is counted apart (`queries.total`, capped)."""
 
-    def __init__(self, queryset, request, per_page: int = PER_PAGE) -> None:
+    def __init__(self, queryset, request, per_page: int | None = None, total=None) -> None:
+        per_page = per_page or PER_PAGE
         self.number = page_number(request.GET.get("page"))
+        # The number of pages when TOTAL (queries.Total) is exact; None for an estimate.
+        self.pages = (
+            max(1, -(-total.count // per_page))
+            if total is not None and not total.estimated
+            else None
+        )
         start = (self.number - 1) * per_page
         rows = list(queryset[start : start + per_page + 1])
         self.has_next = len(rows) > per_page
@@ -141,7 +148,7 @@ def _list_page(request, base, template: str, **extra):
         filters.refused, filters.refusal = str(exc), exc
         found = WorkOrder.objects.none()
     total = queries.total(found)
-    page = Window(queries.ordered(found, filters.sort, now), request)
+    page = Window(queries.ordered(found, filters.sort, now), request, total=total)
     decorate(page.rows, now)
     query = filters.as_query()
     context = {

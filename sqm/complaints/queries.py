@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 from django.db import connections
-from django.db.models import Case, Count, F, Q, QuerySet, When
+from django.db.models import Case, Count, F, IntegerField, Q, QuerySet, Value, When
 from django.utils import timezone
 
 from sqm.complaints import sla
@@ -35,8 +35,11 @@ SLA_FILTERS = ("overdue", "warning", "ontime", "paused")
 # value is ignored. Every ordering ends with the id, so pages never overlap.
 SORTS: dict[str, tuple] = {
     "created": ("created",),
-    "number": ("number",),
-    "state": ("state",),
+    # Numbers are text of two kinds (history "TSH…" and live "TS…"): as text, every history
+    # number sorts after every live one. The number column sorts by when each was made.
+    "number": ("created",),
+    # The lifecycle order, not the English codes' alphabet (STATE_ORDER).
+    "state": ("state_rank",),
     "due": ("due",),
     "sla": ("sla_rank", "due"),
     "category": ("category__code",),
@@ -46,6 +49,20 @@ SORTS: dict[str, tuple] = {
     "flags": ("upgraded", "repeat_of_id"),
 }
 PAGE_SORT = "-created"  # lists open newest first
+# The order in which a work order goes through its states (for sorting by state).
+STATE_ORDER = (S.NEW, S.IN_PROGRESS, S.ESCALATED, S.SUSPENDED, S.REPLIED, S.AWAITING_CALLBACK,
+               S.REOPENED, S.CLOSED)  # fmt: skip
+
+
+def state_rank() -> Case:
+    """An SQL expression giving each state its place in STATE_ORDER."""
+    return Case(
+        *(When(state=state, then=Value(rank)) for rank, state in enumerate(STATE_ORDER)),
+        default=Value(len(STATE_ORDER)),
+        output_field=IntegerField(),
+    )
+
+
 # Above this many rows a list says "about N" instead of counting every row.
 EXACT_COUNT_LIMIT = 10_000
 
@@ -98,6 +115,8 @@ def ordered(orders: QuerySet, sort: str, now: datetime | None = None) -> QuerySe
     fields = SORTS[key.lstrip("-")]
     if "sla_rank" in fields:
         orders = orders.annotate(sla_rank=sla.status_rank(now or timezone.now()))
+    if "state_rank" in fields:
+        orders = orders.annotate(state_rank=state_rank())
     terms = [
         F(name).desc(nulls_last=True) if descending else F(name).asc(nulls_last=True)
         for name in fields
