@@ -24,7 +24,16 @@ TEXT_CHARS = 40  # a long text (a description) is shown cut: the entry is one li
 # left out of the sentences, though entries store them. A model names more of its own in
 # `changelog_hidden_fields`.
 HIDDEN_FIELDS = frozenset(
-    {"version", "created", "last_updated", "updated_at", "search_vector", "search_text"}
+    {
+        "version",
+        "created",
+        "last_updated",
+        "updated_at",
+        "search_vector",
+        "search_text",
+        # where a suspended work order returns on resuming; its state change says it all
+        "state_before_suspension",
+    }
 )
 
 
@@ -43,7 +52,12 @@ def _field(model, name: str) -> models.Field | None:
 
 def field_name(model, name: str) -> str:
     field = _field(model, name)
-    return str(getattr(field, "verbose_name", None) or name)
+    if field is None:
+        return name
+    if field.is_relation and field.verbose_name == field.name.replace("_", " "):
+        # A link without a name of its own (`pon_port`) reads as what it links to: PON 口.
+        return str(field.related_model._meta.verbose_name)
+    return str(field.verbose_name or name)
 
 
 def field_value(model, name: str, value, names: dict | None = None) -> str:

@@ -4,6 +4,8 @@ names), import kinds by their labels, and no bookkeeping fields in change senten
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.contrib.auth.models import Group, Permission
 from django.utils import translation
@@ -88,3 +90,29 @@ def test_a_work_order_change_leaves_out_its_version(admin, first_line):
     assert entry.after["version"] == entry.before["version"] + 1
     text = zh(changelog_text.describe, entry)
     assert "version" not in text and "处理人" in text
+
+
+def test_no_change_logged_field_reads_as_an_english_word_in_chinese():
+    from django.apps import apps
+
+    from sqm.core import changelog
+    from sqm.core.models import ChangeLoggedModel
+
+    english = re.compile(r"(?<![A-Za-z])[a-z]{3,}(?![A-Za-z])")  # olt, pon port, version
+    found = []
+    with translation.override("zh-hans"):
+        for model in apps.get_models():
+            if not issubclass(model, ChangeLoggedModel):
+                continue
+            names = [str(model._meta.verbose_name)]
+            names += [
+                changelog_text.field_name(model, name)
+                for name, _attname, _mask in changelog._specs(model)
+                if name not in changelog_text.hidden_fields(model)
+            ]
+            found += [(model._meta.label, n) for n in names if english.search(n)]
+    assert found == []
+    with translation.override("zh-hans"):
+        from sqm.network.models import Onu, PonPort
+
+        assert changelog_text.field_name(Onu, "pon_port") == str(PonPort._meta.verbose_name)
