@@ -21,9 +21,11 @@ def console():
     """What the configured console handler writes, read from a buffer."""
     (handler,) = [h for h in logging.getLogger().handlers if type(h) is logging.StreamHandler]
     buffer = io.StringIO()
-    previous = handler.setStream(buffer)
+    # Assigned, not setStream(): that flushes the old stream, which an earlier test's
+    # output capture may have closed.
+    previous, handler.stream = handler.stream, buffer
     yield handler, buffer
-    handler.setStream(previous)
+    handler.stream = previous
 
 
 def test_a_403_is_one_warning_line_without_a_traceback(console, agent):
