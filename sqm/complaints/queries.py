@@ -394,7 +394,7 @@ def export_columns() -> list:
         (t("SLA"), lambda o: str(SLA_LABELS.get(sla_status(o), ""))),
         (t("city"), lambda o: o.city.name),
         (t("channel"), lambda o: o.get_channel_display()),
-        (t("upgraded complaint"), lambda o: int(o.upgraded)),
+        (t("upgraded complaint"), lambda o: _yes_no(o.upgraded)),
         (t("customer ID"), lambda o: o.customer.customer_id),
         (t("customer"), lambda o: o.customer.masked_name),
         (t("category"), lambda o: o.category.path),
@@ -409,12 +409,22 @@ def export_columns() -> list:
         (t("resolve by"), lambda o: o.resolve_due),
         (t("replied at"), lambda o: o.replied_at),
         (t("closed at"), lambda o: o.closed_at),
-        (t("closed after its deadline"), lambda o: "" if o.untimely is None else int(o.untimely)),
+        (t("closed after its deadline"), lambda o: _yes_no(o.untimely)),
         (t("reason for the breach"), lambda o: o.breach_reason),
         (t("callback outcome"), lambda o: o.get_callback_outcome_display()),
         (t("repeat of"), lambda o: o.repeat_of.number if o.repeat_of_id else ""),
         (t("batch cause"), lambda o: o.cause.title if o.cause_id else ""),
     ]
+
+
+def _yes_no(value: bool | None) -> str:
+    """是 / 否 (in the user's language) for a flag of the export; empty when unknown. Staff
+    read the sheet, not a program: 0/1 meant nothing to them."""
+    from django.utils.translation import pgettext
+
+    if value is None:
+        return ""
+    return pgettext("yes or no", "yes") if value else pgettext("yes or no", "no")
 
 
 def _sla_labels() -> dict:

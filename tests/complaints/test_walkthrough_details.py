@@ -1,0 +1,29 @@
+"""Small findings of the issue 12 walk-through on the complaint side: the export's flags read
+是/否; the first line's queue figure is not labelled like its panel; the pool separates its
+departments with 、; a batch cause recorded for a fault event links to the fault as
+"fault event #N"; callback satisfaction counts the dissatisfied verdict that reopened an
+order, so it is not 100 % day after day."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from django.urls import reverse
+from openpyxl import load_workbook
+
+from tests.complaints.helpers import record
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_export_writes_yes_and_no_for_its_flags(client, people):
+    record(people["agent"], channel="regulator")  # upgraded
+    record(people["agent"])
+    client.force_login(people["lead"])
+    response = client.get(
+        reverse("complaints:order_export"), {"open": "1"}, HTTP_ACCEPT_LANGUAGE="zh-hans"
+    )
+    rows = list(load_workbook(io.BytesIO(b"".join(response.streaming_content))).active.values)
+    column = rows[0].index("升级投诉")
+    assert sorted(row[column] for row in rows[1:]) == ["否", "是"]
