@@ -81,7 +81,12 @@ def my_queue(user, now: datetime) -> dict | None:
     return {
         "title": _("My queue"),
         "figures": [
-            Figure("queue", _("in my queue"), queue.total, queue_link()),
+            Figure(
+                "queue",
+                pgettext_lazy("home figure", "work orders to do"),
+                queue.total,
+                queue_link(),
+            ),
             Figure("queue_overdue", OVERDUE, queue.overdue, queue_link(sla="overdue"), "bad"),
             Figure("queue_warning", DUE_SOON, queue.warning, queue_link(sla="warning"), "warn"),
         ],

@@ -10,8 +10,10 @@ import io
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone, translation
 from openpyxl import load_workbook
 
+from sqm.complaints import panels
 from tests.complaints.helpers import record
 
 pytestmark = pytest.mark.django_db
@@ -27,3 +29,11 @@ def test_the_export_writes_yes_and_no_for_its_flags(client, people):
     rows = list(load_workbook(io.BytesIO(b"".join(response.streaming_content))).active.values)
     column = rows[0].index("升级投诉")
     assert sorted(row[column] for row in rows[1:]) == ["否", "是"]
+
+
+def test_the_queue_figure_is_not_labelled_like_its_panel(people):
+    with translation.override("zh-hans"):
+        panel = panels.my_queue(people["first"], timezone.now())
+        figure = panel["figures"][0]
+        assert figure.key == "queue" and str(figure.label) != str(panel["title"])
+    assert str(figure.label) == "work orders to do"
