@@ -14,6 +14,7 @@ from django.utils import timezone, translation
 from openpyxl import load_workbook
 
 from sqm.complaints import panels
+from sqm.complaints.models import Department
 from tests.complaints.helpers import record
 
 pytestmark = pytest.mark.django_db
@@ -37,3 +38,13 @@ def test_the_queue_figure_is_not_labelled_like_its_panel(people):
         figure = panel["figures"][0]
         assert figure.key == "queue" and str(figure.label) != str(panel["title"])
     assert str(figure.label) == "work orders to do"
+
+
+def test_the_pool_separates_its_departments(client, people):
+    second = people["second"]
+    second.departments.add(*Department.objects.filter(code__in=["NET", "CS"]))
+    client.force_login(second)
+    html = client.get(reverse("complaints:pool"), HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    names = sorted(Department.objects.filter(code__in=["NET", "CS"]).values_list("name", flat=True))
+    line = html[html.index('id="pool-departments"') :].split("</p>", 1)[0]
+    assert "</span>、<span" in line and all(name in line for name in names)
