@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from django.db.models import Q
 
-from sqm.complaints.models import ComplaintCause, WorkOrder
+from sqm.complaints.models import FAULT_REFERENCE, ComplaintCause, WorkOrder
 from sqm.network.fault_panels import FaultPanel, register_fault_panel
 
 LATEST = 10  # orders listed on the fault page; the rest are counted
@@ -15,7 +15,7 @@ LATEST = 10  # orders listed on the fault page; the rest are counted
 
 def fault_reference(fault_id: int) -> str:
     """The external reference a batch cause carries for fault event FAULT_ID."""
-    return f"fault-event:{fault_id}"
+    return f"{FAULT_REFERENCE}:{fault_id}"
 
 
 def batch_complaints(user, fault) -> dict | None:

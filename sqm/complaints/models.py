@@ -411,6 +411,10 @@ class SlaPolicy(ChangeLoggedModel):
         return self.name
 
 
+# The reference prefix of a batch cause recorded for a fault event ("fault-event:3100").
+FAULT_REFERENCE = "fault-event"
+
+
 class ComplaintCause(ChangeLoggedModel):
     """One cause behind a batch of complaints (批量投诉): a network fault, a billing run, …
 
@@ -447,6 +451,15 @@ class ComplaintCause(ChangeLoggedModel):
 
     def __str__(self) -> str:
         return self.title
+
+    @property
+    def referenced_fault_id(self) -> int | None:
+        """The fault event this cause was recorded for, when its reference names one
+        (`fault-event:<id>`, fault_panels.fault_reference); else None."""
+        prefix, _sep, number = self.reference.partition(":")
+        if prefix == FAULT_REFERENCE and number.isascii() and number.isdigit():
+            return int(number)
+        return None
 
 
 class WorkOrderAttachment(models.Model):

@@ -14,7 +14,7 @@ from django.utils import timezone, translation
 from openpyxl import load_workbook
 
 from sqm.complaints import panels
-from sqm.complaints.models import Department
+from sqm.complaints.models import ComplaintCause, Department
 from tests.complaints.helpers import record
 
 pytestmark = pytest.mark.django_db
@@ -48,3 +48,22 @@ def test_the_pool_separates_its_departments(client, people):
     names = sorted(Department.objects.filter(code__in=["NET", "CS"]).values_list("name", flat=True))
     line = html[html.index('id="pool-departments"') :].split("</p>", 1)[0]
     assert "</span>、<span" in line and all(name in line for name in names)
+
+
+def test_a_cause_of_a_fault_event_links_to_the_fault(client, people):
+    cause = ComplaintCause.objects.create(
+        kind="network_fault", title="玄武区断网", started_at=timezone.now(),
+        reference="fault-event:3100",
+    )  # fmt: skip
+    other = ComplaintCause.objects.create(
+        kind="billing_run", title="计费批次", started_at=timezone.now(), reference="BILL-7"
+    )
+    assert (cause.referenced_fault_id, other.referenced_fault_id) == (3100, None)
+    client.force_login(people["lead"])
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    html = client.get(reverse("complaints:cause", args=[cause.pk])).content.decode()
+    fault_url = reverse("network:fault", args=[3100])
+    assert f'href="{fault_url}"' in html and "fault event #3100" in html
+    assert "fault-event:3100" not in html
+    listed = client.get(reverse("complaints:causes")).content.decode()
+    assert f'href="{fault_url}"' in listed and "BILL-7" in listed
