@@ -30,6 +30,20 @@ SATISFIED = (CallbackOutcome.SATISFIED, CallbackOutcome.BASICALLY_SATISFIED)
 JUDGED = (*SATISFIED, CallbackOutcome.DISSATISFIED)  # unreachable customers gave no verdict
 
 
+def callback_verdicts() -> dict:
+    """Aggregates of the callback verdicts given on closed work orders: `judged` (the last
+    callback's, when it got one), `satisfied`, and `reopened`, the earlier callback of an
+    order that a dissatisfied customer reopened (`remediation`). An order's outcome holds
+    only its last callback: after remediation that is nearly always a satisfied one, so
+    counting the last outcome alone showed 100 % satisfaction day after day while every
+    dissatisfied verdict had been overwritten. Add `reopened` to `judged` (satisfaction)."""
+    return {
+        "judged": Count("pk", filter=Q(callback_outcome__in=JUDGED)),
+        "satisfied": Count("pk", filter=Q(callback_outcome__in=SATISFIED)),
+        "reopened": Count("pk", filter=Q(remediation=True)),
+    }
+
+
 def _start(day: date) -> datetime:
     return day_start(day)
 
@@ -157,8 +171,9 @@ def _per_day(orders: QuerySet, column: str, start: datetime, **aggregates) -> di
 def daily_trend(user, now: datetime, days: int = TREND_DAYS) -> dict:
     """Per local day of the last DAYS (oldest first): complaint work orders opened, closed,
     deadlines missed that day (resolution deadline passed without a reply), and callback
-    satisfaction (satisfied or basically satisfied among those who judged, in %; None on a
-    day without a judged callback). Four grouped queries."""
+    satisfaction (satisfied or basically satisfied among the callback verdicts of the orders
+    closed that day, a dissatisfied one that reopened the order included: `callback_verdicts`;
+    in %; None on a day without a verdict). Four grouped queries."""
     first = timezone.localdate(now) - timedelta(days=days - 1)
     start = _start(first)
     orders = WorkOrder.objects.restrict(user).filter(record_type=RecordType.COMPLAINT_WORK_ORDER)
@@ -168,8 +183,7 @@ def daily_trend(user, now: datetime, days: int = TREND_DAYS) -> dict:
         "closed_at",
         start,
         n=Count("pk"),
-        judged=Count("pk", filter=Q(callback_outcome__in=JUDGED)),
-        satisfied=Count("pk", filter=Q(callback_outcome__in=SATISFIED)),
+        **callback_verdicts(),
     )
     # A suspended order's clock is paused (sla): its stored deadline will move, so it has
     # missed nothing yet.
@@ -188,7 +202,7 @@ def daily_trend(user, now: datetime, days: int = TREND_DAYS) -> dict:
 
     satisfaction = []
     for day in axis:
-        judged = n(closed, day, "judged")
+        judged = n(closed, day, "judged") + n(closed, day, "reopened")
         satisfaction.append(round(n(closed, day, "satisfied") * 100 / judged) if judged else None)
     return {
         "days": [day.isoformat() for day in axis],
@@ -236,10 +250,13 @@ def volume(user, now: datetime, days: int = TREND_DAYS) -> Volume:
     before = orders.filter(
         created__gte=_start(first - timedelta(days=days)), created__lt=_start(first)
     ).count()
-    callbacks = orders.filter(state=S.CLOSED, closed_at__gte=_start(first)).aggregate(
-        judged=Count("pk", filter=Q(callback_outcome__in=JUDGED)),
-        satisfied=Count("pk", filter=Q(callback_outcome__in=SATISFIED)),
+    verdicts = orders.filter(state=S.CLOSED, closed_at__gte=_start(first)).aggregate(
+        **callback_verdicts()
     )
+    callbacks = {
+        "judged": verdicts["judged"] + verdicts["reopened"],
+        "satisfied": verdicts["satisfied"],
+    }
     return Volume(
         days=days,
         first=first,

@@ -13,8 +13,9 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from openpyxl import load_workbook
 
-from sqm.complaints import panels
+from sqm.complaints import panels, workload
 from sqm.complaints.models import ComplaintCause, Department
+from sqm.complaints.workorders import do_transition, record_callback
 from tests.complaints.helpers import record
 
 pytestmark = pytest.mark.django_db
@@ -67,3 +68,25 @@ def test_a_cause_of_a_fault_event_links_to_the_fault(client, people):
     assert "fault-event:3100" not in html
     listed = client.get(reverse("complaints:causes")).content.decode()
     assert f'href="{fault_url}"' in listed and "BILL-7" in listed
+
+
+def called_back(people, *outcomes):
+    """An order replied to and called back with OUTCOMES (dissatisfied reopens it)."""
+    agent, lead = people["agent"], people["lead"]
+    order = record(agent)
+    order = do_transition(agent, order, "accept")
+    for outcome in outcomes:
+        order = do_transition(agent, order, "reply", "已处理")
+        order = do_transition(agent, order, "start_callback")
+        order = record_callback(agent, order, outcome, "回访记录", remediation_owner=lead)
+    return order
+
+
+def test_a_dissatisfied_callback_that_reopened_an_order_still_counts(people):
+    called_back(people, "dissatisfied", "satisfied")  # remediated, then satisfied
+    called_back(people, "satisfied")
+    now = timezone.now()
+    trend = workload.daily_trend(people["lead"], now)
+    # Three verdicts today: dissatisfied, satisfied (after remediation), satisfied.
+    assert trend["satisfaction"][-1] == 67
+    assert workload.volume(people["lead"], now).satisfaction == 67
