@@ -124,6 +124,11 @@ def batch(fault: FaultEvent, lead, complaints: int = 2) -> ComplaintCause:
     return cause
 
 
+def panel_of(html: str) -> str:
+    """The batch-complaints panel of an event page (it comes before the alarms table)."""
+    return html.split('id="batch-complaints"', 1)[1].split('id="alarms"', 1)[0]
+
+
 def test_the_complaint_side_registers_its_panel_on_the_fault_page():
     assert "batch_complaints" in [panel.key for panel in fault_panels.fault_panels()]
 
@@ -133,10 +138,10 @@ def test_the_event_page_shows_its_batch_cause_and_the_linked_work_orders(client,
     cause = batch(fault, lead)
     client.force_login(lead)
     html = client.get(f"/network/faults/{fault.pk}/").content.decode()
-    panel = html.split('id="batch-complaints"', 1)[1].split("</div>", 1)[0]
+    panel = panel_of(html)
     assert "<h2>批量原因</h2>" in panel  # zh-hans by default
     html = client.get(f"/network/faults/{fault.pk}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
-    panel = html.split('id="batch-complaints"', 1)[1].split("</div>", 1)[0]
+    panel = panel_of(html)
     assert f'href="/complaints/causes/{cause.pk}/">南京江宁区设备断电（故障事件）</a>' in panel
     # Two batch complaints under the cause and the contact answered from the fault.
     assert "3 work orders linked to this fault event" in panel
@@ -153,7 +158,7 @@ def test_the_noc_sees_the_cause_and_how_many_orders_but_not_the_orders(client, l
     cause = batch(fault, lead)
     client.force_login(noc)  # network operations read no work orders nor causes
     html = client.get(f"/network/faults/{fault.pk}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
-    panel = html.split('id="batch-complaints"', 1)[1].split("</div>", 1)[0]
+    panel = panel_of(html)
     assert cause.title in panel and "/complaints/causes/" not in panel
     assert "3 work orders linked" in panel and 'id="linked-orders"' not in panel
 
