@@ -6,6 +6,7 @@ the worker `sqm demo` serves with."""
 
 from __future__ import annotations
 
+import io
 from datetime import datetime
 
 import pytest
@@ -86,3 +87,60 @@ def test_after_loading_the_demo_the_live_event_still_has_sms_to_send(settings, t
     assert messages.filter(state="delivered").exists()
     assert messages.filter(state="scheduled", send_at__gt=now).exists()
     assert not messages.filter(state="sent").exists()
+
+
+def test_the_demos_every_minute_job_sends_the_paced_wave_at_its_times(settings):
+    """What `sqm demo` serves with: `sqm serve`'s Huey consumer runs notify's every-minute
+    job, which sends with the console sender when SQM_SMS_SEND_IN_JOBS is on (the default
+    with it); each pass sends what is due by then and its receipts deliver it."""
+    from huey.contrib.djhuey import HUEY
+
+    from sqm.notify import outbox, tasks  # noqa: F401 - tasks registers the job
+    from sqm.notify.senders import ConsoleSender
+
+    assert settings.SQM_SMS_BACKEND == "console" and settings.SQM_SMS_SEND_IN_JOBS
+    due_each_minute = {task.name for task in HUEY.read_periodic(datetime(2026, 12, 2, 10, 31))}
+    assert any(name.endswith("send_due_sms") for name in due_each_minute)
+    olt_with(40)
+    now = at(10, 30)
+    fault = raise_live_fault(current_rules(), now)
+    planned = sorted(wave(fault).filter(state="scheduled").values_list("send_at", flat=True))
+    half = planned[len(planned) // 2]
+    sink = io.StringIO()
+    outbox.send(sender=ConsoleSender(stream=sink), once=True, clock=lambda: half)
+    messages = wave(fault)
+    assert messages.filter(state="delivered", sent_at__gt=now).count() == len(
+        [t for t in planned if t <= half]
+    )
+    assert all(t > half for t in messages.filter(state="scheduled").values_list(
+        "send_at", flat=True))  # fmt: skip
+
+
+def test_sqm_demo_serves_with_the_worker_that_runs_the_sms_job(monkeypatch):
+    """`sqm demo` ends in `sqm serve`, which starts the Huey consumer next to gunicorn (the
+    every-minute SMS job runs there): nothing set up by the demo turns the worker off."""
+    from django.core.management import call_command
+
+    from sqm.core.management.commands import serve
+
+    monkeypatch.setattr(demo, "ensure_users", lambda: [])
+    monkeypatch.setattr(demo, "load_province", lambda *args, **kwargs: [])
+    started: list[list[str]] = []
+
+    class Ended:
+        returncode = 0
+
+        def __init__(self, args, **kwargs):
+            started.append([str(arg) for arg in args])
+
+        def poll(self):
+            return 0
+
+        def wait(self, timeout=None):
+            return 0
+
+    monkeypatch.setattr(serve.subprocess, "Popen", Ended)
+    monkeypatch.setattr(serve.signal, "signal", lambda *args: None)  # keep pytest's handlers
+    call_command("demo", port=8799, stdout=io.StringIO())
+    assert any("gunicorn" in command for command in started)
+    assert any("run_huey" in command for command in started)
