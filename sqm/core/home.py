@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 
 from django.contrib.auth.decorators import login_required
+from django.middleware.csrf import get_token
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -109,7 +110,14 @@ def render_panels(request, now: datetime | None = None) -> list[Shown]:
         context = panel.build(request.user, now)
         if context is None:
             continue
-        context = {**context, "panel_key": panel.key, "user": request.user}
+        # The CSRF token for a panel's forms (the auditor's "check now" button): rendering
+        # without the request leaves {% csrf_token %} empty otherwise.
+        context = {
+            **context,
+            "panel_key": panel.key,
+            "user": request.user,
+            "csrf_token": get_token(request),
+        }
         # Without the request: the page's context processors (navigation, unread count) ran
         # once for the page and are not run again for every panel.
         shown.append(Shown(panel, render_to_string(panel.template, context)))

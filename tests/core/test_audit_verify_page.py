@@ -5,6 +5,7 @@ log page filters by action, day and user name in the address."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -31,6 +32,21 @@ def test_the_home_panel_offers_a_check_button_instead_of_a_command_line(zh_clien
     page = zh_client.get(reverse("home")).content.decode()
     assert "sqm audit verify" not in page
     assert f'action="{reverse("core:audit_verify")}"' in page and "立即校验审计链" in page
+
+
+def test_the_home_panels_button_carries_its_csrf_token(auditor):
+    client = Client(enforce_csrf_checks=True, HTTP_ACCEPT_LANGUAGE="zh-hans")
+    client.force_login(auditor)
+    page = client.get(reverse("home")).content.decode()
+    form = page[page.index('id="audit-verify"') :]
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form)
+    assert token is not None, "the panel's form has no CSRF token: the POST would be refused"
+    response = client.post(
+        reverse("core:audit_verify"), {"csrfmiddlewaretoken": token[1], "back": "home"}
+    )
+    assert response.status_code == 302 and audit.last_check() is not None
+    page = client.get(reverse("home")).content.decode()
+    assert re.search(r"审计链最近一次校验于 [\d-]+ \d\d:\d\d：", page)  # a Chinese colon
 
 
 def test_checking_now_records_the_check_like_the_command_and_audits_who_asked(zh_client, auditor):
