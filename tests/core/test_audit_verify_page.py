@@ -60,7 +60,7 @@ def test_checking_now_records_the_check_like_the_command_and_audits_who_asked(zh
     entry = AuditEntry.objects.filter(action=AuditAction.AUDIT_VERIFY).get()
     assert entry.actor == auditor and entry.details["intact"] is True
     (message,) = told(response)
-    assert message.startswith("审计链已于 ") and message.endswith("完成校验：完整。")
+    assert message.startswith("审计链已于 ") and message.endswith("完成校验：完好。")
     assert audit.verify().ok  # the check's own entry keeps the chain whole
 
 
