@@ -12,9 +12,9 @@ import pytest
 from django.contrib.messages import get_messages
 from django.test import Client
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
-from sqm.core import audit
+from sqm.core import audit, audit_text
 from sqm.core.models import Alert, AlertKind, AuditAction, AuditEntry, JobCheckpoint
 
 
@@ -62,6 +62,10 @@ def test_checking_now_records_the_check_like_the_command_and_audits_who_asked(zh
     (message,) = told(response)
     assert message.startswith("审计链已于 ") and message.endswith("完成校验：完好。")
     assert audit.verify().ok  # the check's own entry keeps the chain whole
+    with translation.override("zh-hans"):
+        n = entry.details["checked"]
+        assert audit_text.describe(entry) == f"完好：已校验 {n} 条记录"
+        assert audit_text.describe_target(entry.target) == "审计日志"
 
 
 def test_a_second_check_within_a_minute_runs_nothing_and_says_when_the_last_one_was(
