@@ -91,7 +91,7 @@ def test_every_choice_label_has_its_zh_hans_translation():
         ("sqm.customers.choices.AccountStatus.CLOSED", "拆机"),
         ("sqm.customers.choices.AccountStatus.SUSPENDED", "停机"),
         ("sqm.network.choices.FaultState.ACTIVE", "故障中"),
-        ("sqm.customers.choices.AccountStatus.ACTIVE", "正常"),
+        ("sqm.customers.choices.AccountStatus.ACTIVE", "在用"),
     ],
 )
 def test_the_same_word_reads_as_its_domain_means_it(choice, chinese):
