@@ -1,25 +1,35 @@
-"""Every page a user can open, with hostile values in its query parameters: never a 500.
+"""Every page a user can open, with hostile values in its query parameters and in the
+fields its forms post: never a 500.
 
 The pages are found by walking the URL patterns, so a new page is fuzzed without being
 listed here; a pattern with an id in it needs a sample object (SAMPLES), or the test says
 so. The parameters are the ones a page's module reads from `request.GET`, the list filters'
-keys, and `page`. Each page is requested by an administrator and by a hotline agent, once
-per hostile value with every parameter set to it, and once per (own parameter, value).
-Server errors propagate (raise_request_exception), so a failure names its exception.
+keys, and `page`; the posted fields are the ones a view reads from `request.POST` and the
+fields of the forms it uses. Each page is requested by an administrator and by a hotline
+agent, once per hostile value with every parameter set (each to a different value), and
+once per (own parameter, value); each POST view the same way, every post in a savepoint
+rolled back, so one post does not change what the next one meets. A NUL in a query is
+refused before any view runs (RefuseNulMiddleware), so it is tested on its own: in the
+rotations it would hide every other value. Server errors propagate
+(raise_request_exception), so a failure names its exception.
 """
 
 from __future__ import annotations
 
+import functools
 import inspect
 import re
 from urllib.parse import quote
 
 import pytest
+from django import forms
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import transaction
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 
+from sqm.api import tokens
 from sqm.complaints import queries as complaint_queries
 from sqm.complaints import records
 from sqm.complaints.models import Category, WorkOrder
@@ -32,19 +42,22 @@ from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
-# Not pages: the API (schemathesis fuzzes it), Django's admin, log-in and language switch.
-SKIPPED_PREFIXES = ("api/", "admin/", "accounts/", "i18n/")
+# Not pages: the API (schemathesis fuzzes it), Django's admin, log-in, log-out and the
+# language switch.
+SKIPPED_PREFIXES = ("api/", "admin/", "accounts/login/", "accounts/logout/", "i18n/")
 
-# Query-string values, already percent-encoded: huge, negative and non-numeric numbers, a
-# NUL, the UTF-8 bytes of a lone surrogate and an invalid byte (both decode to U+FFFD),
-# 10,000 characters, the ends of the calendar, markup.
+# Query-string values, already percent-encoded: huge, negative and non-numeric numbers,
+# digits str.isdigit() accepts but int() refuses (²) or reads (Arabic-Indic ١٢ is 12), the
+# UTF-8 bytes of a lone surrogate and an invalid byte (both decode to U+FFFD), 10,000
+# characters, the ends of the calendar, markup. No NUL: see NUL below.
 HOSTILE = [
     "99999999999999999999",
     "-1",
     "0",
     "abc",
     "1.5",
-    "%00",
+    quote("²"),
+    quote("١٢"),
     "%ED%A0%80",
     "%FF",
     "x" * 10_000,
@@ -56,7 +69,18 @@ HOSTILE = [
 ]
 
 # One of each kind, for each parameter alone.
-SHORT_LIST = ["99999999999999999999", "abc", "%00", "%ED%A0%80", quote("0001-01-01T00:00:00+14:00")]
+SHORT_LIST = [
+    "99999999999999999999",
+    "abc",
+    quote("²"),
+    "%ED%A0%80",
+    "9999-12-31",
+    quote("0001-01-01T00:00:00+14:00"),
+]
+# Refused by the middleware in a query; in a posted body it reaches the view (forms refuse it).
+NUL = "%00"
+# One of each kind, for each posted field alone ("abc" and the like: the rotations).
+POST_LIST = [*(value for value in SHORT_LIST if value != "abc"), NUL]
 
 # Keys the list filters read through their own from_query, beyond what a module's source
 # names literally; and what every list reads.
@@ -80,6 +104,10 @@ FILTER_KEYS = {
 }
 # request.GET.get("q"), request.GET["day"], and data.get("q") where data is request.GET.
 GET_READ = re.compile(r"""(?:GET|data|query)(?:\.get|\.getlist)?[(\[]\s*["'](\w+)["']""")
+# request.POST.get("version"), request.POST.getlist("ids"), request.POST["confirm"].
+POST_READ = re.compile(r"""POST(?:\.get|\.getlist)?[(\[]\s*["'](\w+)["']""")
+# A form bound with a prefix posts its fields as "<prefix>-<field>".
+PREFIX = re.compile(r"""prefix\s*=\s*["'](\w+)["']""")
 
 
 def patterns(resolvers=None, prefix: str = ""):
@@ -95,9 +123,11 @@ def patterns(resolvers=None, prefix: str = ""):
             yield route, entry.name, entry.callback
 
 
-def own_params(view) -> set[str]:
-    """The GET parameters the view reads: named literally in its source or in the sources
-    of the functions and classes of its module that it uses, directly or not."""
+@functools.cache  # reading sources is slow, and every test asks for every view's
+def sources(view) -> tuple[list[str], set[type]]:
+    """The sources of VIEW and of the functions and classes of its module that it uses,
+    directly or not; and the form classes (from anywhere) VIEW itself names (the forms a
+    helper builds to show the page again are not what this view reads)."""
     view = inspect.unwrap(view)
     module = inspect.getmodule(view)
     local = {
@@ -106,28 +136,67 @@ def own_params(view) -> set[str]:
         if (inspect.isfunction(item) or inspect.isclass(item))
         and getattr(item, "__module__", None) == module.__name__
     }
-    seen, todo, names = set(), [view], {"page"}
+    seen, todo, texts = set(), [view], []
     while todo:
         source = inspect.getsource(todo.pop())
-        names |= set(GET_READ.findall(source))
+        texts.append(source)
         for name in re.findall(r"\b(\w+)\b", source):
             if name in local and name not in seen:
                 seen.add(name)
                 todo.append(local[name])
+    form_classes = {
+        item
+        for name in re.findall(r"\b(\w+)\b", texts[0])
+        if inspect.isclass(item := vars(module).get(name)) and issubclass(item, forms.BaseForm)
+    }
+    return texts, form_classes
+
+
+def own_params(view) -> set[str]:
+    """The GET parameters the view reads, named literally in its sources."""
+    texts, _forms = sources(view)
+    return {"page"}.union(*(GET_READ.findall(text) for text in texts))
+
+
+def own_fields(view) -> set[str]:
+    """The POST fields the view reads: named literally in its sources, and the fields of the
+    forms it uses (under each prefix its sources name, and without one)."""
+    texts, form_classes = sources(view)
+    names = set().union(*(POST_READ.findall(text) for text in texts))
+    prefixes = set().union(*(PREFIX.findall(text) for text in texts))
+    for form_class in form_classes:
+        for field in form_class.base_fields:
+            names.add(field)
+            names.update(f"{prefix}-{field}" for prefix in prefixes)
     return names
+
+
+# Sample values for a route's free-form part: the actions an order in state "new" offers
+# (and one it does not), a calendar day.
+FREE_FORM = {
+    "action": ["accept", "escalate", "transfer", "reply", "nonsense"],
+    "day": ["2026-10-01"],
+}
 
 
 def fill(route: str, samples: dict[str, int]) -> str | None:
     """ROUTE with its converters replaced by sample values; None for a route that takes a
     free-form part (a calendar day, an action name): those are POST-only forms."""
-
-    def value(match: re.Match) -> str:
-        name = match.group(2)
-        return str(samples[name])
-
     if re.search(r"<str:", route):
         return None
-    return "/" + re.sub(r"<(int:)?(\w+)>", value, route)
+    return "/" + re.sub(r"<(int:)?(\w+)>", lambda match: str(samples[match.group(2)]), route)
+
+
+def fill_all(route: str, samples: dict[str, int]) -> list[str]:
+    """ROUTE filled in every way: each free-form part with each of its FREE_FORM values."""
+    found = re.search(r"<str:(\w+)>", route)
+    if found is None:
+        return [fill(route, samples)]
+    return [
+        url
+        for value in FREE_FORM[found.group(1)]
+        for url in fill_all(route.replace(found.group(0), value, 1), samples)
+    ]
 
 
 @pytest.fixture
@@ -169,7 +238,9 @@ def samples(admin) -> dict[str, dict[str, int]]:
     note = Notification.objects.create(
         user=admin, kind="order_assigned", link=f"/complaints/orders/{order.pk}/"
     )
+    token = tokens.issue(admin, "fuzz").token
     return {
+        "api_tokens:revoke": {"pk": token.pk},
         "customers:customer": {"pk": nj.customer.pk},
         "customers:account": {"pk": nj.active.pk},
         "network:olt": {"pk": nj.olt.pk},
@@ -182,6 +253,7 @@ def samples(admin) -> dict[str, dict[str, int]]:
         "core:import": {"pk": job.pk},
         "core:notification_open": {"pk": note.pk},
         "complaints:order": {"pk": order.pk},
+        "complaints:order_action": {"pk": order.pk},
         "complaints:order_callback": {"pk": order.pk},
         "complaints:order_assign": {"pk": order.pk},
         "complaints:order_note": {"pk": order.pk},
@@ -202,18 +274,20 @@ def samples(admin) -> dict[str, dict[str, int]]:
     }
 
 
-def pages(samples) -> list[tuple[str, str, object]]:
-    """(url, name, view) of every pattern outside SKIPPED_PREFIXES that can be filled in."""
+def pages(samples, post: bool = False) -> list[tuple[str, str, object]]:
+    """(url, name, view) of every pattern outside SKIPPED_PREFIXES that can be filled in; for
+    POST also those with a free-form part, once per sample value."""
     found, missing = [], []
     for route, name, view in patterns():
         if route.startswith(SKIPPED_PREFIXES):
             continue
-        if "<" in route and "<str:" not in route and name not in samples:
+        if re.search(r"<(int:)?\w+>", route) and name not in samples:
             missing.append(f"{name} ({route})")
             continue
-        url = fill(route, samples.get(name, {}))
-        if url is not None:
-            found.append((url, name, view))
+        urls = (
+            fill_all(route, samples.get(name, {})) if post else [fill(route, samples.get(name, {}))]
+        )
+        found.extend((url, name, view) for url in urls if url is not None)
     assert not missing, "give these patterns a sample object in `samples`: " + ", ".join(missing)
     return found
 
@@ -226,6 +300,18 @@ def request(client: Client, url: str, query: str):
         raise AssertionError(f"GET {url}?{query[:200]} raised {exc!r}") from exc
 
 
+def send(client: Client, url: str, body: str):
+    """POST the form BODY (percent-encoded, like a query) to URL in a savepoint rolled back
+    afterwards; a server error is an exception naming the view and the body."""
+    try:
+        with transaction.atomic():
+            response = client.post(url, body, content_type="application/x-www-form-urlencoded")
+            transaction.set_rollback(True)
+    except Exception as exc:  # noqa: BLE001 - re-raised with the request that caused it
+        raise AssertionError(f"POST {url} {body[:200]} raised {exc!r}") from exc
+    return response
+
+
 def rotations(params: list[str]) -> list[str]:
     """One query string per hostile value, every parameter set, each to a different value:
     over the strings every parameter meets every value once."""
@@ -235,11 +321,15 @@ def rotations(params: list[str]) -> list[str]:
     ]
 
 
+def fuzz_user(admin, role: str):
+    if role == "administrator":
+        return admin
+    return UserFactory(username="fuzz-agent", roles=["hotline_agent"], city_codes=["NJ"])
+
+
 @pytest.mark.parametrize("role", ["administrator", "hotline_agent"])
 def test_no_page_answers_hostile_query_parameters_with_a_server_error(samples, admin, role):
-    user = admin
-    if role != "administrator":
-        user = UserFactory(username="fuzz-agent", roles=["hotline_agent"], city_codes=["NJ"])
+    user = fuzz_user(admin, role)
     client = Client(raise_request_exception=True)
     client.force_login(user)
     targets = pages(samples)
@@ -255,9 +345,92 @@ def test_no_page_answers_hostile_query_parameters_with_a_server_error(samples, a
             assert response.status_code < 500, f"{url}?{query[:200]}"
         if role != "administrator":
             continue  # the agent sees fewer rows; the rotations are enough
-        # Alone, so no other parameter's error can hide it; repeated, for getlist readers.
+        # Alone, so no other parameter's error can hide it; repeated, for getlist readers
+        # (last, as get() reads the last value).
         for key in sorted(own_params(view)):
             for value in SHORT_LIST:
-                response = request(client, url, f"{key}={value}&{key}=1")
+                response = request(client, url, f"{key}=1&{key}={value}")
                 assert response.status_code < 500, f"{url}?{key}={value[:40]}"
     assert opened >= (30 if role == "administrator" else 12)
+
+
+def test_a_nul_in_any_query_parameter_is_refused_before_the_page_runs(samples, admin):
+    client = Client(raise_request_exception=True)
+    client.force_login(admin)
+    for url, _name, view in pages(samples):
+        for key in sorted(own_params(view)):
+            response = request(client, url, f"{key}=a{NUL}b")
+            assert response.status_code == 400, f"{url}?{key}=a%00b"
+
+
+# --- posted forms ------------------------------------------------------------------------
+
+
+@pytest.fixture
+def valid_fields(samples) -> dict[str, str]:
+    """A plausible value for the fields most forms need, so that one hostile field at a time
+    gets past the others' checks to the code that reads it."""
+    from django.contrib.auth import get_user_model
+
+    from sqm.complaints.models import Department
+
+    order = samples["complaints:order"]["pk"]
+    holder = get_user_model().objects.get(username="fuzz-recorder")
+    department = Department.objects.exclude(kind="front_line").first()
+    values = {
+        "version": "0",
+        "note": "客户来电",
+        "internal-note": "客户说晚上更慢",
+        "assignee": str(holder.pk),
+        "department": str(department.pk) if department else "1",
+        "ids": str(order),
+        "message": "1",
+        "confirm": "yes",
+        "outcome": "satisfied",
+        "reason": "线路故障",
+        "kind": "billing_run",
+        "title": "重复扣费",
+        "started_at": "2026-11-01 08:00",
+        "estimated_recovery": "2026-11-01 18:00",
+        "next": "/complaints/orders/",
+    }
+    return {key: quote(value) for key, value in values.items()}
+
+
+def post_targets(client: Client, samples) -> list[tuple[str, object, list[str]]]:
+    """(url, view, fields) of the views reading a posted form that CLIENT's user may use: an
+    empty post is answered with neither 405 (GET only) nor 403/404 (not this user's). A
+    view that reads no field (a page answering POST like GET) is left to the GET fuzz."""
+    found = []
+    for url, _name, view in pages(samples, post=True):
+        fields = own_fields(view)
+        if not fields or send(client, url, "").status_code in {403, 404, 405}:
+            continue
+        found.append((url, view, sorted(fields | {"version", "next"})))
+    return found
+
+
+@pytest.mark.parametrize("role", ["administrator", "hotline_agent"])
+def test_no_form_answers_hostile_posted_fields_with_a_server_error(
+    samples, valid_fields, admin, role
+):
+    client = Client(raise_request_exception=True)
+    client.force_login(fuzz_user(admin, role))
+    targets = post_targets(client, samples)
+    for url, _view, fields in targets:
+        # Every field, each to a different value.
+        for body in rotations(fields):
+            response = send(client, url, body)
+            assert response.status_code < 500, f"POST {url} {body[:200]}"
+        if role != "administrator":
+            continue  # the agent reaches fewer forms; the rotations are enough
+        # One field at a time, the others valid; a NUL too (the middleware only reads queries).
+        for key in fields:
+            others = "&".join(
+                f"{k}={v}" for k, v in valid_fields.items() if k in fields and k != key
+            )
+            for value in POST_LIST:
+                body = f"{others}&{key}=1&{key}={value}"
+                response = send(client, url, body)
+                assert response.status_code < 500, f"POST {url} {body[:200]}"
+    assert len(targets) >= (25 if role == "administrator" else 5)
