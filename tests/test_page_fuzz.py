@@ -160,10 +160,10 @@ def own_params(view) -> set[str]:
 
 def own_fields(view) -> set[str]:
     """The POST fields the view reads: named literally in its sources, and the fields of the
-    forms it uses (under each prefix its sources name, and without one)."""
+    forms it names (under each prefix it names, and without one)."""
     texts, form_classes = sources(view)
     names = set().union(*(POST_READ.findall(text) for text in texts))
-    prefixes = set().union(*(PREFIX.findall(text) for text in texts))
+    prefixes = set(PREFIX.findall(texts[0]))  # the view's own forms, as it binds them
     for form_class in form_classes:
         for field in form_class.base_fields:
             names.add(field)
