@@ -15,7 +15,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from django.db.models import Count, F, Q, QuerySet
+from django.db import connection
+from django.db.models import Count, DateField, F, Func, Q, QuerySet, Value
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
@@ -118,7 +119,7 @@ def team_day(user, now: datetime) -> TeamDay:
     visible = WorkOrder.objects.restrict(user)
     closed = (
         WorkOrder.objects.restrict(user)
-        .filter(record_type=RecordType.COMPLAINT_WORK_ORDER, state=S.CLOSED, closed_at__gte=start)
+        .filter(record_type=RecordType.COMPLAINT_WORK_ORDER, closed_at__gte=start)
         .aggregate(n=Count("pk"), in_time=Count("pk", filter=Q(untimely=False)))
     )
     return TeamDay(
@@ -157,10 +158,24 @@ def workload(user, now: datetime, limit: int = 12) -> list[dict]:
 # --- trends --------------------------------------------------------------------------------
 
 
-def _per_day(orders: QuerySet, column: str, start: datetime, **aggregates) -> dict:
+def local_day(column: str, now: datetime):
+    """The local calendar day of COLUMN as a database expression. On SQLite, Django's
+    TruncDate calls a Python function per row (~10x slower on a provincial table): SQLite's own
+    date() with the zone's offset is used instead — exact for a zone without summer time
+    (Asia/Shanghai), and at most an hour off around a change elsewhere."""
+    if connection.vendor != "sqlite":
+        return TruncDate(column)
+    offset = timezone.localtime(now).utcoffset()
+    minutes = int(offset.total_seconds() // 60) if offset else 0
+    return Func(
+        F(column), Value(f"{minutes:+d} minutes"), function="date", output_field=DateField()
+    )
+
+
+def _per_day(orders: QuerySet, column: str, start: datetime, now: datetime, **aggregates) -> dict:
     rows = (
         orders.filter(**{f"{column}__gte": start})
-        .annotate(day=TruncDate(column))
+        .annotate(day=local_day(column, now))
         .order_by()
         .values("day")
         .annotate(**aggregates)
@@ -177,11 +192,15 @@ def daily_trend(user, now: datetime, days: int = TREND_DAYS) -> dict:
     first = timezone.localdate(now) - timedelta(days=days - 1)
     start = _start(first)
     orders = WorkOrder.objects.restrict(user).filter(record_type=RecordType.COMPLAINT_WORK_ORDER)
-    opened = _per_day(orders, "created", start, n=Count("pk"))
+    opened = _per_day(orders, "created", start, now, n=Count("pk"))
+    # Only a closed order has closed_at (no transition leaves closed; the importer refuses
+    # one on any other state), so no state condition: it would steer the planner to the
+    # state index, which holds nearly every order.
     closed = _per_day(
-        orders.filter(state=S.CLOSED),
+        orders,
         "closed_at",
         start,
+        now,
         n=Count("pk"),
         **callback_verdicts(),
     )
@@ -193,6 +212,7 @@ def daily_trend(user, now: datetime, days: int = TREND_DAYS) -> dict:
         .filter(Q(replied_at__isnull=True) | Q(replied_at__gt=F("resolve_due"))),
         "resolve_due",
         start,
+        now,
         n=Count("pk"),
     )
     axis = [first + timedelta(days=n) for n in range(days)]
@@ -250,7 +270,7 @@ def volume(user, now: datetime, days: int = TREND_DAYS) -> Volume:
     before = orders.filter(
         created__gte=_start(first - timedelta(days=days)), created__lt=_start(first)
     ).count()
-    verdicts = orders.filter(state=S.CLOSED, closed_at__gte=_start(first)).aggregate(
+    verdicts = orders.filter(closed_at__gte=_start(first)).aggregate(  # closed (see above)
         **callback_verdicts()
     )
     callbacks = {

@@ -200,3 +200,22 @@ def test_the_home_pages_cost_does_not_grow_with_the_number_of_orders(client, peo
     for _ in range(6):
         overdue(record(agent))
     assert queries_for_home() == few
+
+
+def test_the_trend_puts_an_order_on_its_shanghai_day_either_side_of_midnight(people):
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    lead = people["lead"]
+    shanghai = ZoneInfo("Asia/Shanghai")
+    today = timezone.localdate()
+    late = datetime.combine(today - timedelta(days=2), datetime.min.time(), shanghai)
+    late = late.replace(hour=23, minute=30)  # 15:30 UTC the same day
+    early = late + timedelta(hours=1)  # 00:30 the next Shanghai day, still the same UTC day
+    for moment in (late, early):
+        order = record(people["agent"])
+        WorkOrder.objects.filter(pk=order.pk).update(created=moment)
+    trend = workload.daily_trend(lead, timezone.now())
+    by_day = dict(zip(trend["days"], trend["opened"], strict=True))
+    assert by_day[(today - timedelta(days=2)).isoformat()] == 1
+    assert by_day[(today - timedelta(days=1)).isoformat()] == 1
