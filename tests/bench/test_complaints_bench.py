@@ -22,8 +22,15 @@ FIGURES = (
     "SLA job, 5 runs 60 s apart, mean / max",
     "crossed per run",
     "SLA job, first run ever (24 h back",
+    "home page, ",
+    "SQL statements per page",
 )
-BASELINES = ("/s on the empty table", "without the indexes", "naive scan")
+BASELINES = (
+    "/s on the empty table",
+    "without the indexes",
+    "naive scan",
+    "without the trend indexes",
+)
 
 
 @pytest.mark.parametrize("database", ["sqlite", "postgres"])
