@@ -278,6 +278,10 @@ SQM_SMS_SIGNATURE = env("SQM_SMS_SIGNATURE", "【中国移动】")
 # an event's own element have all cleared, the alarms under it have this long to clear
 # too; those still active then are split off into events of their own.
 SQM_FAULT_CHILD_GRACE_MINUTES = env_int("SQM_FAULT_CHILD_GRACE_MINUTES", 30)
+# An active fault event with no alarm activity (a raise, clear or re-sent raise of any of its
+# alarms) for this many hours is "stale": its clear was probably lost (docs/faults.md, "Lost
+# clears: stale events"). The NOC sees it flagged and may close it as stale.
+SQM_FAULT_STALE_HOURS = env_int("SQM_FAULT_STALE_HOURS", 72)
 # A complaint within this many days of the same customer's previous one (same second-level
 # category) closing is a repeat complaint (重复投诉).
 SQM_REPEAT_DAYS = env_int("SQM_REPEAT_DAYS", 30)

@@ -31,6 +31,8 @@ class FaultState(models.TextChoices):
     ACTIVE = "active", pgettext_lazy("fault state", "active")
     CLEARED = "cleared", pgettext_lazy("fault state", "cleared")
     MERGED = "merged", pgettext_lazy("fault state", "merged into a wider fault")
+    # Closed by network operations after its clear was lost (docs/faults.md, stale events).
+    CLOSED = "closed", pgettext_lazy("fault state", "closed by the NOC")
 
 
 class Severity(models.TextChoices):

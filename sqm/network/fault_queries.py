@@ -334,6 +334,11 @@ def timeline(
     ALARM_TOTAL), the narrower events it ABSORBED, its SMS per hour (planned, sent,
     cancelled), and state and estimate changes from the change log."""
     entries = [TimelineEntry(fault.started_at, "started", _("Fault began"))]
+
+    def closed_with(alarm: Alarm) -> bool:
+        # Marked cleared when the NOC closed the event (stale): the NMS never cleared it.
+        return fault.state == FaultState.CLOSED and alarm.cleared_at == fault.ended_at
+
     for alarm in alarms:
         element = element_label(alarm)
         entries.append(
@@ -348,7 +353,7 @@ def timeline(
                 },
             )
         )
-        if alarm.cleared_at:
+        if alarm.cleared_at and not closed_with(alarm):
             entries.append(
                 TimelineEntry(
                     alarm.cleared_at,
@@ -381,7 +386,7 @@ def timeline(
     entries += _notice_entries(fault)
     entries += _change_entries(fault)
     order = {"started": 0, "raised": 1, "merged": 2, "state": 3, "estimate": 4, "notices": 5,
-             "cleared": 6}  # fmt: skip
+             "cleared": 6, "closed": 7}  # fmt: skip
     entries.sort(key=lambda e: (e.at, order.get(e.kind, 9)))
     return entries
 
@@ -466,7 +471,20 @@ def _change_entries(fault: FaultEvent) -> list[TimelineEntry]:
             who = pgettext("change-log actor", "automatic: the failed element came back")
         if row.action == "update":
             old, new = before.get("state"), after.get("state")
-            if "state" in after and old != new:
+            if new == FaultState.CLOSED and old != new:
+                entries.append(
+                    TimelineEntry(
+                        row.time,
+                        "closed",
+                        _(
+                            "Closed as stale (no alarm activity, its clear presumed lost); "
+                            "reason: %(reason)s"
+                        )
+                        % {"reason": after.get("close_reason") or "—"},
+                        who,
+                    )
+                )
+            elif "state" in after and old != new:
                 entries.append(
                     TimelineEntry(
                         row.time,

@@ -15,6 +15,8 @@ in bulk when the batch ends.
   before its raise: applied when the raise comes) or ignored clear (already cleared). A
   repeated (alarm_id, event) changes nothing.
 - Events of a batch are applied in time order (then arrival order).
+- A raise received again while its alarm is active (the NMS resynchronising its alarm list)
+  stamps the alarm's `refreshed_at`: it is alive, so its event is not stale (network.stale).
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from sqm.network import fault_sms, fault_split
 from sqm.network.alarms import AlarmError, AlarmInput, parse_alarm
 from sqm.network.choices import AlarmOutcome
 from sqm.network.faults import Topology
-from sqm.network.models import AlarmEvent
+from sqm.network.models import Alarm, AlarmEvent
 from sqm.network.outages import AlarmFacts, Engine
 from sqm.network.store import DatabaseStore
 from sqm.notify.rules import Rules, current_rules
@@ -94,10 +96,13 @@ def _apply(alarms: list[AlarmInput], now: datetime, rules: Rules, counts: Counte
     store.prepare(alarms)
     events: list[dict] = []  # rows for the bulk insert
     applied_early: list[int] = []
+    resent: set[str] = set()  # raises received again: the alarm may still be active
     for alarm in sorted(alarms, key=lambda a: (a.occurred_at, a.line)):
         key = (alarm.alarm_id, alarm.event)
         if key in seen:
             counts["duplicates"] += 1
+            if alarm.event == "raise":
+                resent.add(alarm.alarm_id)
             continue
         seen.add(key)
         event = _event(alarm)
@@ -135,10 +140,23 @@ def _apply(alarms: list[AlarmInput], now: datetime, rules: Rules, counts: Counte
             early[alarm.alarm_id] = event
             counts["early_clears"] += 1
     store.flush(rules, now, counts)
+    _refresh(resent, now, counts)
     bulk.inserter_for(AlarmEvent).insert(events)
     if applied_early:
         AlarmEvent.objects.filter(pk__in=applied_early).update(outcome=AlarmOutcome.APPLIED)
     counts["received"] += len(events) + counts["duplicates"]
+
+
+def _refresh(alarm_ids: set[str], now: datetime, counts: Counter) -> None:
+    """The NMS re-sent the raise of ALARM_IDS (an alarm resynchronisation): those still
+    active are alive at NOW, so their events are not stale (network.stale)."""
+    ids = sorted(alarm_ids)
+    for start in range(0, len(ids), CHUNK):
+        refreshed = Alarm.objects.filter(
+            alarm_id__among=ids[start : start + CHUNK], cleared_at__isnull=True
+        ).update(refreshed_at=now)
+        if refreshed:
+            counts["refreshed"] += refreshed
 
 
 def _event(alarm: AlarmInput) -> dict:

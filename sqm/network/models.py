@@ -170,6 +170,8 @@ class FaultEvent(ChangeLoggedModel):
     ended_at = models.DateTimeField(_("ended at"), null=True, blank=True)
     estimated_recovery = models.DateTimeField(_("estimated recovery"), null=True, blank=True)
     affected_accounts = models.PositiveIntegerField(_("affected accounts"), default=0)
+    # Why network operations closed it as stale (its clear was lost); change-logged.
+    close_reason = models.CharField(_("reason for closing"), max_length=200, blank=True)
 
     city_path = "city"
 
@@ -196,6 +198,9 @@ class Alarm(models.Model):
     severity = models.CharField(_("severity"), max_length=16)
     raised_at = models.DateTimeField(_("raised at"))
     cleared_at = models.DateTimeField(_("cleared at"), null=True, blank=True)
+    # When the NMS last re-sent the raise of this alarm while it was active (an alarm
+    # resynchronisation): proof that it is still there (docs/faults.md, stale events).
+    refreshed_at = models.DateTimeField(_("re-sent at"), null=True, blank=True)
     fault_event = models.ForeignKey(
         FaultEvent, on_delete=models.CASCADE, related_name="alarms", verbose_name=_("fault")
     )
