@@ -31,6 +31,7 @@ from sqm.complaints.choices import Channel, Demand, RecordType, Topic
 from sqm.complaints.fault_panels import fault_reference
 from sqm.complaints.models import Category, WorkOrder
 from sqm.complaints.triage import Intake
+from sqm.network import stale
 from sqm.network.choices import AlarmLevel, FaultState
 from sqm.network.fault_sms import fault_area
 from sqm.network.models import Alarm, FaultEvent, FaultType, Olt, Outage
@@ -103,6 +104,10 @@ class FaultView:
     # The customer's newest open work order about this fault (linked to the event, to one it
     # absorbed, or to its batch cause): follow it up rather than opening another.
     open_order: WorkOrder | None = None
+    # No alarm activity for SQM_FAULT_STALE_HOURS (network.stale): its clear was probably
+    # lost, so the customer's service may well be back; the agent asks before answering.
+    stale: bool = False
+    last_activity: datetime | None = None
 
     @property
     def active(self) -> bool:
@@ -158,14 +163,20 @@ class Situation:
         """Whether the customer already has an open work order for one of the faults."""
         return any(f.open_order is not None for f in self.faults)
 
+    @property
+    def only_stale(self) -> bool:
+        """Whether every fault over the customer is stale (none is a current outage)."""
+        return bool(self.faults) and all(f.stale for f in self.faults)
+
 
 def fault_situation(user, accounts, now: datetime | None = None) -> Situation:
     """What the network is doing to ACCOUNTS (a customer's accounts USER may see).
 
     Each part needs its permission: fault events (outages and scripts, and the customer's
     open work orders about them when USER may read work orders), alarms (element states),
-    outbound SMS (recent messages). Seven queries at most, whatever the number of accounts,
-    alarms and messages.
+    outbound SMS (recent messages); a fault with no alarm activity for long is marked stale
+    (network.stale). Seven queries at most, whatever the number of accounts, alarms and
+    messages.
     """
     now = now or timezone.now()
     accounts = list(accounts)
@@ -173,7 +184,7 @@ def fault_situation(user, accounts, now: datetime | None = None) -> Situation:
     if not accounts:
         return situation
     if user.has_perm("network.view_faultevent"):
-        situation.faults = _faults(user, accounts)
+        situation.faults = _faults(user, accounts, now)
         if situation.faults and user.has_perm("complaints.view_workorder"):
             _find_open_orders(user, accounts, situation.faults)
     if user.has_perm("network.view_alarm"):
@@ -197,7 +208,7 @@ def element_label(fault: FaultEvent) -> str:
     return name
 
 
-def _faults(user, accounts) -> list[FaultView]:
+def _faults(user, accounts, now: datetime) -> list[FaultView]:
     outages = (
         Outage.objects.filter(account_id__in=[a.pk for a in accounts], ended_at__isnull=True)
         .select_related(
@@ -207,6 +218,7 @@ def _faults(user, accounts) -> list[FaultView]:
             "fault_event__pon_port",
             "fault_event__onu",
         )
+        .annotate(fault_activity=stale.last_activity("fault_event__"))
         .order_by("started_at", "pk")
     )
     by_pk = {a.pk: a for a in accounts}
@@ -219,6 +231,8 @@ def _faults(user, accounts) -> list[FaultView]:
                 fault=fault, element=element_label(fault), type_name=fault.type, script=""
             )
             view.down_since = outage.started_at
+            view.last_activity = outage.fault_activity
+            view.stale = view.active and view.last_activity <= stale.stale_since(now)
         view.accounts.append(by_pk[outage.account_id])
     if views and user.has_perm("network.view_faulttype"):
         types = {

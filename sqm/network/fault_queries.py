@@ -20,7 +20,7 @@ from django.utils.translation import pgettext
 
 from sqm.core.inputs import parse_day
 from sqm.core.models import ChangeLogEntry, City
-from sqm.network import fault_split
+from sqm.network import fault_split, stale
 from sqm.network.choices import AlarmLevel, AlarmOutcome, FaultState, alarm_type_label
 from sqm.network.models import Alarm, AlarmEvent, FaultEvent, FaultType, Outage
 from sqm.notify.choices import MessageKind, MessageState
@@ -147,44 +147,68 @@ def user_cities(user) -> QuerySet[City]:
 
 
 def visible_faults(user) -> QuerySet[FaultEvent]:
-    """Fault events USER may see, with their element and a readable type name."""
+    """Fault events USER may see, with their element, a readable type name and their last
+    alarm activity (`last_activity`, network.stale)."""
     type_name = FaultType.objects.filter(code=OuterRef("type")).values("name")[:1]
-    return (
+    return stale.with_activity(
         FaultEvent.objects.restrict(user)
         .select_related("olt", "board", "pon_port", "onu", "city")
         .annotate(type_name=Subquery(type_name))
     )
 
 
-def active_faults(user, city: str = "") -> QuerySet[FaultEvent]:
-    """USER's active fault events (optionally of one city code), by city, widest first."""
+# The fault list's `stale` filter: stale events only, or the others (docs/faults.md).
+STALE_ONLY, CURRENT_ONLY = "1", "0"
+
+
+def active_faults(
+    user, city: str = "", stale_filter: str = "", now: datetime | None = None
+) -> QuerySet[FaultEvent]:
+    """USER's active fault events (optionally of one city code; with STALE_FILTER, only the
+    stale ones or only the others at NOW), by city, widest first."""
     faults = visible_faults(user).filter(state=FaultState.ACTIVE)
     if city:
         faults = faults.filter(city__code=city)
+    now = now or timezone.now()
+    if stale_filter == STALE_ONLY:
+        faults = faults.filter(stale.stale_q(now))
+    elif stale_filter == CURRENT_ONLY:
+        faults = faults.filter(stale.current_q(now))
     return faults.order_by("city__ordering", "city__code", "-affected_accounts", "-started_at")
 
 
-def decorate(faults) -> list[FaultEvent]:
-    """Attach `sms` (SmsCounts), `opted_out` and `element` (its label) to each of FAULTS:
-    two queries in all."""
+def decorate(faults, now: datetime | None = None) -> list[FaultEvent]:
+    """Attach `sms` (SmsCounts), `opted_out`, `element` (its label) and `stale` (at NOW) to
+    each of FAULTS: two queries in all."""
     faults = list(faults)
     ids = [f.pk for f in faults]
     counts, opted = sms_counts(ids), opted_out_counts(ids)
+    stale_since = stale.stale_since(now or timezone.now())
     for fault in faults:
         fault.sms = counts[fault.pk]
         fault.opted_out = opted[fault.pk]
         fault.element = element_label(fault)
+        fault.stale = fault.state == FaultState.ACTIVE and fault.last_activity <= stale_since
     return faults
 
 
-def city_summary(user) -> list[dict]:
-    """Per city of USER's with active events: `code`, `name`, `events`, `accounts`."""
+def city_summary(user, stale_filter: str = "", now: datetime | None = None) -> list[dict]:
+    """Per city of USER's with active events: `code`, `name`, `events`, `accounts` and
+    `stale` (how many of the events are stale at NOW). STALE_FILTER as `active_faults`."""
+    now = now or timezone.now()
+    faults = stale.with_activity(FaultEvent.objects.restrict(user).filter(state=FaultState.ACTIVE))
+    if stale_filter == STALE_ONLY:
+        faults = faults.filter(stale.stale_q(now))
+    elif stale_filter == CURRENT_ONLY:
+        faults = faults.filter(stale.current_q(now))
     rows = (
-        FaultEvent.objects.restrict(user)
-        .filter(state=FaultState.ACTIVE)
-        .order_by()
+        faults.order_by()
         .values("city__code", "city__name", "city__ordering")
-        .annotate(events=Count("id"), accounts=Sum("affected_accounts"))
+        .annotate(
+            events=Count("id"),
+            accounts=Sum("affected_accounts"),
+            stale=Count("id", filter=stale.stale_q(now)),
+        )
         .order_by("city__ordering", "city__code")
     )
     return [
@@ -193,6 +217,7 @@ def city_summary(user) -> list[dict]:
             "name": r["city__name"],
             "events": r["events"],
             "accounts": r["accounts"] or 0,
+            "stale": r["stale"],
         }
         for r in rows
     ]

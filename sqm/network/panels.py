@@ -3,6 +3,9 @@ faults an agent's callers may be calling about, and the NOC's active events and 
 
 Counts are a handful of aggregates on indexed columns: fault events by (state, city), the
 outbox by (state, send_at). The fault list counts the same active events the numbers say.
+Stale events (network.stale: no alarm activity for SQM_FAULT_STALE_HOURS) are counted apart:
+the NOC sees how many of its active events are stale; the agent's known faults leave them
+out and name them separately, since their service may well be back.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from sqm.core.home import Figure, Panel, day_start, register_panel, today
-from sqm.network import fault_queries
+from sqm.network import fault_queries, stale
 from sqm.network.models import FaultEvent
 from sqm.notify.choices import MessageState
 from sqm.notify.models import OutboundMessage
@@ -29,50 +32,98 @@ SMS_LABELS = {
 }
 
 
-def faults_link(city: str = "") -> str:
+def faults_link(city: str = "", stale: str = "") -> str:
+    """The active fault list, of CITY, only the stale events ("1") or the others ("0")."""
     url = reverse("network:faults")
-    return f"{url}?{urlencode({'city': city})}" if city else url
+    params = {key: value for key, value in (("city", city), ("stale", stale)) if value}
+    return f"{url}?{urlencode(params)}" if params else url
 
 
-def _active_figures(user) -> list[Figure]:
-    """Active events and the accounts they cut off: both counted on the fault list."""
-    active = _active(user)
+STALE_ONLY, CURRENT_ONLY = fault_queries.STALE_ONLY, fault_queries.CURRENT_ONLY
+
+
+def _active_figures(user, now: datetime) -> list[Figure]:
+    """The NOC: active events, how many of them are stale (network.stale) and the accounts
+    they cut off: each counted on the fault list it links to."""
+    active = _active(user, now)
     return [
         Figure("active_faults", _("active fault events"), active["events"], faults_link(), "warn"),
+        Figure(
+            "stale_faults",
+            pgettext_lazy("fault events", "of them stale"),
+            active["stale"],
+            faults_link(stale=STALE_ONLY),
+            "warn",
+            _("no alarm for %(hours)d h or more: clear probably lost")
+            % {"hours": stale.stale_hours()},
+        ),
         Figure("affected_accounts", _("accounts affected"), active["accounts"], faults_link()),
     ]
 
 
-def _active(user) -> dict:
+def _active(user, now: datetime, stale_filter: str = "") -> dict:
     totals = (
-        fault_queries.active_faults(user)
+        fault_queries.active_faults(user, stale_filter=stale_filter, now=now)
         .order_by()
-        .aggregate(events=Count("pk"), accounts=Sum("affected_accounts"))
+        .aggregate(
+            events=Count("pk"),
+            accounts=Sum("affected_accounts"),
+            stale=Count("pk", filter=stale.stale_q(now)),
+        )
     )
-    return {"events": totals["events"], "accounts": totals["accounts"] or 0}
+    return {
+        "events": totals["events"],
+        "accounts": totals["accounts"] or 0,
+        "stale": totals["stale"],
+    }
 
 
-def _city_rows(user) -> list[tuple]:
+def _city_rows(user, now: datetime, stale_filter: str = "") -> list[tuple]:
     return [
         (
             row["name"],
             _("%(events)d events, %(accounts)d accounts")
             % {"events": row["events"], "accounts": row["accounts"]},
-            faults_link(row["code"]),
+            faults_link(row["code"], stale_filter),
         )
-        for row in fault_queries.city_summary(user)
+        for row in fault_queries.city_summary(user, stale_filter, now)
     ]
 
 
 def known_faults(user, now: datetime) -> dict | None:
-    """Hotline agent: the active faults in my cities (a caller may be one of the accounts)."""
+    """Hotline agent: the current faults in my cities (a caller may be one of the accounts)
+    and, apart, the stale ones: their service may well be back (network.stale)."""
     if not user.has_perm("network.view_faultevent"):
         return None
+    current = _active(user, now, CURRENT_ONLY)
+    stale_count = _active(user, now, STALE_ONLY)["events"]
     return {
         "title": _("Known faults in my cities"),
-        "figures": _active_figures(user),
+        "figures": [
+            Figure(
+                "active_faults",
+                _("active fault events"),
+                current["events"],
+                faults_link(stale=CURRENT_ONLY),
+                "warn",
+            ),
+            Figure(
+                "affected_accounts",
+                _("accounts affected"),
+                current["accounts"],
+                faults_link(stale=CURRENT_ONLY),
+            ),
+            Figure(
+                "stale_faults",
+                pgettext_lazy("fault events", "stale, may be over"),
+                stale_count,
+                faults_link(stale=STALE_ONLY),
+                hint=_("no alarm for %(hours)d h or more: ask whether the service is back")
+                % {"hours": stale.stale_hours()},
+            ),
+        ],
         "rows_title": _("By city"),
-        "rows": _city_rows(user),
+        "rows": _city_rows(user, now, CURRENT_ONLY),
     }
 
 
@@ -108,9 +159,9 @@ def noc(user, now: datetime) -> dict | None:
         return None
     return {
         "title": _("Active network faults"),
-        "figures": _active_figures(user),
+        "figures": _active_figures(user, now),
         "rows_title": _("By city"),
-        "rows": _city_rows(user),
+        "rows": _city_rows(user, now),
         "more": (reverse("network:fault_history"), _("Fault history")),
     }
 

@@ -46,17 +46,18 @@ def _activity():
     return Coalesce("cleared_at", "refreshed_at", "raised_at")
 
 
-def last_activity():
+def last_activity(path: str = ""):
     """Expression: an event's last alarm activity (its start when it has no alarm). One
-    aggregate over the event's alarms, found by their fault_event index."""
+    aggregate over the event's alarms, found by their fault_event index. PATH leads from
+    the rows annotated to their event (e.g. "fault_event__" on outages)."""
     latest = (
-        Alarm.objects.filter(fault_event=OuterRef("pk"))
+        Alarm.objects.filter(fault_event=OuterRef(f"{path}pk"))
         .order_by()
         .values("fault_event")
         .annotate(latest=Max(_activity()))
         .values("latest")
     )
-    return Coalesce(Subquery(latest), F("started_at"))
+    return Coalesce(Subquery(latest), F(f"{path}started_at"))
 
 
 def with_activity(faults: QuerySet[FaultEvent]) -> QuerySet[FaultEvent]:
