@@ -247,6 +247,7 @@ def samples(admin) -> dict[str, dict[str, int]]:
         "network:port": {"pk": nj.port.pk},
         "network:fault": {"pk": fault.pk},
         "network:fault_estimate": {"pk": fault.pk},
+        "network:fault_close_stale": {"pk": fault.pk},
         "network:fault_progress": {"pk": fault.pk},
         "network:fault_sms_cancel": {"pk": fault.pk},
         "core:alert_ack": {"pk": alert.pk},
