@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import django_filters
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import (
@@ -27,7 +28,7 @@ from sqm.api.viewsets import ActingUserMixin, ModelViewSet, ReadOnlyViewSet
 from sqm.core.context import acting_as
 from sqm.core.models import City
 from sqm.customers.api import AccountSerializer
-from sqm.network import fault_queries, services, sms_api
+from sqm.network import fault_queries, services, sms_api, stale
 from sqm.network.choices import AlarmLevel, AlarmOutcome, FaultState
 from sqm.network.fault_services import set_estimated_recovery
 from sqm.network.filters import OltFilterSet, OnuFilterSet, PonPortFilterSet
@@ -275,7 +276,19 @@ class FaultEventSerializer(serializers.ModelSerializer):
     level = serializers.CharField(read_only=True, help_text=gettext_lazy("olt, board, pon or onu"))
     state = serializers.CharField(
         read_only=True,
-        help_text=gettext_lazy("active, cleared, or merged (into the wider event `merged_into`)"),
+        help_text=gettext_lazy(
+            "active, cleared, merged (into the wider event `merged_into`), or closed (closed "
+            "as stale by network operations, with `close_reason`)"
+        ),
+    )
+    last_activity = serializers.DateTimeField(
+        read_only=True,
+        help_text=gettext_lazy("The last raise, clear or re-sent raise of any of its alarms."),
+    )
+    stale = serializers.SerializerMethodField(
+        help_text=gettext_lazy(
+            "Active with no alarm activity for SQM_FAULT_STALE_HOURS: its clear was probably lost."
+        )
     )
     element = serializers.SerializerMethodField(
         help_text=gettext_lazy("The failed element: OLT ID, frame/slot/port, ONU ID.")
@@ -293,12 +306,16 @@ class FaultEventSerializer(serializers.ModelSerializer):
         fields = [
             "id", "level", "olt", "element", "board", "pon_port", "onu", "city", "type",
             "type_name", "severity", "state", "merged_into", "started_at", "ended_at",
-            "estimated_recovery", "affected_accounts", "opted_out", "sms",
+            "estimated_recovery", "affected_accounts", "opted_out", "sms", "last_activity",
+            "stale", "close_reason",
         ]  # fmt: skip
         read_only_fields = fields
 
     def get_element(self, fault) -> str:
         return fault_queries.element_label(fault)
+
+    def get_stale(self, fault) -> bool:
+        return stale.is_stale(fault, self.context.get("now") or timezone.now())
 
     @extend_schema_field(SmsCountsSerializer)
     def get_sms(self, fault) -> dict:

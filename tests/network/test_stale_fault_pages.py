@@ -9,9 +9,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from sqm.network.alarms import parse_alarm
+from sqm.network.fault_services import close_as_stale
 from sqm.network.ingest import ingest
 from sqm.network.models import FaultEvent, Outage
 from sqm.notify.models import OutboundMessage
+from tests.api.data import token_client
 from tests.factories import AccountFactory, CustomerFactory, OltFactory, UserFactory, city, onu
 from tests.factories import port as make_port
 from tests.home_helpers import follow, read_home
@@ -180,3 +182,19 @@ def test_the_customer_page_says_the_fault_is_stale_not_a_current_outage(client, 
     stale = faults["stale"]
     assert f'id="stale-{stale.pk}"' in html and "its clear was probably lost" in html
     assert "answer from it rather than opening a work order" not in html
+
+
+def test_the_api_says_which_events_are_stale_and_why_one_was_closed(faults, noc):
+    api = token_client(noc)
+    listed = api.get("/api/v1/fault-events/?state=active").json()["results"]
+    rows = {row["id"]: row for row in listed}
+    assert rows[faults["stale"].pk]["stale"] is True
+    assert rows[faults["current"].pk]["stale"] is False
+    assert rows[faults["stale"].pk]["last_activity"] is not None
+    close_as_stale(noc, faults["stale"], "已现场核实恢复")
+    data = api.get(f"/api/v1/fault-events/{faults['stale'].pk}/").json()
+    assert (data["state"], data["stale"], data["close_reason"]) == (
+        "closed",
+        False,
+        "已现场核实恢复",
+    )  # noqa: E501
