@@ -373,13 +373,19 @@ def handling_permission(order: WorkOrder) -> str:
 
 
 def _with_permission(people, dotted: str):
-    from django.contrib.auth.models import Permission
+    from django.contrib.auth.models import Group, Permission
+
+    from sqm.core.roles import ROLES, group_name
 
     app_label, codename = dotted.split(".")
     permission = Permission.objects.filter(content_type__app_label=app_label, codename=codename)
-    # A superuser (the administrator) holds work orders only when given a handling role:
-    # the account exists to run the system, not to be picked from an assignee list.
-    return people.filter(Q(groups__permissions__in=permission) | Q(user_permissions__in=permission))
+    # The administrator (a superuser, whose role group carries every permission) holds work
+    # orders only when given a handling role as well: the account exists to run the system,
+    # not to be picked from an assignee list.
+    handling_groups = Group.objects.filter(permissions__in=permission).exclude(
+        name__in=[group_name(role) for role in ROLES if role.superuser]
+    )
+    return people.filter(Q(groups__in=handling_groups) | Q(user_permissions__in=permission))
 
 
 def _in_city(people, city_id: int):

@@ -173,3 +173,16 @@ def test_an_owner_outside_the_list_is_refused_by_the_service_too(people):
         )
     order.refresh_from_db()
     assert order.state == WorkOrderState.AWAITING_CALLBACK
+
+
+def test_the_administrator_is_not_offered_as_an_assignee_unless_given_a_handling_role(
+    client, people, admin
+):
+    order = record(people["agent"])
+    assert "admin" not in {u.username for u in workorders.holders(order)}
+    assert "admin" not in {u.username for u in workorders.colleagues(people["lead"])}
+    handler = UserFactory(
+        username="admin2", roles=["administrator", "first_line"], is_superuser=True,
+        city_codes=["NJ"],
+    )  # fmt: skip
+    assert handler.username in {u.username for u in workorders.holders(order)}
