@@ -68,6 +68,20 @@ def _when(value: str) -> str:
     return timezone.localtime(datetime.fromisoformat(value)).strftime("%Y-%m-%d %H:%M")
 
 
+def _taken_over(p: dict) -> str:
+    # Someone who takes the order on themself did not "give it to" anyone.
+    if p["by"] == p["to"]:
+        return _("Work order %(number)s was taken on by %(by)s; it is no longer yours.") % {
+            "number": p["number"],
+            "by": p["by"],
+        }
+    return _("Work order %(number)s is no longer yours: %(by)s gave it to %(to)s.") % {
+        "number": p["number"],
+        "by": p["by"],
+        "to": p["to"],
+    }
+
+
 def _escalated(p: dict) -> str:
     if p.get("transfer"):
         text = _("Work order %(number)s was passed to your department %(department)s; take it on.")
@@ -89,10 +103,7 @@ def _customer_info(p: dict) -> str:
 RENDERERS = {
     ESCALATED: _escalated,
     ASSIGNED: lambda p: _("Work order %(number)s was assigned to you.") % {"number": p["number"]},
-    TAKEN_OVER: lambda p: (
-        _("Work order %(number)s is no longer yours: %(by)s gave it to %(to)s.")
-        % {"number": p["number"], "by": p["by"], "to": p["to"]}
-    ),
+    TAKEN_OVER: lambda p: _taken_over(p),
     CUSTOMER_INFO: _customer_info,
     REMEDIATION: lambda p: (
         _(
