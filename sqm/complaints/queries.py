@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 from django.db import connections
-from django.db.models import Case, Count, F, IntegerField, Q, QuerySet, Value, When
+from django.db.models import Case, CharField, Count, F, IntegerField, Q, QuerySet, Value, When
+from django.db.models.functions import Substr
 from django.utils import timezone
 
 from sqm.complaints import sla
@@ -35,9 +36,10 @@ SLA_FILTERS = ("overdue", "warning", "ontime", "paused")
 # value is ignored. Every ordering ends with the id, so pages never overlap.
 SORTS: dict[str, tuple] = {
     "created": ("created",),
-    # Numbers are text of two kinds (history "TSH…" and live "TS…"): as text, every history
-    # number sorts after every live one. The number column sorts by when each was made.
-    "number": ("created",),
+    # Numbers are text of two kinds, history "TSH" and live "TS" + date + sequence: as text,
+    # every history number sorts after every live one, so the column sorts by what follows
+    # the prefix (number_key), which is the number's own date and sequence.
+    "number": ("number_key",),
     # The lifecycle order, not the English codes' alphabet (STATE_ORDER).
     "state": ("state_rank",),
     "due": ("due",),
@@ -52,6 +54,16 @@ PAGE_SORT = "-created"  # lists open newest first
 # The order in which a work order goes through its states (for sorting by state).
 STATE_ORDER = (S.NEW, S.IN_PROGRESS, S.ESCALATED, S.SUSPENDED, S.REPLIED, S.AWAITING_CALLBACK,
                S.REOPENED, S.CLOSED)  # fmt: skip
+
+
+def number_key() -> Case:
+    """An SQL expression giving a work order's number without its "TSH"/"TS" prefix."""
+    return Case(
+        When(number__startswith="TSH", then=Substr("number", 4)),
+        When(number__startswith="TS", then=Substr("number", 3)),
+        default=F("number"),
+        output_field=CharField(),
+    )
 
 
 def state_rank() -> Case:
@@ -120,6 +132,8 @@ def ordered(orders: QuerySet, sort: str, now: datetime | None = None) -> QuerySe
         orders = orders.annotate(sla_rank=sla.status_rank(now or timezone.now()))
     if "state_rank" in fields:
         orders = orders.annotate(state_rank=state_rank())
+    if "number_key" in fields:
+        orders = orders.annotate(number_key=number_key())
     # Empty values last; a column that is never empty (created) is sorted plainly, so the
     # database walks its index (workorder_created) instead of sorting every row.
     terms = [

@@ -40,6 +40,26 @@ def test_the_number_column_sorts_history_before_today_by_creation(client, people
     assert rows(client.get(url, {"sort": "-number"})) == [live.number, "TSH2026060100000001"]
 
 
+def test_the_number_column_sorts_by_the_numbers_date_and_sequence_not_creation_time(client, people):
+    """Imported numbers of one day need not have been made in the order of their sequence
+    (TSH…3189 imported with an earlier time than TSH…1208): the number column sorts by the
+    number, after its prefix, so …1208 comes first."""
+    later, earlier = (record(people["agent"], description=f"历史{i}") for i in range(2))
+    now = timezone.now()
+    WorkOrder.objects.filter(pk=later.pk).update(
+        number="TSH2026061100003189", created=now - timedelta(days=30, hours=5)
+    )
+    WorkOrder.objects.filter(pk=earlier.pk).update(
+        number="TSH2026061100001208", created=now - timedelta(days=30)
+    )
+    live = record(people["agent"], description="今天的")
+    client.force_login(people["lead"])
+    url = reverse("complaints:orders")
+    ascending = ["TSH2026061100001208", "TSH2026061100003189", live.number]
+    assert rows(client.get(url, {"sort": "number"})) == ascending
+    assert rows(client.get(url, {"sort": "-number"})) == ascending[::-1]
+
+
 def test_the_state_column_sorts_in_lifecycle_order(client, people):
     order_of = {}
     for state in ("closed", "replied", "escalated", "new", "awaiting_callback", "suspended",
