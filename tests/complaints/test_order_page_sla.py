@@ -2,6 +2,7 @@
 paused, never overdue, so it is asked a reason for a breach only when its deadline had
 passed before it was suspended (sla.missed_deadline), and then says so (docs/sla.md)."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -80,3 +81,26 @@ def test_a_running_order_past_its_deadline_is_overdue_and_asked_a_reason(client,
     client.force_login(people["lead"])
     html = client.get(reverse("complaints:order", args=[order.pk])).content.decode()
     assert 'id="breach-form"' in html and "Deadline missed before" not in html
+
+
+def test_a_closed_orders_header_says_closed_once(client, people):
+    """The state badge says closed; an SLA badge saying closed again is not shown."""
+    order = record(people["agent"])
+    WorkOrder.objects.filter(pk=order.pk).update(state="closed", closed_at=timezone.now())
+    client.force_login(people["lead"])
+    for language in ("en", "zh-hans"):
+        html = client.get(
+            reverse("complaints:order", args=[order.pk]), HTTP_ACCEPT_LANGUAGE=language
+        ).content.decode()
+        header = html[html.index("<h1>") : html.index("</h1>")]
+        assert 'id="state"' in header and 'id="sla"' not in header
+        text = re.sub(r"<[^>]+>", " ", header)  # the words shown, not the attributes
+        word = "closed" if language == "en" else "已关闭"
+        assert text.count(word) == 1, text
+
+
+def test_an_open_orders_header_keeps_its_sla_badge(client, people):
+    order = record(people["agent"])
+    client.force_login(people["lead"])
+    html = client.get(reverse("complaints:order", args=[order.pk])).content.decode()
+    assert 'id="sla"' in html[html.index("<h1>") : html.index("</h1>")]
