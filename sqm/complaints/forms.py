@@ -3,7 +3,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from sqm.complaints import idempotency
+from sqm.complaints import idempotency, records
 from sqm.complaints.choices import CallbackOutcome, CauseKind, Channel, Demand, Topic
 from sqm.complaints.models import ComplaintCause, Department
 from sqm.complaints.services import Intake, filing_categories
@@ -166,6 +166,11 @@ class LinkCauseForm(forms.Form):
         required=False,
         empty_label=_("(none)"),
     )
+
+    def __init__(self, *args, order=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if order is not None:  # a fault in Nanjing is no cause of a Suzhou complaint
+            self.fields["cause"].queryset = records.causes_for(order)
 
 
 class CauseForm(forms.ModelForm):

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -172,6 +173,14 @@ def create_cause(user, **fields) -> ComplaintCause:
     return cause
 
 
+def causes_for(order: WorkOrder):
+    """The running batch causes ORDER may be linked to: those of its city or of the whole
+    province (a cause without a city)."""
+    return ComplaintCause.objects.filter(ended_at__isnull=True).filter(
+        Q(city__isnull=True) | Q(city_id=order.city_id)
+    )
+
+
 def link_cause(user, orders, cause: ComplaintCause | None) -> int:
     """Link ORDERS (work orders the user can see) to CAUSE, or unlink with None.
 
@@ -184,6 +193,12 @@ def link_cause(user, orders, cause: ComplaintCause | None) -> int:
         picked = list(visible.select_for_update())
         if len(picked) != len(orders):
             raise PermissionDenied(_("Some of these work orders are outside your cities."))
+        if cause is not None and cause.city_id is not None:
+            if any(o.city_id != cause.city_id for o in picked):
+                raise ValidationError(
+                    _("The batch cause %(title)s is of another city than these work orders.")
+                    % {"title": cause.title}
+                )
         before = {o.pk: changelog.snapshot(o) for o in picked}
         WorkOrder.objects.filter(pk__in=[o.pk for o in picked]).update(
             cause=cause, last_updated=timezone.now()

@@ -335,8 +335,10 @@ def _detail(request, order: WorkOrder, **forms) -> dict:
         "breach_form": forms.get("breach_form")
         or BreachReasonForm(initial={"reason": order.breach_reason}),
         "can_record_breach": breached,
-        "cause_form": LinkCauseForm(initial={"cause": order.cause_id}),
-        "can_link_cause": user.has_perm("complaints.change_complaintcause"),
+        "cause_form": LinkCauseForm(initial={"cause": order.cause_id}, order=order),
+        # A closed order's cause is settled: nothing to link any more.
+        "can_link_cause": user.has_perm("complaints.change_complaintcause")
+        and order.state != WorkOrderState.CLOSED,
         "can_take": assignable
         and order.assignee_id != user.pk
         and A.CLAIM not in actions
@@ -560,7 +562,9 @@ def order_breach_reason(request, pk: int):
 @permission_required("complaints.change_complaintcause")
 def order_link_cause(request, pk: int):
     order = _order(request, pk)
-    form = LinkCauseForm(request.POST)
+    if order.state == WorkOrderState.CLOSED:
+        return HttpResponseBadRequest(_("A closed work order is not linked to a batch cause."))
+    form = LinkCauseForm(request.POST, order=order)
     if not form.is_valid():
         return HttpResponseBadRequest(_("Unknown batch cause."))
     cause = form.cleaned_data["cause"]
