@@ -40,7 +40,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_htmx",
     "huey.contrib.djhuey",
-    "axes",
+    "sqm.core.apps.AxesConfig",  # django-axes, named in Chinese (sqm.core.apps)
     "csp",
     "sqm.core",
     "sqm.customers",

@@ -170,6 +170,41 @@ def register_values(key: str, labels: Mapping[str, object] | Iterable, *, scope:
     _VALUES[(scope, key)] = labels
 
 
+# What acted when no user did, as the audit and change logs store it (`system`, `cli`); a
+# domain app names its own with register_actor. Context "change-log actor".
+_ACTORS: dict[str, object] = {
+    "system": pgettext_lazy("change-log actor", "system"),
+    "cli": pgettext_lazy("change-log actor", "command line"),
+}
+
+
+def register_actor(label: str, name: object) -> None:
+    """Name the actor LABEL (`fault-split` → 自动拆分故障) on the audit and change-log pages."""
+    _ACTORS[label] = name
+
+
+def actor_label(label: str) -> str:
+    """An actor stored as a label (not a user) in the reader's language; others as stored.
+
+    An import's label (`import:customers`) reads as the import of its kind."""
+    _discover()
+    if label in _ACTORS:
+        return str(_ACTORS[label])
+    kind, sep, rest = label.partition(":")
+    if sep and kind == "import" and rest:
+        return pgettext("change-log actor", "import of %(kind)s") % {
+            "kind": import_kind_label(rest)
+        }
+    return label
+
+
+def audit_actor(entry) -> str:
+    """Who made audit ENTRY: the user's name, or what acted without one, translated."""
+    if entry.actor_id:
+        return entry.actor_name
+    return actor_label(entry.actor_name)
+
+
 def register_target(target: str, name: object) -> None:
     """Name a whole target (`list:work_orders` → 工单列表) for the audit page."""
     _TARGET_NAMES[target] = name
@@ -186,6 +221,11 @@ def _discover() -> None:
     if not _discovered:
         autodiscover_modules("audit_labels")
         _discovered = True
+
+
+def discover_labels() -> None:
+    """Load the domain apps' `audit_labels` modules (once); the change log's labels too."""
+    _discover()
 
 
 def _labels_for(entry, key: str) -> Mapping[str, object] | None:

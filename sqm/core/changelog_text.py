@@ -8,7 +8,9 @@ choice labels: "changed work order WO-1: state: pending → closed" becomes
 
 from __future__ import annotations
 
-from django.core.exceptions import FieldDoesNotExist
+from collections.abc import Callable
+
+from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import models
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
@@ -60,6 +62,26 @@ def field_name(model, name: str) -> str:
     return str(field.verbose_name or name)
 
 
+# Labels of codes kept in fields without choices (a fault event's alarm type: the NMS's
+# codes, any of which may come): {(app_label.model_name, field): code → label}. A domain app
+# registers its own in its `audit_labels` module (discovered with core.audit_text's).
+_FIELD_LABELS: dict[tuple[str, str], Callable[[str], str]] = {}
+
+
+def register_field_labels(model_label: str, field: str, label: Callable[[str], str]) -> None:
+    """Show the values of FIELD of MODEL_LABEL (`network.faultevent`) through LABEL."""
+    _FIELD_LABELS[(model_label.lower(), field)] = label
+
+
+def _field_label(model, name: str) -> Callable[[str], str] | None:
+    if model is None:
+        return None
+    from sqm.core.audit_text import discover_labels
+
+    discover_labels()
+    return _FIELD_LABELS.get((model._meta.label_lower, name))
+
+
 def field_value(model, name: str, value, names: dict | None = None) -> str:
     """VALUE of field NAME as the reader sees it: choice labels, local times, yes/no, and a
     related object by its name when NAMES (from `describe_all`) holds it."""
@@ -72,6 +94,9 @@ def field_value(model, name: str, value, names: dict | None = None) -> str:
         labels = {str(code): label for code, label in field.flatchoices}
         if str(value) in labels:
             return str(labels[str(value)])
+    label = _field_label(model, name)
+    if label is not None and isinstance(value, str):
+        return str(label(value))
     if isinstance(field, models.ForeignKey):
         related = (names or {}).get((field.related_model, value))
         return related if related is not None else f"#{value}"
@@ -108,12 +133,22 @@ def changes(entry, names: dict | None = None) -> list[str]:
     return out
 
 
+def object_name(entry, names: dict | None = None) -> str:
+    """The name of ENTRY's object in the reader's language: the object's own name when it
+    still exists and NAMES (from `describe_all`) holds it, else the name stored with the
+    entry. The stored one was made in the language of whoever made the change (a fault
+    event's alarm type, "power-off", is 断电 to a Chinese reader)."""
+    model = entry.content_type.model_class() if entry.content_type_id else None
+    found = (names or {}).get((OBJECT, model, str(entry.object_id)))
+    return found if found is not None else entry.object_repr
+
+
 def describe(entry, names: dict | None = None) -> str:
     """ENTRY as a sentence in the active language."""
     model = entry.content_type.model_class() if entry.content_type_id else None
     values = {
         "type": str(model._meta.verbose_name) if model is not None else entry.content_type.model,
-        "object": entry.object_repr,
+        "object": object_name(entry, names),
     }
     if entry.action == ChangeAction.CREATE:
         return _("created %(type)s %(object)s") % values
@@ -147,8 +182,53 @@ def related_names(entries) -> dict:
     return names
 
 
+# Key prefix in the names dict of the entries' own objects (not the objects they point to).
+OBJECT = "object"
+
+
+def object_names(entries) -> dict:
+    """{(OBJECT, model, object id): name} of the objects of ENTRIES that still exist, read
+    with one query per model, so each is named in the reader's language (object_name)."""
+    wanted: dict[type, set[str]] = {}
+    for entry in entries:
+        model = entry.content_type.model_class() if entry.content_type_id else None
+        if model is not None and entry.object_id:
+            wanted.setdefault(model, set()).add(str(entry.object_id))
+    names = {}
+    for model, ids in wanted.items():
+        try:
+            # select_related: a name made of linked objects (a fault's OLT) costs no query
+            found = model._base_manager.select_related().in_bulk(list(ids))
+        except (ValueError, TypeError, ValidationError):  # an id of another pk type
+            continue
+        for pk, obj in found.items():
+            names[(OBJECT, model, str(pk))] = str(obj)
+    return names
+
+
 def describe_all(entries) -> list[tuple[object, str]]:
     """(entry, sentence) for a page of ENTRIES, related objects named."""
     entries = list(entries)
-    names = related_names(entries)
+    names = related_names(entries) | object_names(entries)
     return [(entry, describe(entry, names)) for entry in entries]
+
+
+def rows(entries) -> list[tuple[object, str, str, str]]:
+    """(entry, actor, object name, sentence) for a page of ENTRIES, in the reader's
+    language (the change-log page)."""
+    entries = list(entries)
+    names = related_names(entries) | object_names(entries)
+    return [
+        (entry, change_actor(entry), object_name(entry, names), describe(entry, names))
+        for entry in entries
+    ]
+
+
+def change_actor(entry) -> str:
+    """Who made ENTRY's change: the user's name, or the label of what made it without a
+    user (`system`, `cli`, `fault-split`) in the reader's language."""
+    from sqm.core.audit_text import actor_label
+
+    if entry.user_id:
+        return entry.user.username
+    return actor_label(entry.actor)

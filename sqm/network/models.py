@@ -9,7 +9,13 @@ from django.utils.translation import pgettext_lazy
 
 from sqm.core.models import ChangeLoggedModel
 from sqm.core.validators import validate_place_name
-from sqm.network.choices import AlarmEventKind, AlarmLevel, AlarmOutcome, FaultState
+from sqm.network.choices import (
+    AlarmEventKind,
+    AlarmLevel,
+    AlarmOutcome,
+    FaultState,
+    alarm_type_label,
+)
 
 
 class Olt(ChangeLoggedModel):
@@ -182,7 +188,8 @@ class FaultEvent(ChangeLoggedModel):
         verbose_name_plural = _("fault events")
 
     def __str__(self) -> str:
-        return f"{self.olt.olt_id} {self.get_level_display()} {self.type}"
+        # The alarm type by its label (`power-off` → 断电): the name is read by people.
+        return f"{self.olt.olt_id} {self.get_level_display()} {alarm_type_label(self.type)}"
 
 
 class Alarm(models.Model):

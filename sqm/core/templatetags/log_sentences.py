@@ -32,3 +32,16 @@ def change_sentences(entries) -> list:
     """(entry, sentence) for a page of change-log entries, related objects read by name in
     one query per model (`{% change_sentences page as rows %}`)."""
     return changelog_text.describe_all(entries)
+
+
+@register.filter
+def audit_actor(entry) -> str:
+    """Who made an audit entry: a user's name, or `system` → 系统."""
+    return audit_text.audit_actor(entry)
+
+
+@register.simple_tag
+def change_rows(entries) -> list:
+    """(entry, actor, object name, sentence) for a page of change-log entries, in the
+    reader's language (`{% change_rows page as rows %}`)."""
+    return changelog_text.rows(entries)
