@@ -192,21 +192,19 @@ def decorate(faults, now: datetime | None = None) -> list[FaultEvent]:
     return faults
 
 
-def city_summary(user, stale_filter: str = "", now: datetime | None = None) -> list[dict]:
-    """Per city of USER's with active events: `code`, `name`, `events`, `accounts` and
-    `stale` (how many of the events are stale at NOW). STALE_FILTER as `active_faults`."""
+def city_summary(user, now: datetime | None = None) -> list[dict]:
+    """Per city of USER's with active events: `code`, `name`, `events` and `accounts` of its
+    current events (not stale at NOW) and `stale`, how many stale ones it has apart: the same
+    split as the home panels, so each number equals the list it links to (`?stale=0|1`)."""
     now = now or timezone.now()
     faults = stale.with_activity(FaultEvent.objects.restrict(user).filter(state=FaultState.ACTIVE))
-    if stale_filter == STALE_ONLY:
-        faults = faults.filter(stale.stale_q(now))
-    elif stale_filter == CURRENT_ONLY:
-        faults = faults.filter(stale.current_q(now))
+    current = stale.current_q(now)
     rows = (
         faults.order_by()
         .values("city__code", "city__name", "city__ordering")
         .annotate(
-            events=Count("id"),
-            accounts=Sum("affected_accounts"),
+            events=Count("id", filter=current),
+            accounts=Sum("affected_accounts", filter=current),
             stale=Count("id", filter=stale.stale_q(now)),
         )
         .order_by("city__ordering", "city__code")

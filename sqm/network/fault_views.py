@@ -109,6 +109,9 @@ def fault_list(request, bulk_form=None, status=200):
             "stale_hours": stale.stale_hours(),
             "city": city,
             "stale_filter": stale_filter,
+            # The "check and close them" hint only for those who may close (the bulk form's
+            # permission); others are told the service may be back.
+            "can_close": can_close,
             "cities": queries.user_cities(request.user),
             "query": urlencode(query),
             "bulk_form": (bulk_form or BulkCloseForm(initial={"older_than_days": _bulk_days()}))

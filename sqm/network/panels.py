@@ -3,9 +3,9 @@ faults an agent's callers may be calling about, and the NOC's active events and 
 
 Counts are a handful of aggregates on indexed columns: fault events by (state, city), the
 outbox by (state, send_at). The fault list counts the same active events the numbers say.
-Stale events (network.stale: no alarm activity for SQM_FAULT_STALE_HOURS) are counted apart:
-the NOC sees how many of its active events are stale; the agent's known faults leave them
-out and name them separately, since their service may well be back.
+Stale events (network.stale: no alarm activity for SQM_FAULT_STALE_HOURS) are counted apart,
+on the NOC's panel, its city rows and the agent's known faults alike: "active fault events"
+and "accounts affected" are the current ones, the stale ones a figure of their own.
 """
 
 from __future__ import annotations
@@ -43,50 +43,57 @@ STALE_ONLY, CURRENT_ONLY = fault_queries.STALE_ONLY, fault_queries.CURRENT_ONLY
 
 
 def _active_figures(user, now: datetime) -> list[Figure]:
-    """The NOC: active events, how many of them are stale (network.stale) and the accounts
-    they cut off: each counted on the fault list it links to."""
-    active = _active(user, now)
+    """The NOC: current active events (not stale), the accounts they cut off and, apart, the
+    stale ones (network.stale), as the agent's panel counts them: each equal to the fault
+    list it links to."""
+    current = _active(user, now, CURRENT_ONLY)
     return [
-        Figure("active_faults", _("active fault events"), active["events"], faults_link(), "warn"),
+        Figure(
+            "active_faults",
+            _("active fault events"),
+            current["events"],
+            faults_link(stale=CURRENT_ONLY),
+            "warn",
+        ),
+        Figure(
+            "affected_accounts",
+            _("accounts affected"),
+            current["accounts"],
+            faults_link(stale=CURRENT_ONLY),
+        ),
         Figure(
             "stale_faults",
-            pgettext_lazy("fault events", "of them stale"),
-            active["stale"],
+            pgettext_lazy("fault event", "stale"),
+            _active(user, now, STALE_ONLY)["events"],
             faults_link(stale=STALE_ONLY),
             "warn",
             _("no alarm for %(hours)d h or more: clear probably lost")
             % {"hours": stale.stale_hours()},
         ),
-        Figure("affected_accounts", _("accounts affected"), active["accounts"], faults_link()),
     ]
 
 
-def _active(user, now: datetime, stale_filter: str = "") -> dict:
+def _active(user, now: datetime, stale_filter: str) -> dict:
     totals = (
         fault_queries.active_faults(user, stale_filter=stale_filter, now=now)
         .order_by()
-        .aggregate(
-            events=Count("pk"),
-            accounts=Sum("affected_accounts"),
-            stale=Count("pk", filter=stale.stale_q(now)),
-        )
+        .aggregate(events=Count("pk"), accounts=Sum("affected_accounts"))
     )
-    return {
-        "events": totals["events"],
-        "accounts": totals["accounts"] or 0,
-        "stale": totals["stale"],
-    }
+    return {"events": totals["events"], "accounts": totals["accounts"] or 0}
 
 
-def _city_rows(user, now: datetime, stale_filter: str = "") -> list[tuple]:
+def _city_rows(user, now: datetime) -> list[tuple]:
+    """Per city, its current events and accounts (stale ones are counted apart), linked to
+    the city's current events."""
     return [
         (
             row["name"],
             _("%(events)d events, %(accounts)d accounts")
             % {"events": row["events"], "accounts": row["accounts"]},
-            faults_link(row["code"], stale_filter),
+            faults_link(row["code"], CURRENT_ONLY),
         )
-        for row in fault_queries.city_summary(user, stale_filter, now)
+        for row in fault_queries.city_summary(user, now)
+        if row["events"]
     ]
 
 
@@ -123,7 +130,7 @@ def known_faults(user, now: datetime) -> dict | None:
             ),
         ],
         "rows_title": _("By city"),
-        "rows": _city_rows(user, now, CURRENT_ONLY),
+        "rows": _city_rows(user, now),
     }
 
 

@@ -10,6 +10,7 @@ import pytest
 import schemathesis
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
+from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 from hypothesis import HealthCheck, Phase, given, settings
 
@@ -147,13 +148,17 @@ def test_the_list_costs_the_same_queries_for_one_event_or_many(network, noc, cli
     assert len(many) == len(one)
 
 
+# The events start on a fixed day; the page judges staleness at the real now.
+@override_settings(SQM_FAULT_STALE_HOURS=24 * 3650)
 def test_the_city_summary_counts_events_and_affected_accounts(network, admin, en):
     feed(alarm("P0", "raise", at(10)), alarm("P1", "raise", at(10), port=1))
     feed(alarm("S0", "raise", at(10), olt="OLT-S"))
     html = login(en, admin).get("/network/faults/").content.decode()
     summary = html.split('id="by-city"', 1)[1].split("</table>", 1)[0]
     found = re.findall(
-        r'data-city="(\w+)">.*?class="num events">(\d+)<.*?class="num accounts">(\d+)<', summary
+        r'data-city="(\w+)">.*?class="num events">(?:<a[^>]*>)?(\d+)<'
+        r'.*?class="num accounts">(\d+)<',
+        summary,
     )
     assert found == [("NJ", "2", "4"), ("SZ", "1", "1")]
     assert re.findall(r'data-group="(\w+)"', html) == ["NJ", "SZ"]  # the events by city

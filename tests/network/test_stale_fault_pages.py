@@ -86,14 +86,27 @@ def test_the_fault_list_filters_and_badges_the_stale_events(client, faults, noc)
     current = client.get(reverse("network:faults"), {"stale": "0"})
     assert shown(current) == [faults["current"].pk]
     [row] = everything.context["summary"]
-    assert (row["events"], row["stale"]) == (2, 1)
+    assert (row["events"], row["accounts"], row["stale"]) == (1, 1, 1)
+
+
+def test_the_fault_lists_city_summary_counts_current_events_and_stale_ones_apart(
+    client, faults, noc
+):
+    client.force_login(noc)
+    html = client.get(reverse("network:faults")).content.decode()
+    summary = html.split('id="by-city"', 1)[1].split("</table>", 1)[0]
+    # Each number links to the list it counts: the current events, the stale ones.
+    assert '<a href="?city=NJ&amp;stale=0">1</a>' in summary
+    assert '<a href="?city=NJ&amp;stale=1">1</a>' in summary
+    assert follow(client, reverse("network:faults") + "?city=NJ&stale=0") == 1
+    assert follow(client, reverse("network:faults") + "?city=NJ&stale=1") == 1
 
 
 def test_the_event_page_says_why_it_is_stale_and_offers_the_close_form(client, faults, noc):
     client.force_login(noc)
     html = client.get(reverse("network:fault", args=[faults["stale"].pk])).content.decode()
     assert 'id="stale-badge"' in html and 'id="last-activity"' in html
-    assert "its clear was probably lost" in html
+    assert "its clear was probably lost" in html and "close the event as stale" in html
     assert 'id="close-form"' in html and 'name="notify"' in html and 'name="reason"' in html
     html = client.get(reverse("network:fault", args=[faults["current"].pk])).content.decode()
     assert 'id="stale-badge"' not in html and 'id="close-form"' not in html
@@ -104,6 +117,10 @@ def test_an_agent_sees_the_badge_but_no_close_form_and_may_not_post(client, faul
     stale = faults["stale"]
     html = client.get(reverse("network:fault", args=[stale.pk])).content.decode()
     assert 'id="stale-badge"' in html and 'id="close-form"' not in html
+    assert "close the event as stale" not in html and "may well be back" in html
+    listing = client.get(reverse("network:faults")).content.decode()
+    assert 'id="stale-note"' in listing and 'id="bulk-close-form"' not in listing
+    assert "close them as stale" not in listing and "close it as stale" not in listing
     response = client.post(reverse("network:fault_close_stale", args=[stale.pk]), {"reason": "x"})
     assert response.status_code == 403
     response = client.post(
@@ -160,11 +177,24 @@ def home(client, user):
     return read_home(response.content.decode())[1]
 
 
-def test_the_nocs_panel_counts_the_stale_events_and_links_to_them(client, faults, noc):
-    figures = home(client, noc)
-    assert figures["active_faults"][0] == "2" and figures["stale_faults"][0] == "1"
-    assert follow(client, figures["stale_faults"][1]) == 1
-    assert follow(client, figures["active_faults"][1]) == 2
+def test_the_nocs_panel_counts_current_events_and_the_stale_ones_apart_like_the_agents(
+    client, faults, noc, agent
+):
+    noc_figures = home(client, noc)
+    assert noc_figures["active_faults"][0] == "1" and noc_figures["affected_accounts"][0] == "1"
+    assert noc_figures["stale_faults"][0] == "1"
+    assert follow(client, noc_figures["stale_faults"][1]) == 1
+    assert follow(client, noc_figures["active_faults"][1]) == 1
+    agent_figures = home(client, agent)
+    for key in ("active_faults", "affected_accounts", "stale_faults"):
+        assert noc_figures[key][0] == agent_figures[key][0], key
+
+
+def test_the_nocs_city_rows_count_only_the_current_events(client, faults, noc):
+    client.force_login(noc)
+    html = client.get(reverse("home")).content.decode()
+    assert "1 events, 1 accounts" in html and "2 events" not in html
+    assert "?city=NJ&amp;stale=0" in html
 
 
 def test_the_agents_known_faults_leave_the_stale_ones_apart(client, faults, agent):
