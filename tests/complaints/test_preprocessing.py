@@ -430,7 +430,7 @@ def test_the_team_overview_shows_the_interception_rate(client, net, people, live
     html = client.get(reverse("complaints:overview")).content.decode()
     assert 'id="intercepted-count">1<' in html
     assert 'id="batch-complaint-count">0<' in html
-    assert 'id="interception-rate">100 %<' in html
+    assert 'id="interception-rate">100%<' in html
 
 
 # --- API ---------------------------------------------------------------------------------

@@ -46,7 +46,8 @@ def test_the_home_panels_button_carries_its_csrf_token(auditor):
     )
     assert response.status_code == 302 and audit.last_check() is not None
     page = client.get(reverse("home")).content.decode()
-    assert re.search(r"审计链最近一次校验于 [\d-]+ \d\d:\d\d：", page)  # a Chinese colon
+    # a Chinese colon, and no space between it and the verdict (「11:55：完好」)
+    assert re.search(r"审计链最近一次校验于 [\d-]+ \d\d:\d\d：<span[^>]*>完好<", page)
 
 
 def test_checking_now_records_the_check_like_the_command_and_audits_who_asked(zh_client, auditor):
