@@ -187,22 +187,62 @@ def _names() -> dict[str, str]:
         "customers": _q(customer.db_table),
         "c_id": _q(customer.pk.column),
         "c_opt_out": _q(customer.get_field("service_sms_opt_out").column),
+        "c_hash": _q(customer.get_field("mobile_hash").column),
+        "m_account": _q(OutboundMessage._meta.get_field("account").column),
+        "m_fault": _q(OutboundMessage._meta.get_field("fault_event").column),
+        "m_kind": _q(OutboundMessage._meta.get_field("kind").column),
+        "m_state": _q(OutboundMessage._meta.get_field("state").column),
     }
+
+
+# The states of a fault notice that has told the number, or is about to: another outage of
+# the same number in the same event gets no notice of its own (a failed or cancelled one
+# told nobody).
+TOLD_STATES = (MessageState.SCHEDULED, *SENT_STATES)
+
+
+def _recipient(n: dict[str, str], alias: str) -> str:
+    """SQL for who a message goes to: the customer's mobile lookup hash (numbers are
+    encrypted), or the customer when no number is known."""
+    return (
+        f"CASE WHEN {alias}.{n['c_hash']} = '' THEN '#' || CAST({alias}.{n['c_id']} AS TEXT)"
+        f" ELSE {alias}.{n['c_hash']} END"
+    )
+
+
+def _not_told(n: dict[str, str], hash_sql: str, fault_sql: str) -> str:
+    """SQL: no fault notice told (or is about to tell) the number HASH_SQL in FAULT_SQL."""
+    states = ", ".join(f"'{state.value}'" for state in TOLD_STATES)
+    return (
+        f"NOT EXISTS (SELECT 1 FROM {n['customers']} c2"
+        f" JOIN {n['accounts']} a2 ON a2.{n['a_customer']} = c2.{n['c_id']}"
+        f" JOIN {n['messages']} m ON m.{n['m_account']} = a2.{n['a_id']}"
+        f" WHERE c2.{n['c_hash']} = {hash_sql} AND {hash_sql} <> ''"
+        f" AND m.{n['m_fault']} = {fault_sql} AND m.{n['m_kind']} = '{MessageKind.FAULT.value}'"
+        f" AND m.{n['m_state']} IN ({states}))"
+    )
 
 
 def _insert_notices(rows: list[tuple], values: tuple) -> int:
     """One INSERT … SELECT per (fault, start, text, send time) of ROWS, as one executemany;
-    the number of notices written."""
+    the number of notices written. One notice per number: the first open outage of each
+    number in the group, and none when the number is already told in the event (each
+    statement sees what the ones before it wrote)."""
     n = _names()
     sql = (
         f"INSERT INTO {n['messages']} ({n['columns']}) "
-        f"SELECT 'outage:' || CAST(o.{n['o_id']} AS TEXT) || ':fault', %s, o.{n['o_account']},"
-        f" o.{n['o_id']}, o.{n['o_fault']}, '', '', %s, %s, %s, 0, 0, '', %s, ''"
+        "SELECT 'outage:' || CAST(r.outage AS TEXT) || ':fault', %s, r.account,"
+        " r.outage, r.fault, '', '', %s, %s, %s, 0, 0, '', %s, ''"
+        f" FROM (SELECT o.{n['o_id']} AS outage, o.{n['o_account']} AS account,"
+        f" o.{n['o_fault']} AS fault, c.{n['c_hash']} AS hash,"
+        f" ROW_NUMBER() OVER (PARTITION BY {_recipient(n, 'c')}"
+        f" ORDER BY o.{n['o_account']}, o.{n['o_id']}) AS nth"
         f" FROM {n['outages']} o"
         f" JOIN {n['accounts']} a ON a.{n['a_id']} = o.{n['o_account']}"
         f" JOIN {n['customers']} c ON c.{n['c_id']} = a.{n['a_customer']}"
         f" WHERE o.{n['o_ended']} IS NULL AND o.{n['o_fault']} = %s AND o.{n['o_started']} = %s"
-        f" AND c.{n['c_opt_out']} = %s"
+        f" AND c.{n['c_opt_out']} = %s) r"
+        f" WHERE r.nth = 1 AND {_not_told(n, 'r.hash', 'r.fault')}"
         f" ON CONFLICT ({n['key']}) DO NOTHING"
     )
     kind, state, created = values
@@ -217,21 +257,27 @@ def _insert_notices(rows: list[tuple], values: tuple) -> int:
 
 def _insert_notices_postgres(rows: list[tuple], values: tuple) -> tuple[int, int]:
     """PostgreSQL: the same for all ROWS in one statement over four arrays, which also
-    counts the open outages whose customer opted out; (opted out, written)."""
+    counts the open outages whose customer opted out; (opted out, written). One statement
+    does not see its own inserts, so the first outage of each number per event is picked
+    over all the groups at once."""
     n = _names()
     sql = (
         "WITH g (fault, started, text, send_at) AS (SELECT * FROM unnest("
         "%s::bigint[], %s::timestamptz[], %s::text[], %s::timestamptz[])),"
         f" cand AS (SELECT o.{n['o_id']} AS outage, o.{n['o_account']} AS account,"
-        f" o.{n['o_fault']} AS fault, g.text, g.send_at, c.{n['c_opt_out']} AS opted"
+        f" o.{n['o_fault']} AS fault, g.text, g.send_at, c.{n['c_opt_out']} AS opted,"
+        f" c.{n['c_hash']} AS hash, {_recipient(n, 'c')} AS recipient"
         f" FROM g JOIN {n['outages']} o"
         f" ON o.{n['o_fault']} = g.fault AND o.{n['o_started']} = g.started"
         f" JOIN {n['accounts']} a ON a.{n['a_id']} = o.{n['o_account']}"
         f" JOIN {n['customers']} c ON c.{n['c_id']} = a.{n['a_customer']}"
         f" WHERE o.{n['o_ended']} IS NULL),"
+        " pick AS (SELECT *, ROW_NUMBER() OVER (PARTITION BY fault, recipient"
+        " ORDER BY send_at, account, outage) AS nth FROM cand WHERE NOT opted),"
         f" ins AS (INSERT INTO {n['messages']} ({n['columns']})"
         " SELECT 'outage:' || CAST(outage AS TEXT) || ':fault', %s, account, outage, fault,"
-        " '', '', text, send_at, %s, 0, 0, '', %s, '' FROM cand WHERE NOT opted"
+        " '', '', text, send_at, %s, 0, 0, '', %s, '' FROM pick"
+        f" WHERE nth = 1 AND {_not_told(n, 'pick.hash', 'pick.fault')}"
         f" ON CONFLICT ({n['key']}) DO NOTHING RETURNING 1)"
         " SELECT (SELECT COUNT(*) FROM cand WHERE opted), (SELECT COUNT(*) FROM ins)"
     )
@@ -261,40 +307,95 @@ def _opted_out(groups: list[tuple[object, datetime]]) -> int:
     return opted
 
 
+def recipient_of(mobile_hash: str, customer_id: int) -> str:
+    """Who a message goes to: the mobile number's lookup hash, or the customer when no
+    number is known (as `_recipient` says in SQL)."""
+    return mobile_hash or f"#{customer_id}"
+
+
+def _by_recipient(pairs: set[tuple[int, str]]) -> Q:
+    """Rows (an outage's or a message's account) of the numbers in PAIRS (fault, recipient)."""
+    hashes = sorted({r for _f, r in pairs if not r.startswith("#")})
+    customers = sorted({int(r[1:]) for _f, r in pairs if r.startswith("#")})
+    return Q(account__customer__mobile_hash__in=hashes) | Q(account__customer_id__in=customers)
+
+
+_WHO = ("account__customer__mobile_hash", "account__customer_id")
+
+
 def settle_ended_outages(outage_ids: list[int], rules: Rules, now: datetime, counts: Counter):
-    """Outages OUTAGE_IDS have ended: cancel their fault SMS still waiting, plan the recovery
-    SMS of those whose fault SMS went out. Counts `notices_cancelled`, `recoveries_scheduled`."""
+    """Outages OUTAGE_IDS have ended. Their fault SMS still waiting go to another outage of
+    the same number in the same event that is still down (the customer is still cut off),
+    else are cancelled. A number whose fault SMS went out and that has no outage left open
+    in the event gets its one recovery SMS. Counts `notices_cancelled`,
+    `recoveries_scheduled`."""
     texts: dict[tuple[int, datetime], str | UnsafeSmsText | None] = {}
     faults: dict[int, FaultEvent] = {}
     renderer: Renderer | None = None
     for start in range(0, len(outage_ids), CHUNK):
         chunk = outage_ids[start : start + CHUNK]
-        fault_notices = OutboundMessage.objects.filter(
-            outage_id__among=chunk, kind=MessageKind.FAULT
+        ended_rows = (
+            Outage.objects.filter(pk__among=chunk)
+            .order_by()
+            .values_list("pk", "fault_event_id", "ended_at", *_WHO)
         )
-        counts["notices_cancelled"] += fault_notices.filter(state=MessageState.SCHEDULED).update(
-            state=MessageState.CANCELLED, done_at=now, last_error=ENDED_BEFORE
-        )
-        sent = fault_notices.filter(state__in=SENT_STATES).values_list(
-            "outage_id", "account_id", "fault_event_id", "outage__started_at", "outage__ended_at"
+        ended: dict[int, tuple[int, str]] = {}  # outage → (fault, recipient)
+        last_end: dict[tuple[int, str], datetime] = {}
+        for pk, fault_id, ended_at, mobile_hash, customer_id in ended_rows:
+            if fault_id is None or ended_at is None:
+                continue
+            pair = (fault_id, recipient_of(mobile_hash, customer_id))
+            ended[pk] = pair
+            last_end[pair] = max(last_end.get(pair, ended_at), ended_at)
+        pairs = set(last_end)
+        events = sorted({f for f, _r in pairs})
+        still_down: dict[tuple[int, str], tuple[int, int]] = {}  # → (outage, account)
+        if pairs:
+            open_rows = (
+                Outage.objects.filter(fault_event_id__among=events, ended_at__isnull=True)
+                .filter(_by_recipient(pairs))
+                .order_by("pk")
+                .values_list("pk", "account_id", "fault_event_id", *_WHO)
+            )
+            for pk, account_id, fault_id, mobile_hash, customer_id in open_rows:
+                pair = (fault_id, recipient_of(mobile_hash, customer_id))
+                if pair in pairs:
+                    still_down.setdefault(pair, (pk, account_id))
+        _hand_over_or_cancel(chunk, ended, still_down, now, counts)
+        done = pairs - still_down.keys()
+        if not done:
+            continue
+        sent = (
+            OutboundMessage.objects.filter(
+                fault_event_id__among=sorted({f for f, _r in done}),
+                kind=MessageKind.FAULT,
+                state__in=SENT_STATES,
+            )
+            .filter(_by_recipient(done))
+            .order_by("pk")
+            .values_list("outage_id", "account_id", "fault_event_id", "outage__started_at", *_WHO)
         )
         rows = []
-        for outage_id, account_id, fault_id, started, ended in sent:
-            send_at = rules.recovery_at(started, ended)
-            if send_at is None or fault_id is None:
+        for outage_id, account_id, fault_id, started, mobile_hash, customer_id in sent:
+            pair = (fault_id, recipient_of(mobile_hash, customer_id))
+            if pair not in done or outage_id is None:
                 continue
-            if (fault_id, ended) not in texts:
+            ended_at = last_end[pair]
+            send_at = rules.recovery_at(started, ended_at)
+            if send_at is None:
+                continue
+            if (fault_id, ended_at) not in texts:
                 if fault_id not in faults:
                     faults[fault_id] = FaultEvent.objects.select_related("olt", "city").get(
                         pk=fault_id
                     )
                 renderer = renderer or Renderer(MessageKind.RECOVERY)
                 try:
-                    texts[fault_id, ended] = renderer(faults[fault_id], ended)
+                    texts[fault_id, ended_at] = renderer(faults[fault_id], ended_at)
                 except UnsafeSmsText as error:
-                    texts[fault_id, ended] = error
+                    texts[fault_id, ended_at] = error
                     _refused(faults[fault_id], MessageKind.RECOVERY, error, counts)
-            text = texts[fault_id, ended]
+            text = texts[fault_id, ended_at]
             if isinstance(text, UnsafeSmsText):
                 continue
             if text is None:
@@ -316,6 +417,31 @@ def settle_ended_outages(outage_ids: list[int], rules: Rules, now: datetime, cou
         ).count()  # already planned by an earlier run
         OutboundMessage.objects.bulk_create(rows, batch_size=1000, ignore_conflicts=True)
         counts["recoveries_scheduled"] += len(rows) - before
+
+
+def _hand_over_or_cancel(
+    chunk: list[int],
+    ended: dict[int, tuple[int, str]],
+    still_down: dict[tuple[int, str], tuple[int, int]],
+    now: datetime,
+    counts: Counter,
+) -> None:
+    """The waiting fault SMS of the ended outages CHUNK: one whose number is still down in
+    the event (another account of the customer) now stands for that outage; the others are
+    cancelled."""
+    waiting = OutboundMessage.objects.filter(
+        outage_id__among=chunk, kind=MessageKind.FAULT, state=MessageState.SCHEDULED
+    )
+    moved = []
+    for pk, outage_id in waiting.order_by().values_list("pk", "outage_id"):
+        heir = still_down.get(ended.get(outage_id))
+        if heir is not None:
+            moved.append(OutboundMessage(pk=pk, outage_id=heir[0], account_id=heir[1]))
+    if moved:
+        OutboundMessage.objects.bulk_update(moved, ["outage", "account"], batch_size=500)
+    counts["notices_cancelled"] += waiting.exclude(pk__in=[m.pk for m in moved]).update(
+        state=MessageState.CANCELLED, done_at=now, last_error=ENDED_BEFORE
+    )
 
 
 def refresh_fault_texts(fault) -> int:
