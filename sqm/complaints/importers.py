@@ -475,9 +475,11 @@ class ComplaintImporter(Importer):
         The history file knows when a record was made, replied to and closed: those steps
         are written at their own times. It does not say when an order was accepted,
         escalated, suspended or reopened, so where the known steps do not reach the record's
-        state, one step "imported from the complaint history" at the import's own time
-        leads to that state (and names the department), instead of a timeline that stops at
-        the opening while the header says escalated or suspended."""
+        state, one step "imported from the complaint history" leads to that state (and
+        names the department), instead of a timeline that stops at the opening while the
+        header says escalated or suspended. It is dated at the import's own time, except
+        a suspension: at the order's suspended_at, the time its header says the clock
+        stopped."""
         events = []
         for row in rows:
             pk = ids[row["number"]][0] if ids else None
@@ -512,10 +514,18 @@ class ComplaintImporter(Importer):
         if row["state"] == CLOSED:
             # A direct answer's reply is given as it is closed: the closing step keeps it.
             note = "" if reached == REPLIED else (row["reply"] or "")[:200]
-            before = WorkOrderState.AWAITING_CALLBACK if work_order else WorkOrderState.NEW
-            steps.append((row["closed_at"], WorkOrderAction.CLOSE.value, before.value, CLOSED,
+            # The file does not say when the callback began, so the closing step goes on from
+            # the last state the timeline reached (replied → closed), not from a callback
+            # state no step led to.
+            steps.append((row["closed_at"], WorkOrderAction.CLOSE.value, reached, CLOSED,
                           note, None))  # fmt: skip
         elif row["state"] != reached:
-            steps.append((self.started, WorkOrderAction.IMPORT.value, reached, row["state"], "",
+            # A suspended record's clock counts as stopped since a time the order row holds
+            # (suspended_at, shown as "paused since"): the step is dated then, as the header
+            # says, not at the import (never before the steps the file dates).
+            time = self.started
+            if row.get("suspended_at") is not None:
+                time = max(row["suspended_at"], steps[-1][0])
+            steps.append((time, WorkOrderAction.IMPORT.value, reached, row["state"], "",
                           row["department_id"]))  # fmt: skip
         return steps

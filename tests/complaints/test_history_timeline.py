@@ -1,7 +1,8 @@
 """An imported history record's timeline tells how it got to its state: the steps the file
 knows at their own times (opened, replied, closed) and, where the file does not say when the
 record reached its state (escalated, suspended, awaiting callback…), one step "imported from
-the history" into that state, naming the department, at the import's time."""
+the history" into that state, naming the department, at the import's time (a suspension: at
+the time the order's header says its clock stopped)."""
 
 from __future__ import annotations
 
@@ -57,10 +58,29 @@ def imported(tmp_path):
 def test_an_escalated_or_suspended_record_is_imported_into_its_state(imported):
     assert steps("H-ESC") == [("open", "", "new", None), ("import", "new", "escalated", "NET-2L")]
     assert steps("H-SUS") == [("open", "", "new", None), ("import", "new", "suspended", "NET-2L")]
+    escalated = WorkOrder.objects.get(number="H-ESC").events.get(action="import")
+    assert escalated.time >= imported  # when it was imported: the file does not say when
+
+
+def test_a_suspended_records_step_is_dated_when_its_clock_stopped_not_at_the_import(imported):
+    """The header says "paused since" the order's suspended_at; the timeline agrees,
+    instead of an import-time step days after the pause began."""
     order = WorkOrder.objects.get(number="H-SUS")
     step = order.events.get(action="import")
-    assert step.time >= imported  # when it was imported: the file does not say when
+    assert order.suspended_at is not None and order.suspended_at < imported
+    assert step.time == order.suspended_at
     assert step.time >= order.created
+
+
+def test_a_closed_records_steps_chain_from_the_reply_to_the_closing(imported):
+    """No jump from replied to a callback state no step led to: after the reply (which names
+    the state the order was handled in), each step starts where the previous one ended."""
+    for number in ("H-CLO", "H-DIR", "H-REP", "H-AWC", "H-SUS", "H-ESC"):
+        chain = steps(number)
+        for before, after in zip(chain, chain[1:], strict=False):
+            if after[0] != "reply":
+                assert after[1] == before[2], (number, chain)
+    assert steps("H-CLO")[-1] == ("close", "replied", "closed", None)
 
 
 def test_the_reply_and_closing_are_steps_at_their_own_times(imported):
