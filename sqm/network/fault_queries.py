@@ -345,17 +345,27 @@ def outage_counts(fault: FaultEvent) -> dict[str, int]:
 @dataclass
 class TimelineEntry:
     at: datetime
-    kind: str  # started, raised, cleared, merged, notices, state, estimate
+    kind: str  # started, raised, cleared, merged, notices, planned, state, estimate, closed
     text: str
     user: str = ""
 
+    @property
+    def planned(self) -> bool:
+        """Still to come (SMS whose hour has not begun): a plan, not something that happened."""
+        return self.kind == "planned"
+
 
 def timeline(
-    fault: FaultEvent, alarms: list[Alarm], alarm_total: int, absorbed: list[FaultEvent]
+    fault: FaultEvent,
+    alarms: list[Alarm],
+    alarm_total: int,
+    absorbed: list[FaultEvent],
+    now: datetime | None = None,
 ) -> list[TimelineEntry]:
     """What happened to FAULT, oldest first: its ALARMS raised and cleared (those shown of
     ALARM_TOTAL), the narrower events it ABSORBED, its SMS per hour (planned, sent,
-    cancelled), and state and estimate changes from the change log."""
+    cancelled), and state and estimate changes from the change log. SMS planned after NOW
+    come last, as `planned` entries: a live event's next hour has not happened yet."""
     entries = [TimelineEntry(fault.started_at, "started", _("Fault began"))]
 
     def closed_with(alarm: Alarm) -> bool:
@@ -406,21 +416,22 @@ def timeline(
                     % {"id": child.pk, "element": element_label(child)},
                 )
             )
-    entries += _notice_entries(fault)
+    entries += _notice_entries(fault, now or timezone.now())
     entries += _change_entries(fault)
     order = {"started": 0, "raised": 1, "merged": 2, "state": 3, "estimate": 4, "notices": 5,
              "cleared": 6, "closed": 7}  # fmt: skip
-    entries.sort(key=lambda e: (e.at, order.get(e.kind, 9)))
+    entries.sort(key=lambda e: (e.planned, e.at, order.get(e.kind, 9)))
     return entries
 
 
-def _notice_entries(fault: FaultEvent) -> list[TimelineEntry]:
+def _notice_entries(fault: FaultEvent, now: datetime) -> list[TimelineEntry]:
     """SMS per hour (Asia/Shanghai) and kind: planned for that hour (cancelled ones apart),
     and sent in it.
 
     Each hour's entry stands at the first real moment in it (the earliest planned or sent
     time), not at the hour's start: a fault that began at 10:47 has its 10:00–10:59 SMS after
-    its start, never before it."""
+    its start, never before it. An hour whose first moment is after NOW is a plan, said as
+    one ("63 to be sent from 12:00"), never as counts of what happened."""
     messages = OutboundMessage.objects.filter(fault_event=fault).order_by()
     planned = (
         messages.annotate(hour=TruncHour("send_at", tzinfo=SHANGHAI))
@@ -450,9 +461,13 @@ def _notice_entries(fault: FaultEvent) -> list[TimelineEntry]:
     entries = []
     for (hour, kind), (n_planned, n_sent, n_cancelled) in buckets.items():
         local = hour.astimezone(SHANGHAI)
+        first = max(hour, firsts[hour, kind])
+        if first > now:
+            entries.append(_planned_entry(first, labels.get(kind, kind), n_planned, n_cancelled))
+            continue
         entries.append(
             TimelineEntry(
-                max(hour, firsts[hour, kind]),
+                first,
                 "notices",
                 _(
                     "%(kind)s, %(start)s–%(end)s: %(planned)d planned, %(sent)d sent, "
@@ -469,6 +484,22 @@ def _notice_entries(fault: FaultEvent) -> list[TimelineEntry]:
             )
         )
     return entries
+
+
+def _planned_entry(first: datetime, kind: str, planned: int, cancelled: int) -> TimelineEntry:
+    """SMS of an hour still to come, from FIRST: how many will go, and how many were
+    cancelled already."""
+    values = {
+        "kind": kind,
+        "start": f"{first.astimezone(SHANGHAI):%H:%M}",
+        "n": planned - cancelled,
+        "cancelled": cancelled,
+    }
+    if cancelled:
+        text = _("%(kind)s: %(n)d to be sent from %(start)s (%(cancelled)d cancelled)") % values
+    else:
+        text = _("%(kind)s: %(n)d to be sent from %(start)s") % values
+    return TimelineEntry(first, "planned", text)
 
 
 def _moment(value) -> str:

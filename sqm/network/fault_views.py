@@ -189,6 +189,7 @@ def _detail(request, fault, form=None, close_form=None) -> dict:
     )
     by_kind = queries.sms_counts_by_kind(fault)
     kinds = dict(MessageKind.choices)
+    timeline = queries.timeline(fault, alarms, alarm_total, absorbed, timezone.now())
     return {
         "fault": fault,
         "element": queries.element_label(fault),
@@ -200,7 +201,9 @@ def _detail(request, fault, form=None, close_form=None) -> dict:
         "by_kind": [(kind, kinds[kind], counts) for kind, counts in by_kind.items()],
         "overall": queries.combined(by_kind),
         "sms_states": MessageState.choices,
-        "timeline": queries.timeline(fault, alarms, alarm_total, absorbed),
+        # What happened, then apart what is still planned (SMS of hours to come).
+        "timeline": [e for e in timeline if not e.planned],
+        "planned": [e for e in timeline if e.planned],
         # What other apps show about the event (the complaint side: batch cause and orders).
         "panels": render_fault_panels(request, fault),
         "can_estimate": can_estimate,

@@ -5,10 +5,11 @@ complaints the complaint side contributes as a panel."""
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pytest
 from django.db.models import Q
+from django.utils import timezone
 
 from sqm.complaints.models import ComplaintCause, WorkOrder
 from sqm.complaints.preprocessing import do_batch_answer
@@ -47,6 +48,11 @@ def power_off(when: datetime, accounts: int = 3) -> FaultEvent:
     assert not errors
     ingest([alarm], now=when)
     return FaultEvent.objects.get(alarms__alarm_id="DEMO-OLT-1")
+
+
+def timeline_args(fault: FaultEvent) -> tuple:
+    alarms, total = fault_queries.alarms_of(fault)
+    return fault, alarms, total, []
 
 
 def timeline_of(fault: FaultEvent) -> list[fault_queries.TimelineEntry]:
@@ -96,6 +102,31 @@ def test_the_page_lists_the_fault_start_before_its_sms(client, noc):
     timeline = html.split('id="timeline"', 1)[1].split("</ol>", 1)[0]
     assert re.findall(r'data-kind="(\w+)"', timeline) == ["started", "raised", "notices"]
     assert "10:52:28" in timeline and "10:00:00" not in timeline
+
+
+def test_sms_of_an_hour_still_to_come_read_as_a_plan_after_what_happened():
+    fault = power_off(at(11, 54, 33))  # SMS planned after the hold-down: 11:59:33 onwards
+    OutboundMessage.objects.filter(fault_event=fault).update(send_at=at(12, 0, 33))
+    entries = fault_queries.timeline(*timeline_args(fault), now=at(11, 57))
+    assert [e.kind for e in entries] == ["started", "raised", "planned"]
+    planned = entries[-1]
+    assert planned.planned and "3 to be sent from 12:00" in planned.text
+    assert "sent," not in planned.text and "12:00–12:59" not in planned.text
+    # Once its hour has begun, the same SMS are counted as what happened.
+    entries = fault_queries.timeline(*timeline_args(fault), now=at(12, 1))
+    assert [e.kind for e in entries] == ["started", "raised", "notices"]
+
+
+def test_the_page_lists_planned_sms_apart_under_their_own_heading(client, noc):
+    now = timezone.now().replace(microsecond=0)
+    fault = power_off(now - timedelta(minutes=1))  # its SMS wait out the hold-down
+    client.force_login(noc)
+    html = client.get(f"/network/faults/{fault.pk}/").content.decode()
+    happened = html.split('id="timeline"', 1)[1].split("</ol>", 1)[0]
+    assert re.findall(r'data-kind="(\w+)"', happened) == ["started", "raised"]
+    planned = html.split('id="timeline-planned"', 1)[1].split("</ol>", 1)[0]
+    assert re.findall(r'data-kind="(\w+)"', planned) == ["planned"]
+    assert "to be sent from" in planned
 
 
 # --- the batch cause and batch complaints (a panel the complaint side contributes) -------------
