@@ -313,6 +313,34 @@ def recipient_of(mobile_hash: str, customer_id: int) -> str:
     return mobile_hash or f"#{customer_id}"
 
 
+def plan_for_number(
+    outages: list[tuple[object, datetime, datetime | None]], rules: Rules
+) -> tuple[object, datetime, datetime | None] | None:
+    """What one number gets for one fault event, given its outages there as (outage,
+    start, end or None), sorted the way ingestion picks (start, then account): the outage
+    its one fault SMS stands for, when that SMS goes, and when its one recovery SMS goes
+    (None while still down); None when it gets nothing.
+
+    The number is down from its first outage's start until none of its outages is open.
+    The fault SMS of such a spell goes at `fault_at(start)` if the number is still down
+    then; otherwise it was cancelled and a later spell in the same event may be told. Once
+    told, the number gets nothing more in the event but the recovery when the spell ends.
+    This is what live ingestion does over time; `sqm faults replay` and the demo use it."""
+    i = 0
+    while i < len(outages):
+        start, end = outages[i][1], outages[i][2]
+        j = i + 1
+        while j < len(outages) and (end is None or outages[j][1] < end):
+            end = None if end is None or outages[j][2] is None else max(end, outages[j][2])
+            j += 1
+        if rules.fault_is_sent(start, end):
+            fault_at = rules.fault_at(start)
+            carrier = next(o for o, _s, e in outages[i:j] if e is None or e > fault_at)
+            return carrier, fault_at, None if end is None else rules.recovery_at(start, end)
+        i = j
+    return None
+
+
 def _by_recipient(pairs: set[tuple[int, str]]) -> Q:
     """Rows (an outage's or a message's account) of the numbers in PAIRS (fault, recipient)."""
     hashes = sorted({r for _f, r in pairs if not r.startswith("#")})

@@ -3,11 +3,12 @@ alarm file (`sqm faults replay`) through the outage engine and the SMS rules."""
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
 from sqm.customers.models import Account
 from sqm.network.alarms import AlarmInput
+from sqm.network.fault_sms import plan_for_number, recipient_of
 from sqm.network.models import Board, Olt, Onu, PonPort
 from sqm.network.outages import AlarmFacts, Element, Engine, MemoryStore
 from sqm.network.services import accounts_on_onus, accounts_under
@@ -219,27 +220,40 @@ def replay(alarms: list[AlarmInput], rules: Rules) -> ReplayResult:
 
 
 def _messages(outages, rules: Rules, counts: Counter) -> list[dict]:
+    """One fault and one recovery SMS per mobile number per fault event (docs/faults.md,
+    "One SMS per number"), as live ingestion plans them."""
     ids = {o.account for o in outages}
-    names, opted_out = {}, set()
+    names, opted_out, numbers = {}, set(), {}
     rows = Account.objects.filter(pk__among=ids).values_list(
-        "pk", "account_id", "customer__service_sms_opt_out"
+        "pk", "account_id", "customer__service_sms_opt_out", "customer__mobile_hash", "customer_id"
     )
-    for pk, account_id, opt_out in rows.iterator(chunk_size=5000):
+    for pk, account_id, opt_out, mobile_hash, customer_id in rows.iterator(chunk_size=5000):
         names[pk] = account_id
+        numbers[pk] = recipient_of(mobile_hash, customer_id)
         if opt_out:
             opted_out.add(pk)
-    messages = []
+    spells: dict[tuple, list] = defaultdict(list)  # (event, number) → its outages
     for outage in outages:
-        if not rules.fault_is_sent(outage.started, outage.ended):
-            counts["fault_not_due"] += 1
-            continue
+        due = rules.fault_is_sent(outage.started, outage.ended)
         if outage.account in opted_out:
-            counts["opted_out"] += 1
+            counts["opted_out" if due else "fault_not_due"] += 1
             continue
-        account = names[outage.account]
-        messages.append((rules.fault_at(outage.started), account, 0))
-        if outage.ended is not None:
-            messages.append((rules.recovery_at(outage.started, outage.ended), account, 1))
+        fault = outage.fault.root() if outage.fault is not None else None
+        spells[id(fault), numbers[outage.account]].append(outage)
+    messages = []
+    for spell in spells.values():
+        spell.sort(key=lambda o: (o.started, o.account))
+        plan = plan_for_number([(o, o.started, o.ended) for o in spell], rules)
+        told = sum(rules.fault_is_sent(o.started, o.ended) for o in spell)
+        counts["fault_not_due"] += len(spell) - told
+        if plan is None:
+            continue
+        carrier, fault_at, recovery_at = plan
+        counts["same_number"] += told - 1
+        account = names[carrier.account]
+        messages.append((fault_at, account, 0))
+        if recovery_at is not None:
+            messages.append((recovery_at, account, 1))
     messages.sort()
     return [
         {

@@ -256,6 +256,7 @@ class MemoryOutage:
     account: int
     started: datetime
     ended: datetime | None = None
+    fault: MemoryFault | None = None  # the event it started in (its root holds it now)
 
 
 class MemoryStore:
@@ -321,7 +322,7 @@ class MemoryStore:
 
     def start_outages(self, accounts: list[int], at: datetime, fault: MemoryFault) -> None:
         for account in accounts:
-            outage = MemoryOutage(account, at)
+            outage = MemoryOutage(account, at, fault=fault)
             self.open[account] = outage
             self.outages.append(outage)
 
