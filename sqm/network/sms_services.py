@@ -147,11 +147,9 @@ def waiting_reason(message: OutboundMessage, pipeline: Pipeline) -> WaitingReaso
         # Planned at a window's opening: its time fell outside the window.
         if not window.allows(message.send_at - timedelta(seconds=1)):
             return _outside_window(window, message.send_at - timedelta(seconds=1))
-        return WaitingReason(
-            "planned",
-            _("Planned for %(at)s.") % {"at": _local(message.send_at)},
-            message.send_at,
-        )
+        # Nothing holds it back: its planned time, shown in its own column, is all it waits
+        # for, so the reason does not repeat it.
+        return WaitingReason("planned", _("Not its planned time yet."), message.send_at)
     if not window.allows(now):
         return _outside_window(window, now)
     if not pipeline.worker_running:
@@ -308,9 +306,11 @@ class Receipts:
 
 def receipts(message: OutboundMessage) -> Receipts:
     """The delivery receipts of MESSAGE's parts so far."""
-    if message.state == MessageState.DELIVERED:
-        return Receipts(message.parts, message.parts)
     ids = [part for part in message.smsc_ids.split(",") if part]
+    if message.state == MessageState.DELIVERED:
+        # Every part delivered; the part count may be missing, its SMSC ids say it.
+        parts = message.parts or len(ids)
+        return Receipts(parts, parts)
     return Receipts(message.parts or len(ids), sum(p.endswith(DELIVERED_MARK) for p in ids))
 
 

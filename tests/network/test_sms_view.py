@@ -105,6 +105,17 @@ def test_a_due_sms_outside_the_window_names_the_next_opening():
     assert reason.code == "window" and reason.until == at(8, 0, day=23)
 
 
+def test_a_simply_planned_sms_does_not_repeat_its_planned_time_as_its_reason():
+    plant(1)
+    raise_at(at(10, 0))
+    message = OutboundMessage.objects.get()
+    OutboundMessage.objects.filter(pk=message.pk).update(send_at=at(11, 0))
+    beat(at(10, 30))
+    reason = reason_of(message, at(10, 30))
+    assert reason.code == "planned" and reason.until == at(11, 0)
+    assert "11:00" not in reason.text and "Planned for" not in reason.text
+
+
 def test_a_due_sms_with_no_worker_heartbeat_waits_for_a_worker():
     plant(1)
     raise_at(at(10, 0))
@@ -280,6 +291,28 @@ def test_the_page_shows_each_sms_with_its_reason_in_chinese_and_the_actions_work
     response = client.post(f"/network/faults/{fault.pk}/sms/cancel/", {"confirm": "yes"})
     assert response.status_code == 302
     assert set(OutboundMessage.objects.values_list("state", flat=True)) == {"cancelled"}
+
+
+def test_the_page_shows_when_a_delivered_sms_was_delivered(client, noc):
+    plant(2)
+    fault = raise_at(timezone.now() - timedelta(hours=1))
+    first, second = OutboundMessage.objects.order_by("pk")
+    done = datetime(2026, 11, 22, 10, 7, tzinfo=SHANGHAI)
+    # One with its parts known, one delivered with no part count (as the demo's are).
+    OutboundMessage.objects.filter(pk=first.pk).update(
+        state="delivered", parts=2, smsc_ids="a1,a2", done_at=done
+    )
+    OutboundMessage.objects.filter(pk=second.pk).update(state="delivered", done_at=done)
+    client.force_login(noc)
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    html = client.get(f"/network/sms/?fault={fault.pk}").content.decode()
+
+    def receipts_of(pk: int) -> str:
+        row = html.split(f'data-message="{pk}"', 1)[1].split("</tr>", 1)[0]
+        return row.split('class="receipts">', 1)[1].split("</td>", 1)[0]
+
+    assert receipts_of(first.pk) == "2 of 2 parts delivered · 11-22 10:07"
+    assert receipts_of(second.pk) == "delivered 11-22 10:07"
 
 
 def test_the_page_refuses_the_actions_to_an_agent(client, agent):
