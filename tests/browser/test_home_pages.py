@@ -91,6 +91,10 @@ def drawn(page, panel: str) -> None:
     chart = page.locator(f"#chart-{panel}")
     expect(chart).to_have_attribute("data-drawn", "1")
     expect(chart.locator("canvas")).to_have_count(1)
+    # Drawn means finished: no entry animation, so nothing shown is a half-grown bar or a
+    # line that stops part of the way (issue 12: the satisfaction line seemed to end early).
+    animated = chart.evaluate("el => echarts.getInstanceByDom(el).getOption().animation")
+    assert animated is False
 
 
 def test_each_role_sees_its_own_home_page_in_chinese(new_page, live_server, staff):
