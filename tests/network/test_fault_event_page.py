@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 
 import pytest
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 
 from sqm.complaints.models import ComplaintCause, WorkOrder
@@ -70,6 +71,17 @@ def test_the_alarm_type_is_named_once_with_its_severity(client, noc):
     field = html.split('id="fault-type">', 1)[1].split("</dd>", 1)[0]
     assert "设备断电" in field and "紧急" in field
     assert field.count("断电") == 1  # not "设备断电 断电 · 紧急"
+
+
+def test_the_intake_fault_panel_names_the_fault_type_once(client, agent):
+    fault = power_off(timezone.now().replace(microsecond=0) - timedelta(hours=1))
+    customer = fault.outages.first().account.customer
+    client.force_login(agent)
+    response = client.get(reverse("complaints:intake_customer"), {"lookup": customer.customer_id})
+    html = response.content.decode()
+    field = html.split('class="fault-type">', 1)[1].split("</dd>", 1)[0]
+    assert "设备断电" in field
+    assert field.count("断电") == 1  # not "设备断电 (断电)"
 
 
 # --- the timeline ------------------------------------------------------------------------------
