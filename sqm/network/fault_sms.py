@@ -28,6 +28,7 @@ import logging
 from collections import Counter
 from collections.abc import Iterable
 from datetime import datetime
+from typing import NamedTuple
 
 from django.conf import settings
 from django.db import connection
@@ -313,13 +314,21 @@ def recipient_of(mobile_hash: str, customer_id: int) -> str:
     return mobile_hash or f"#{customer_id}"
 
 
+class NumberPlan(NamedTuple):
+    """The SMS one number gets for one fault event."""
+
+    outage: object  # the outage its fault SMS (and recovery SMS) stands for
+    fault_at: datetime
+    ended: datetime | None  # when the number was back (None: still down)
+    recovery_at: datetime | None
+
+
 def plan_for_number(
     outages: list[tuple[object, datetime, datetime | None]], rules: Rules
-) -> tuple[object, datetime, datetime | None] | None:
+) -> NumberPlan | None:
     """What one number gets for one fault event, given its outages there as (outage,
-    start, end or None), sorted the way ingestion picks (start, then account): the outage
-    its one fault SMS stands for, when that SMS goes, and when its one recovery SMS goes
-    (None while still down); None when it gets nothing.
+    start, end or None), sorted the way ingestion picks (start, then account); None when
+    it gets nothing.
 
     The number is down from its first outage's start until none of its outages is open.
     The fault SMS of such a spell goes at `fault_at(start)` if the number is still down
@@ -336,7 +345,8 @@ def plan_for_number(
         if rules.fault_is_sent(start, end):
             fault_at = rules.fault_at(start)
             carrier = next(o for o, _s, e in outages[i:j] if e is None or e > fault_at)
-            return carrier, fault_at, None if end is None else rules.recovery_at(start, end)
+            recovery_at = None if end is None else rules.recovery_at(start, end)
+            return NumberPlan(carrier, fault_at, end, recovery_at)
         i = j
     return None
 

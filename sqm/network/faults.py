@@ -248,7 +248,7 @@ def _messages(outages, rules: Rules, counts: Counter) -> list[dict]:
         counts["fault_not_due"] += len(spell) - told
         if plan is None:
             continue
-        carrier, fault_at, recovery_at = plan
+        carrier, fault_at, _ended, recovery_at = plan
         counts["same_number"] += told - 1
         account = names[carrier.account]
         messages.append((fault_at, account, 0))

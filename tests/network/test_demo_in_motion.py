@@ -5,6 +5,7 @@ hundreds of accounts with its SMS going out, its batch cause and batch complaint
 from datetime import datetime, timedelta
 
 import pytest
+from django.db.models import Count
 from django.utils import timezone
 
 from sqm.complaints.models import ComplaintCause, WorkOrder
@@ -78,6 +79,20 @@ def test_a_demo_province_has_a_live_fault_in_motion_and_a_history_as_replayed(se
         delivered.add((account_id, kind, sent_at))
     assert len(delivered) > 100 and {kind for _a, kind, _t in delivered} == {"fault", "recovery"}
     assert delivered == {m for m in replayed if m[2] <= now}
+    # One fault SMS and one recovery SMS per mobile number per fault event, in the history
+    # and in the live wave, though some customers have several accounts cut off by one.
+    shared = (
+        Outage.objects.values("fault_event", "account__customer__mobile_hash")
+        .annotate(n=Count("pk"))
+        .filter(n__gt=1)
+    )
+    assert shared.filter(fault_event=live).exists()
+    told = (
+        OutboundMessage.objects.exclude(state__in=["cancelled", "failed"])
+        .values("fault_event", "kind", "account__customer__mobile_hash")
+        .annotate(n=Count("pk"))
+    )
+    assert not told.filter(n__gt=1).exists()
 
     # The live fault's batch cause and its batch complaints.
     assert cause.kind == "network_fault" and cause.ended_at is None

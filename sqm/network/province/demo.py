@@ -3,8 +3,9 @@
 1. The whole generated alarm history goes through live ingestion (`network.ingest`), in time
    order, so fault events, alarms and outages are what the live path makes of them.
 2. The SMS of the past are settled as `sqm faults replay` computes them (the same
-   `notify.rules`): a fault SMS for every outage still down when its SMS was due, at
-   `fault_at(start)`, and its recovery SMS at `recovery_at(start, end)`; sent and delivered
+   `notify.rules`, one SMS per mobile number per fault event): a fault SMS for every number
+   still down when its SMS was due, at `fault_at(start)`, and its recovery SMS at
+   `recovery_at(start, end)`; sent and delivered
    at those times when they are past, still scheduled when they are not. (Ingestion alone,
    with no worker sending while it runs, would cancel every fault SMS of an outage that ended
    later in the file.)
@@ -21,6 +22,7 @@ The complaint side adds the batch cause and batch complaints of the live event
 from __future__ import annotations
 
 import math
+from collections import defaultdict
 from datetime import datetime, timedelta
 
 from django.db import transaction
@@ -90,56 +92,71 @@ def _when(alarm: AlarmInput) -> tuple:
 
 
 def settle_history_sms(rules: Rules, now: datetime) -> dict[str, int]:
-    """The SMS of every outage, as the rules (and `sqm faults replay`) say: for an outage
-    still down when its fault SMS was due, that SMS and, once it ended, its recovery SMS;
-    delivered at their own times when those are past, scheduled otherwise. Customers who
-    opted out of service SMS get none. Returns how many are delivered and scheduled."""
+    """The SMS of every outage, as the rules (and `sqm faults replay`) say: one fault SMS
+    per mobile number per fault event, for a number still down when it was due, and once
+    the number was back its recovery SMS (`fault_sms.plan_for_number`); delivered at their
+    own times when those are past, scheduled otherwise. Customers who opted out of service
+    SMS get none. What ingestion wrote stays for a number with no SMS due yet. Returns how
+    many are delivered and scheduled."""
     counts = {"delivered": 0, "scheduled": 0}
-    pks = list(Outage.objects.order_by("pk").values_list("pk", flat=True))
+    outages = Outage.objects.filter(fault_event__isnull=False).order_by().values_list(
+        "pk", "account_id", "fault_event_id", "started_at", "ended_at",
+        "account__customer__mobile_hash", "account__customer_id",
+        "account__customer__service_sms_opt_out",
+    )  # fmt: skip
+    spells: dict[tuple[int, str], list[tuple]] = defaultdict(list)
+    silent: list[int] = []  # outages of customers who opted out, whose SMS was due: none
+    for pk, account, fault, started, ended, mobile_hash, customer, opted in outages.iterator(
+        chunk_size=CHUNK
+    ):
+        if opted:
+            if rules.fault_is_sent(started, ended) and rules.fault_at(started) <= now:
+                silent.append(pk)
+            continue
+        number = fault_sms.recipient_of(mobile_hash, customer)
+        spells[fault, number].append((started, account, pk, ended))
+    plans: list[tuple[list[int], fault_sms.NumberPlan]] = []
+    for spell in spells.values():
+        spell.sort()
+        plan = fault_sms.plan_for_number([(pk, s, e) for s, _a, pk, e in spell], rules)
+        if plan is not None and plan.fault_at <= now:
+            plans.append(([pk for _s, _a, pk, _e in spell], plan))
+    for start in range(0, len(silent), CHUNK):
+        OutboundMessage.objects.filter(outage_id__in=silent[start : start + CHUNK]).delete()
     texts = _Texts()
-    for start in range(0, len(pks), CHUNK):
-        chunk = pks[start : start + CHUNK]
-        outages = (
-            Outage.objects.filter(pk__in=chunk)
-            .select_related("account__customer", "fault_event__olt", "fault_event__city")
-            .order_by("pk")
-        )
-        keep: list[int] = []  # outages whose rows stay as ingestion left them
+    for start in range(0, len(plans), CHUNK):
+        chunk = plans[start : start + CHUNK]
+        carriers = Outage.objects.select_related(
+            "account__customer", "fault_event__olt", "fault_event__city"
+        ).in_bulk([plan.outage for _pks, plan in chunk])
         rows: list[OutboundMessage] = []
-        for outage in outages:
-            wanted = _wanted(outage, rules, now, texts)
-            if wanted is None:
-                keep.append(outage.pk)
-                continue
-            rows.extend(wanted)
+        for _pks, plan in chunk:
+            rows.extend(_wanted(carriers[plan.outage], plan, now, texts))
+        replaced = [pk for pks, _plan in chunk for pk in pks]
         with transaction.atomic():
-            replaced = [pk for pk in chunk if pk not in set(keep)]
             OutboundMessage.objects.filter(outage_id__in=replaced).delete()
+            OutboundMessage.objects.filter(key__in=[r.key for r in rows]).delete()
             OutboundMessage.objects.bulk_create(rows, batch_size=500)
         for row in rows:
             counts["delivered" if row.state == MessageState.DELIVERED else "scheduled"] += 1
     return counts
 
 
-def _wanted(outage: Outage, rules: Rules, now: datetime, texts: _Texts):
-    """The messages OUTAGE should have, or None to leave what ingestion wrote (no SMS was
-    due: the outage ended first, or its fault SMS is not due yet)."""
-    started, ended = outage.started_at, outage.ended_at
-    fault_at = rules.fault_at(started)
-    if not rules.fault_is_sent(started, ended) or fault_at > now:
-        return None
-    if outage.account.customer.service_sms_opt_out or outage.fault_event is None:
-        return []
+def _wanted(
+    outage: Outage, plan: fault_sms.NumberPlan, now: datetime, texts: _Texts
+) -> list[OutboundMessage]:
+    """The messages of one number in one fault event, on OUTAGE (the one PLAN stands for)."""
     fault_text = texts.get(MessageKind.FAULT, outage.fault_event)
     if fault_text is None:
         return []
     mobile = outage.account.customer.mobile
-    rows = [_message(outage, MessageKind.FAULT, fault_text, fault_at, now, mobile)]
-    if ended is not None:
-        recovery_text = texts.get(MessageKind.RECOVERY, outage.fault_event, ended)
+    rows = [_message(outage, MessageKind.FAULT, fault_text, plan.fault_at, now, mobile)]
+    if plan.recovery_at is not None:
+        recovery_text = texts.get(MessageKind.RECOVERY, outage.fault_event, plan.ended)
         if recovery_text is not None:
-            at = rules.recovery_at(started, ended)
-            rows.append(_message(outage, MessageKind.RECOVERY, recovery_text, at, now, mobile))
+            rows.append(
+                _message(outage, MessageKind.RECOVERY, recovery_text, plan.recovery_at, now, mobile)
+            )
     return rows
 
 
