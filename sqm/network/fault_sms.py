@@ -8,11 +8,14 @@ The times come from `notify.rules` (the same code `sqm faults replay` uses). Wri
 set-based: the fault notices of an OLT's 20,000 accounts are one INSERT … SELECT, not 20,000
 ORM saves (bench/faults.py measures both).
 
-- Fault SMS: one per outage, key `outage:<id>:fault`, planned at `Rules.fault_at(start)`.
-  Customers who opted out of service SMS get none (counted).
-- When an outage ends, its fault SMS still waiting in the outbox is cancelled: we never tell
-  a customer about an outage that is already over. If the fault SMS went out (sending, sent
-  or delivered), the recovery SMS is planned at `Rules.recovery_at(start, end)`.
+- Fault SMS: one per mobile number per fault event (the first account's outage stands for
+  the others), key `outage:<id>:fault`, planned at `Rules.fault_at(start)`. Customers who
+  opted out of service SMS get none (counted).
+- When an outage ends, its fault SMS still waiting in the outbox moves to another outage of
+  the number still down in the event, else is cancelled: we never tell a customer about an
+  outage that is already over. Once the number has no outage open in the event, if its
+  fault SMS went out (sending, sent or delivered), its one recovery SMS is planned at
+  `Rules.recovery_at(start, end)`.
 - Texts come from the active `SmsTemplate` of each kind; no active template, no SMS of that
   kind (counted). A fault event's texts are rendered once and re-rendered while waiting when
   its estimated recovery changes.
