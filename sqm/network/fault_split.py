@@ -114,6 +114,13 @@ def _split(fault: FaultEvent) -> None:
     for event_pk, outages in moves.items():
         Outage.objects.filter(pk__in=outages).update(fault_event_id=event_pk)
         OutboundMessage.objects.filter(outage_id__in=outages).update(fault_event_id=event_pk)
+        # One SMS per number per event (docs/faults.md): the SMS of a number still down may
+        # stand on another account's outage that ended; it goes with the number, so that
+        # the number's recovery SMS comes when the split-off alarm clears.
+        numbers = Outage.objects.filter(pk__in=outages).values("account__customer__mobile_hash")
+        OutboundMessage.objects.filter(
+            fault_event=fault, account__customer__mobile_hash__in=numbers
+        ).exclude(account__customer__mobile_hash="").update(fault_event_id=event_pk)
     fault.state, fault.ended_at = FaultState.CLEARED, fault.back_at
     fault.save(update_fields=["state", "ended_at", "last_updated"])
     _count_affected([fault, *(event for _top, event in tops)])

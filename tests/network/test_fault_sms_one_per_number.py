@@ -6,6 +6,7 @@ from datetime import datetime
 import pytest
 
 from sqm.network.alarms import parse_alarm
+from sqm.network.fault_split import split_restored
 from sqm.network.faults import replay
 from sqm.network.ingest import ingest
 from sqm.network.models import FaultEvent
@@ -123,3 +124,22 @@ def test_the_replay_sends_one_fault_and_one_recovery_sms_per_number(network):
         ("Z-1", "recovery", "11:00"),
     ]
     assert result.counts["same_number"] == 3  # W-2, W-3 and Q-1
+
+
+def test_a_number_still_down_after_a_split_gets_its_recovery_when_its_last_alarm_clears(network):
+    ingest([alarm("O1", "raise", "2026-11-22T10:00:00+08:00"),
+            alarm("U2", "raise", "2026-11-22T10:00:05+08:00", "onu", onu_id="ONU-W2")],
+           now=at(10, 1))  # fmt: skip
+    OutboundMessage.objects.update(state="delivered")
+    # The OLT comes back; W-2's ONU clear is lost. 王's SMS stood on W-1, which is back.
+    ingest([alarm("O1", "clear", "2026-11-22T10:40:00+08:00")], now=at(10, 40))
+    assert sent("recovery") == ["L-1", "Z-1"]
+    split_restored(at(11, 30))
+    onu_event = FaultEvent.objects.get(level="onu")
+    assert sent("fault") == ["L-1", "W-1", "Z-1"]
+    assert OutboundMessage.objects.get(kind="fault", account__account_id="W-1").fault_event == (
+        onu_event
+    )
+    ingest([alarm("U2", "clear", "2026-11-22T12:00:00+08:00", "onu", onu_id="ONU-W2")],
+           now=at(12))  # fmt: skip
+    assert sent("recovery") == ["L-1", "W-1", "Z-1"]
