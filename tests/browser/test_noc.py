@@ -25,6 +25,13 @@ pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 RAISED = datetime(2026, 11, 22, 10, 0, tzinfo=SHANGHAI)
 
 
+@pytest.fixture(autouse=True)
+def raised_at_a_fixed_moment_is_not_stale(settings):
+    # The fault is raised at a fixed past moment (RAISED); against the real clock it would be
+    # stale (no alarm activity for SQM_FAULT_STALE_HOURS) and leave the current counts.
+    settings.SQM_FAULT_STALE_HOURS = 24 * 3650
+
+
 @pytest.fixture
 def fault(db) -> FaultEvent:
     """A LOS on Nanjing port 0/1/0 with three accounts behind it: three fault SMS waiting."""
