@@ -138,7 +138,7 @@ def test_the_page_lists_planned_sms_apart_under_their_own_heading(client, noc):
     assert re.findall(r'data-kind="(\w+)"', happened) == ["started", "raised"]
     planned = html.split('id="timeline-planned"', 1)[1].split("</ol>", 1)[0]
     assert re.findall(r'data-kind="(\w+)"', planned) == ["planned"]
-    assert "to be sent from" in planned
+    assert "起发送" in planned  # 故障告知：计划 HH:MM 起发送 N 条 (zh-hans, the default language)
 
 
 # --- the batch cause and batch complaints (a panel the complaint side contributes) -------------
