@@ -62,7 +62,9 @@ class AlarmError:
         return f"{self.line}: {self.key}: {self.message}"
 
 
-def _text(data: Mapping, key: str, errors: list, line: int, required: bool = True) -> str:
+def _text(
+    data: Mapping, key: str, errors: list, line: int, required: bool = True, longest: int = 64
+) -> str:
     value = data.get(key)
     if value is None or value == "":
         if required:
@@ -72,8 +74,10 @@ def _text(data: Mapping, key: str, errors: list, line: int, required: bool = Tru
         errors.append(AlarmError(line, key, _("must be text")))
         return ""
     value = str(value).strip()
-    if len(value) > 64:
-        errors.append(AlarmError(line, key, _("longer than 64 characters")))
+    # The columns' own lengths: a longer value would pass here and fail at the database
+    # (PostgreSQL refuses it; SQLite would store it whole).
+    if len(value) > longest:
+        errors.append(AlarmError(line, key, _("longer than %(n)d characters") % {"n": longest}))
     elif any(ord(char) < 32 for char in value):  # NUL and friends: PostgreSQL refuses NUL
         errors.append(AlarmError(line, key, _("holds a control character")))
     return value
@@ -138,8 +142,8 @@ def parse_alarm(data: object, line: int) -> tuple[AlarmInput | None, list[AlarmE
     slot = _number(data, "slot", errors, line, "slot" in needs)
     port = _number(data, "port", errors, line, "port" in needs)
     onu_id = _text(data, "onu_id", errors, line, required=level == "onu")
-    kind = _text(data, "type", errors, line)
-    severity = _text(data, "severity", errors, line)
+    kind = _text(data, "type", errors, line, longest=32)
+    severity = _text(data, "severity", errors, line, longest=16)
     moment = _moment(data, errors, line)
     if errors:
         return None, errors

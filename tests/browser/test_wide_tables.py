@@ -52,12 +52,12 @@ CUT_OFF_CELLS = """() => {
 
 def raise_alarm(olt, n: int, started, cleared=None) -> None:
     pon = port(olt, 0, 1, n)
-    AccountFactory(account_id=f"WIDE-{olt.olt_id}-{n}", onu=onu(pon, f"ONU-{olt.olt_id}-{n}"))
+    AccountFactory(account_id=f"WIDE-{olt.pk}-{n}", onu=onu(pon, f"ONU-{olt.olt_id}-{n}"))
     events = [("raise", started)] + ([("clear", cleared)] if cleared else [])
     for event, at in events:
         body = {"alarm_id": f"{olt.olt_id}-{n}", "event": event, "olt_id": olt.olt_id,
                 "level": "pon", "frame": 0, "slot": 1, "port": n,
-                "type": "LOS-LONG-ALARM-TYPE-NAME-FROM-THE-VENDOR", "severity": "critical",
+                "type": "LOS-LONG-VENDOR-ALARM-TYPE-NAME", "severity": "critical",
                 "occurred_at": at.isoformat()}  # fmt: skip
         alarm, errors = parse_alarm(body, 1)
         assert not errors

@@ -220,6 +220,17 @@ def test_a_batch_takes_the_valid_alarms_and_names_each_bad_one(network):
     assert Outage.objects.count() == 2
 
 
+def test_an_alarm_type_or_severity_longer_than_its_column_is_named_not_stored(network):
+    # Up to 64 characters used to pass, then PostgreSQL refused the 32-character column.
+    long_type = body("P0", "raise", "2026-11-22T10:00:00+08:00", type="L" * 33)
+    long_severity = body("P1", "raise", "2026-11-22T10:00:00+08:00", severity="S" * 17)
+    result = ingest_objects([long_type, long_severity], now=NOW)
+    assert result.counts["rejected"] == 2
+    found = {(e.line, e.key): e.message for e in result.errors}
+    assert "32" in found[(1, "type")] and "16" in found[(2, "severity")]
+    assert not FaultEvent.objects.exists()
+
+
 def test_an_inactive_template_sends_no_fault_sms(network):
     SmsTemplate.objects.filter(kind="fault").update(active=False)
     counts = feed(body("P0", "raise", "2026-11-22T10:00:00+08:00"))
