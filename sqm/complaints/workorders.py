@@ -198,6 +198,20 @@ def previous_complaint(customer, category: Category) -> int | None:
     )
 
 
+def _guarded_update(order: WorkOrder, **changes) -> None:
+    """Write CHANGES to ORDER only if it is still in the state and version USER saw
+    (`UPDATE … WHERE state=old AND version=old`), bumping the version; TransitionConflict
+    when someone changed it first."""
+    won = WorkOrder.objects.filter(pk=order.pk, state=order.state, version=order.version).update(
+        **changes, version=F("version") + 1, last_updated=timezone.now()
+    )
+    if not won:
+        raise TransitionConflict(
+            _("Work order %(number)s was changed by someone else; reload it.")
+            % {"number": order.number}
+        )
+
+
 def do_transition(
     user,
     order: WorkOrder,
@@ -229,14 +243,7 @@ def do_transition(
     changes = {**_changes(user, order, action, step, note, department), **(also or {})}
     with transaction.atomic(), context.acting_as(user):
         before = changelog.snapshot(order)
-        won = WorkOrder.objects.filter(
-            pk=order.pk, state=order.state, version=order.version
-        ).update(**changes, version=F("version") + 1, last_updated=timezone.now())
-        if not won:
-            raise TransitionConflict(
-                _("Work order %(number)s was changed by someone else; reload it.")
-                % {"number": order.number}
-            )
+        _guarded_update(order, **changes)
         WorkOrderEvent.objects.create(
             work_order=order,
             user=user,
@@ -492,14 +499,7 @@ def do_assign(user, order: WorkOrder, assignee, note: str = "") -> WorkOrder:
     )
     with transaction.atomic(), context.acting_as(user):
         before = changelog.snapshot(order)
-        won = WorkOrder.objects.filter(
-            pk=order.pk, state=order.state, version=order.version
-        ).update(assignee=assignee, version=F("version") + 1, last_updated=timezone.now())
-        if not won:
-            raise TransitionConflict(
-                _("Work order %(number)s was changed by someone else; reload it.")
-                % {"number": order.number}
-            )
+        _guarded_update(order, assignee=assignee)
         WorkOrderEvent.objects.create(
             work_order=order,
             user=user,
