@@ -46,6 +46,23 @@ def _active_figures(user, now: datetime) -> list[Figure]:
     """The NOC: current active events (not stale), the accounts they cut off and, apart, the
     stale ones (network.stale), as the agent's panel counts them: each equal to the fault
     list it links to."""
+    return [
+        *_current_figures(user, now),
+        Figure(
+            "stale_faults",
+            pgettext_lazy("fault event", "stale"),
+            _active(user, now, STALE_ONLY)["events"],
+            faults_link(stale=STALE_ONLY),
+            "warn",
+            _("no alarm for %(hours)d h or more: clear probably lost")
+            % {"hours": stale.stale_hours()},
+        ),
+    ]
+
+
+def _current_figures(user, now: datetime) -> list[Figure]:
+    """The current (not stale) active events and the accounts they cut off, each linked to
+    the fault list of exactly those events: the same two figures for the NOC and agents."""
     current = _active(user, now, CURRENT_ONLY)
     return [
         Figure(
@@ -60,15 +77,6 @@ def _active_figures(user, now: datetime) -> list[Figure]:
             _("accounts affected"),
             current["accounts"],
             faults_link(stale=CURRENT_ONLY),
-        ),
-        Figure(
-            "stale_faults",
-            pgettext_lazy("fault event", "stale"),
-            _active(user, now, STALE_ONLY)["events"],
-            faults_link(stale=STALE_ONLY),
-            "warn",
-            _("no alarm for %(hours)d h or more: clear probably lost")
-            % {"hours": stale.stale_hours()},
         ),
     ]
 
@@ -102,24 +110,11 @@ def known_faults(user, now: datetime) -> dict | None:
     and, apart, the stale ones: their service may well be back (network.stale)."""
     if not user.has_perm("network.view_faultevent"):
         return None
-    current = _active(user, now, CURRENT_ONLY)
     stale_count = _active(user, now, STALE_ONLY)["events"]
     return {
         "title": _("Known faults in my cities"),
         "figures": [
-            Figure(
-                "active_faults",
-                _("active fault events"),
-                current["events"],
-                faults_link(stale=CURRENT_ONLY),
-                "warn",
-            ),
-            Figure(
-                "affected_accounts",
-                _("accounts affected"),
-                current["accounts"],
-                faults_link(stale=CURRENT_ONLY),
-            ),
+            *_current_figures(user, now),
             Figure(
                 "stale_faults",
                 pgettext_lazy("fault events", "stale, may be over"),
