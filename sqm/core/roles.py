@@ -58,6 +58,17 @@ ANALYSE_SURVEYS = [
     "surveys.view_analysisrun",
 ]
 MANAGE_CAUSES = ["complaints.add_complaintcause", "complaints.change_complaintcause"]
+# The service-quality indicators (sqm.quality): see them; the quality managers also import
+# the facts, compute, set targets and write and publish the monthly report.
+VIEW_QUALITY = ["quality.view_indicator", "quality.view_kpirun", "quality.view_monthlyreport"]
+QUALITY_WORK = [
+    *VIEW_QUALITY,
+    "quality.import_facts",
+    "quality.compute_kpi",
+    "quality.add_indicatortarget",
+    "quality.change_indicatortarget",
+    "quality.publish_report",
+]
 EDIT_CUSTOMERS = [
     f"customers.{verb}_{model}"
     for verb in ("add", "change", "delete")
@@ -121,6 +132,7 @@ ROLES: tuple[Role, ...] = (
             "complaints.do_callback",
             "complaints.oversee_workorders",
             "customers.reveal_customer",
+            *VIEW_QUALITY,
         ),
     ),
     Role(
@@ -141,6 +153,7 @@ ROLES: tuple[Role, ...] = (
             "core.add_importjob",
             "core.view_importjob",
             *ANALYSE_SURVEYS,
+            *QUALITY_WORK,
         ),
     ),
     Role(
@@ -154,6 +167,8 @@ ROLES: tuple[Role, ...] = (
             *MANAGE_FAULTS,
             "core.add_importjob",
             "core.view_importjob",
+            *VIEW_QUALITY,
+            "quality.import_facts",
         ),
     ),
     Role(

@@ -1,0 +1,338 @@
+"""The KPI engine: the registry's measures over a month's facts, on DuckDB or on Spark.
+
+The facts are extracted once (facts.py, Arrow), handed to the engine as tables, derived
+(measures.py) and aggregated per indicator and breakdown by the engine; the small
+aggregates come back and are turned into values here, with targets and status. The same
+Ibis expressions run on both engines; nothing is translated between SQL dialects.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+import ibis
+import pyarrow as pa
+
+from sqm.quality import facts as facts_module
+from sqm.quality import measures
+from sqm.quality.facts import Month
+from sqm.quality.registry import Definition, Targets, load_definitions, status
+
+
+@dataclass
+class Value:
+    indicator: str
+    month: str
+    breakdown: str
+    key: dict[str, str]
+    value: float | None
+    numerator: float | None
+    denominator: float | None
+    target: float | None = None
+    warning: float | None = None
+    status: str = ""
+
+    def as_json(self) -> dict:
+        out = {"indicator": self.indicator, "month": self.month}
+        out.update(self.key)
+        out.update(
+            value=_round(self.value),
+            numerator=_number(self.numerator),
+            denominator=_number(self.denominator),
+            target=self.target,
+            status=self.status or None,
+        )
+        return out
+
+    @property
+    def key_text(self) -> str:
+        return "/".join(self.key.values())
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 6)
+
+
+def _number(value: float | None):
+    if value is None:
+        return None
+    return int(value) if float(value).is_integer() else round(value, 6)
+
+
+# --- engines ------------------------------------------------------------------------------
+
+
+class DuckDBEngine:
+    name = "duckdb"
+
+    def __init__(self) -> None:
+        self.con = ibis.duckdb.connect()  # in memory; no extension is loaded or fetched
+
+    def load(self, tables: dict[str, pa.Table]) -> dict:
+        out = {}
+        for name, table in tables.items():
+            out[name] = self.con.create_table(name, table, overwrite=True)
+        return out
+
+    def execute(self, expr):
+        return self.con.to_pyarrow(expr)
+
+    def close(self) -> None:
+        self.con.disconnect()
+
+
+_spark_lock = threading.Lock()
+_spark_session = None
+
+
+def spark_session():
+    """One local Spark for the process (it takes seconds to start); Java comes from the
+    system (Debian's openjdk-17-jre-headless, installed by scripts/system-deps.sh)."""
+    global _spark_session
+    with _spark_lock:
+        if _spark_session is None:
+            from django.conf import settings
+            from pyspark.sql import SparkSession
+
+            builder = (
+                SparkSession.builder.master(getattr(settings, "SQM_SPARK_MASTER", "local[2]"))
+                .appName("sqm-kpi")
+                .config("spark.ui.enabled", "false")
+                .config("spark.sql.session.timeZone", "UTC")
+                .config("spark.sql.shuffle.partitions", "4")
+                .config("spark.driver.memory", "2g")
+                .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+            )
+            _spark_session = builder.getOrCreate()
+            _spark_session.sparkContext.setLogLevel("ERROR")
+        return _spark_session
+
+
+class SparkEngine:
+    name = "spark"
+
+    def __init__(self) -> None:
+        self.session = spark_session()
+        self.con = ibis.pyspark.connect(self.session)
+        self.views: list[str] = []
+
+    def load(self, tables: dict[str, pa.Table]) -> dict:
+        out = {}
+        for name, table in tables.items():
+            view = f"sqm_{name}_{id(self)}"
+            frame = self.session.createDataFrame(table.to_pandas(types_mapper=_nullable))
+            if table.num_rows == 0:
+                frame = self.session.createDataFrame([], _spark_schema(table.schema))
+            frame.createOrReplaceTempView(view)
+            self.views.append(view)
+            out[name] = self.con.table(view)
+        return out
+
+    def execute(self, expr):
+        return pa.Table.from_pandas(self.con.execute(expr), preserve_index=False)
+
+    def close(self) -> None:
+        for view in self.views:
+            self.session.catalog.dropTempView(view)
+
+
+def _nullable(dtype):
+    import pandas as pd
+
+    return {
+        pa.int64(): pd.Int64Dtype(),
+        pa.bool_(): pd.BooleanDtype(),
+        pa.string(): pd.StringDtype(),
+        pa.float64(): pd.Float64Dtype(),
+    }.get(dtype)
+
+
+def _spark_schema(schema: pa.Schema):
+    from pyspark.sql import types as T
+
+    kinds = {
+        pa.int64(): T.LongType(),
+        pa.bool_(): T.BooleanType(),
+        pa.string(): T.StringType(),
+        pa.float64(): T.DoubleType(),
+    }
+    return T.StructType([T.StructField(f.name, kinds[f.type], True) for f in schema])
+
+
+ENGINES = {"duckdb": DuckDBEngine, "spark": SparkEngine}
+
+
+# --- computing ----------------------------------------------------------------------------
+
+
+@dataclass
+class Computation:
+    month: Month
+    engine: str
+    values: list[Value] = field(default_factory=list)
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+Progress = Callable[[str, float], None]
+
+
+def facts_needed(definitions: Iterable[Definition]) -> list[str]:
+    needed = set()
+    for d in definitions:
+        needed.add(d.measure.fact)
+        if d.measure.base:
+            needed.add(measures.BASES[d.measure.base][0])
+    raw = set()
+    for name in needed:
+        raw.add(measures.DERIVED[name][0])
+    if "visits" in needed:
+        raw |= {"repairs", "activations"}
+    if "circuit_months" in needed:
+        raw |= {"circuits", "circuit_outages"}
+    return sorted(raw)
+
+
+def compute(
+    month: Month,
+    *,
+    engine: str = "duckdb",
+    codes: Iterable[str] | None = None,
+    breakdowns: Iterable[str] = ("city",),
+    tables: dict[str, pa.Table] | None = None,
+    progress: Progress | None = None,
+) -> Computation:
+    """Every chosen indicator (all by default) for MONTH by each breakdown it allows."""
+    definitions = _chosen(codes)
+    result = Computation(month=month, engine=engine)
+    started = time.perf_counter()
+    if tables is None:
+        tables = facts_module.extract_all(
+            month,
+            facts_needed(definitions),
+            progress=lambda name, share: progress and progress(name, 0.4 * share),
+        )
+    # Facts not needed (or absent from a snapshot or a test's tables) are empty tables.
+    tables = {**_empty_facts(), **tables}
+    result.seconds["extract"] = time.perf_counter() - started
+    runner = ENGINES[engine]()
+    try:
+        started = time.perf_counter()
+        derived = measures.derive(runner.load(tables), month)
+        targets = Targets(month.first.year)
+        jobs = [(d, b) for d in definitions for b in breakdowns if _allows(d, b)]
+        for index, (definition, breakdown) in enumerate(jobs):
+            parts, base = measures.aggregate(derived, definition.measure, breakdown, month)
+            rows = runner.execute(parts).to_pylist()
+            base_rows = None if base is None else runner.execute(base).to_pylist()
+            result.values += _values(definition, breakdown, month, rows, base_rows, targets)
+            if progress is not None:
+                progress(definition.code, 0.4 + 0.6 * (index + 1) / max(1, len(jobs)))
+        result.seconds["compute"] = time.perf_counter() - started
+    finally:
+        runner.close()
+    return result
+
+
+def _empty_facts() -> dict[str, pa.Table]:
+    return {name: spec.schema.empty_table() for name, spec in facts_module.FACTS.items()}
+
+
+def _chosen(codes) -> list[Definition]:
+    definitions = load_definitions()
+    if not codes:
+        return list(definitions)
+    by_code = {d.code: d for d in definitions}
+    unknown = [c for c in codes if c not in by_code]
+    if unknown:
+        raise KeyError(", ".join(unknown))
+    return [by_code[c] for c in codes]
+
+
+def _allows(definition: Definition, breakdown: str) -> bool:
+    return breakdown == "province" or breakdown in definition.breakdowns
+
+
+def _values(definition, breakdown, month, rows, base_rows, targets) -> list[Value]:
+    keys = measures.BREAKDOWN_COLUMNS[breakdown]
+    kind = definition.measure.kind
+
+    def key_of(row) -> tuple:
+        return tuple("" if row[k] is None else str(row[k]) for k in keys)
+
+    parts = {key_of(row): row for row in rows}
+    if base_rows is not None:  # every value of the base shows, with 0 when nothing happened
+        bases = {key_of(row): row["denominator"] for row in base_rows}
+        all_keys = sorted(set(parts) | set(bases))
+    else:
+        bases = {}
+        all_keys = sorted(parts)
+    if not keys and not all_keys:
+        all_keys = [()]  # the province always has its value (null when nothing counted)
+    out = []
+    for key in all_keys:
+        row = parts.get(key, {})
+        numerator = row.get("numerator")
+        denominator = row.get("denominator")
+        if kind == "per":
+            numerator = numerator or 0
+            denominator = bases.get(key, 0)
+            value = numerator / denominator * definition.measure.scale if denominator else None
+        elif kind == "count":
+            numerator = numerator or 0
+            denominator = None
+            value = float(numerator)
+        elif kind == "quantile":
+            value = row.get("value")
+            numerator = None
+        else:
+            value = numerator / denominator if denominator else None
+        if value is not None and not math.isfinite(value):
+            value = None
+        city = dict(zip(keys, key, strict=True)).get("city")
+        target, warning = targets(definition.code, city)
+        out.append(
+            Value(
+                indicator=definition.code,
+                month=month.label,
+                breakdown=breakdown,
+                key=dict(zip(keys, key, strict=True)),
+                value=value,
+                numerator=None if numerator is None else float(numerator),
+                denominator=None if denominator is None else float(denominator),
+                target=target,
+                warning=warning,
+                status=status(
+                    None if value is None else round(value, 9), target, warning, definition.better
+                ),
+            )
+        )
+    return out
+
+
+def drill_down(
+    month: Month,
+    code: str,
+    filters: dict[str, str],
+    *,
+    limit: int = 500,
+    engine: str = "duckdb",
+    tables: dict[str, pa.Table] | None = None,
+) -> tuple[str, list[dict]]:
+    """The records behind one figure (measures.drill): the derived fact's name and its
+    rows (id, ref and the columns that explain the figure), at most LIMIT."""
+    definition = {d.code: d for d in load_definitions()}[code]
+    if tables is None:
+        tables = facts_module.extract_all(month, facts_needed([definition]))
+    tables = {**_empty_facts(), **tables}
+    runner = ENGINES[engine]()
+    try:
+        derived = measures.derive(runner.load(tables), month)
+        table = measures.drill(derived, definition.measure, definition.better, month, filters)
+        rows = runner.execute(table.limit(limit)).to_pylist()
+    finally:
+        runner.close()
+    return definition.measure.fact, rows
