@@ -95,8 +95,12 @@ def spark_session():
     global _spark_session
     with _spark_lock:
         if _spark_session is None:
+            import os
+
             from django.conf import settings
             from pyspark.sql import SparkSession
+
+            os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")  # loopback only, no lookup
 
             builder = (
                 SparkSession.builder.master(getattr(settings, "SQM_SPARK_MASTER", "local[2]"))
@@ -124,9 +128,9 @@ class SparkEngine:
         out = {}
         for name, table in tables.items():
             view = f"sqm_{name}_{id(self)}"
-            frame = self.session.createDataFrame(table.to_pandas(types_mapper=_nullable))
-            if table.num_rows == 0:
-                frame = self.session.createDataFrame([], _spark_schema(table.schema))
+            frame = self.session.createDataFrame(
+                table.to_pandas(types_mapper=_nullable), schema=_spark_schema(table.schema)
+            )
             frame.createOrReplaceTempView(view)
             self.views.append(view)
             out[name] = self.con.table(view)
