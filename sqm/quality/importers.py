@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from decimal import Decimal, InvalidOperation
 
 from django.utils.translation import gettext as _
@@ -31,6 +32,8 @@ from sqm.quality.models import (
 )
 
 ID_LENGTH = 40
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+MONTH = re.compile(r"[0-9]{4}-(0[1-9]|1[0-2])(-01T00:00:00)?")
 BATCH_LOOKUP = 900  # below SQLite's host-parameter limit of older builds
 
 
@@ -57,7 +60,7 @@ def number(
         raise RowInvalid(
             column,
             _("%(value)s is outside %(low)s–%(high)s")
-            % {"value": value, "low": f"{low:g}", "high": f"{high:g}"},
+            % {"value": value, "low": f"{low:.15g}", "high": f"{high:.15g}"},
         )
     return parsed
 
@@ -75,13 +78,23 @@ def decimal(row: dict[str, str], column: str, *, low: Decimal, high: Decimal, pl
     if not low <= parsed <= high:
         raise RowInvalid(
             column,
-            _("%(value)s is outside %(low)s–%(high)s") % {"value": value, "low": low, "high": high},
+            _("%(value)s is outside %(low)s–%(high)s")
+            % {"value": value, "low": f"{low:f}", "high": f"{high:f}"},
         )
     if -parsed.as_tuple().exponent > places:
         raise RowInvalid(
             column, _("%(value)s has more than %(n)d decimals") % {"value": value, "n": places}
         )
     return parsed
+
+
+def month_cell(row: dict[str, str], column: str = "month") -> dt.date:
+    """YYYY-MM; or the first day of the month at midnight, which is what Excel makes of a
+    month typed into a cell (a date cell, read as 2026-10-01T00:00:00)."""
+    text = f.required(row, column)
+    if not MONTH.fullmatch(text) or text.startswith("0000"):
+        raise RowInvalid(column, _("%(value)r is not a month (YYYY-MM)") % {"value": text})
+    return dt.date(int(text[:4]), int(text[5:7]), 1)
 
 
 def not_before(later, earlier, column: str, earlier_column: str) -> None:
@@ -130,6 +143,14 @@ class FactImporter(Importer):
     permission = "quality.import_facts"
 
     def clean_row(self, line: int, row: dict[str, str]) -> dict:
+        # A NUL cannot be stored in a PostgreSQL text column (nor looked up): refuse control
+        # characters in every cell before the kind reads the row.
+        for column in self.required:
+            if CONTROL.search(row.get(column, "")):
+                raise RowInvalid(column, _("holds a control character"))
+        return self.clean(line, row)
+
+    def clean(self, line: int, row: dict[str, str]) -> dict:
         raise NotImplementedError
 
     def business_key(self, value: dict):
@@ -256,7 +277,7 @@ class RepairImporter(AccountFactImporter):
         "visit_rating",
     )
 
-    def clean_row(self, line, row):
+    def clean(self, line, row):
         reported = f.timestamp(row, "reported_at", allow_empty=False)
         restored = f.timestamp(row, "restored_at")
         not_before(restored, reported, "restored_at", "reported_at")
@@ -307,7 +328,7 @@ class ActivationImporter(AccountFactImporter):
         "visit_rating",
     )
 
-    def clean_row(self, line, row):
+    def clean(self, line, row):
         ordered = f.timestamp(row, "ordered_at", allow_empty=False)
         committed = f.timestamp(row, "committed_at", allow_empty=False)
         activated = f.timestamp(row, "activated_at")
@@ -354,7 +375,7 @@ class TransferImporter(CityFactImporter):
     key = "transfer_id"
     required = ("transfer_id", "city", "requested_at", "connected_at", "skill")
 
-    def clean_row(self, line, row):
+    def clean(self, line, row):
         requested = f.timestamp(row, "requested_at", allow_empty=False)
         connected = f.timestamp(row, "connected_at")
         not_before(connected, requested, "connected_at", "requested_at")
@@ -399,7 +420,7 @@ class SpeedTestImporter(CityFactImporter):
 
         self.references = (("account_id", Account, "account_id", "account_id"),)
 
-    def clean_row(self, line, row):
+    def clean(self, line, row):
         level = f.choice(row, "level", SpeedLevel)
         user = level == SpeedLevel.USER
         account = f.required(row, "account_id", 32) if user else f.optional(row, "account_id", 32)
@@ -445,16 +466,10 @@ class OperationsImporter(CityFactImporter):
         "ports_in_use",
     )
 
-    def clean_row(self, line, row):
+    def clean(self, line, row):
         from sqm.customers.choices import Service
 
-        text = f.required(row, "month", 7)
-        try:
-            month = dt.datetime.strptime(text, "%Y-%m").date()
-        except ValueError:
-            raise RowInvalid(
-                "month", _("%(value)r is not a month (YYYY-MM)") % {"value": text}
-            ) from None
+        month = month_cell(row)
         city = self.city(row)
         product = f.choice(row, "product", Service)
         key = f"{month:%Y-%m}|{city}|{product}"
@@ -531,7 +546,7 @@ class CircuitImporter(CityFactImporter):
 
         self.references = (("customer_id", Customer, "customer_id", "customer_id"),)
 
-    def clean_row(self, line, row):
+    def clean(self, line, row):
         return {
             "circuit_id": self.unique_key(line, row, "circuit_id", ID_LENGTH),
             "customer_id": f.required(row, "customer_id", 32),
@@ -572,7 +587,7 @@ class CircuitOutageImporter(FactImporter):
         value["circuit_pk"] = found["pk"]
         value["city_pk"] = found["city_id"]
 
-    def clean_row(self, line, row):
+    def clean(self, line, row):
         started = f.timestamp(row, "started_at", allow_empty=False)
         restored = f.timestamp(row, "restored_at")
         not_before(restored, started, "restored_at", "started_at")
