@@ -189,3 +189,57 @@ def status(value: float | None, target: float | None, warning: float | None, bet
     if warning is not None and sign * value >= sign * warning:
         return Status.WARNING.value
     return Status.MISSED.value
+
+
+UNIT_TEXT = {
+    "ratio": "share (0–1, shown as %)",
+    "per_10k": "per 10,000 broadband accounts",
+    "per_100": "per 100 circuits",
+    "count": "count",
+    "hours": "hours",
+    "minutes": "minutes",
+    "seconds": "seconds",
+    "mbps": "Mbit/s",
+    "yuan": "yuan",
+    "score": "score",
+}
+PHASE_TEXT = {"before": "事前 before", "during": "事中 during", "after": "事后 after"}
+PRODUCT_TEXT = {"broadband": "Broadband", "dedicated": "Dedicated lines", "all": "All products"}
+
+
+def definitions_markdown() -> str:
+    """The indicator part of docs/kpi.md, made from the shipped definitions (a test keeps
+    the document equal to it: `sqm kpi list --markdown` prints it)."""
+    lines: list[str] = []
+    definitions = load_definitions()
+    for product in ("broadband", "dedicated", "all"):
+        chosen = [d for d in definitions if d.product == product]
+        lines += [f"### {PRODUCT_TEXT[product]} ({len(chosen)})", ""]
+        lines += ["| code | 名称 | name | phase | unit | better | target / warning | breakdowns |"]
+        lines += ["|---|---|---|---|---|---|---|---|"]
+        for d in chosen:
+            target = "—" if d.target is None else f"{d.target:g} / {d.warning:g}"
+            lines.append(
+                f"| `{d.code}` | {d.name_zh} | {d.name_en} | {PHASE_TEXT[d.phase]} | "
+                f"{UNIT_TEXT[d.unit]} | {d.better} | {target} | {', '.join(d.breakdowns)} |"
+            )
+        lines.append("")
+        for d in chosen:
+            m = d.measure
+            parts = [f"kind `{m.kind}`", f"fact `{m.fact}`"]
+            if m.when:
+                parts.append(f"in the month by `{m.when}`")
+            if m.where:
+                parts.append("where " + ", ".join(f"`{w}`" for w in m.where))
+            for name in ("flag", "column", "q", "base", "numerator", "denominator"):
+                if getattr(m, name) is not None:
+                    parts.append(f"{name} `{getattr(m, name)}`")
+            lines += [
+                f"**`{d.code}` {d.name_zh}** — {d.definition_en}",
+                "",
+                f"- 定义：{d.definition_zh}",
+                f"- Measure: {'; '.join(parts)}.",
+                f"- Source: {d.source}",
+                "",
+            ]
+    return "\n".join(lines).rstrip() + "\n"

@@ -55,6 +55,9 @@ class Command(BaseCommand):
             description=_("Print every indicator: code, name, product, phase, unit, target."),
         )
         listing.add_argument("--json", action="store_true", help=_("one JSON object per line"))
+        listing.add_argument(
+            "--markdown", action="store_true", help=_("the definitions as in docs/kpi.md")
+        )
 
     def handle(self, *args, **options) -> None:
         if options["action"] == "list":
@@ -62,8 +65,11 @@ class Command(BaseCommand):
         return self._compute(options)
 
     def _list(self, options) -> None:
-        from sqm.quality.registry import load_definitions
+        from sqm.quality.registry import definitions_markdown, load_definitions
 
+        if options["markdown"]:
+            self.stdout.write(definitions_markdown(), ending="")
+            return
         for d in load_definitions():
             if options["json"]:
                 row = {
