@@ -368,3 +368,21 @@ def read_snapshot(folder: Path) -> dict[str, pa.Table]:
     import pyarrow.parquet as pq
 
     return {path.stem: pq.read_table(path) for path in sorted(folder.glob("*.parquet"))}
+
+
+def check_snapshot(tables: dict[str, pa.Table]) -> list[str]:
+    """What is wrong with a snapshot's tables: unknown facts, missing or mistyped columns
+    (as `file: column: reason` lines); empty when it can be computed from."""
+    problems = []
+    for name, table in tables.items():
+        spec = FACTS.get(name)
+        if spec is None:
+            problems.append(f"{name}.parquet: -: not a fact ({', '.join(FACTS)})")
+            continue
+        for field in spec.schema:
+            if field.name not in table.column_names:
+                problems.append(f"{name}.parquet: {field.name}: column missing")
+            elif table.schema.field(field.name).type != field.type:
+                found = table.schema.field(field.name).type
+                problems.append(f"{name}.parquet: {field.name}: is {found}, should be {field.type}")
+    return problems

@@ -80,7 +80,9 @@ def queue_run(
 
 
 def do_compute_run(
-    run_id: int, progress: Callable[[str, float], None] | None = None
+    run_id: int,
+    progress: Callable[[str, float], None] | None = None,
+    tables: dict | None = None,
 ) -> KpiRun | None:
     """Compute a queued run (the worker's side, or the CLI's): claimed with a guarded update,
     progress written to the row for the page to poll, values stored in one transaction."""
@@ -109,6 +111,7 @@ def do_compute_run(
             codes=run.indicators or None,
             breakdowns=run.breakdowns,
             progress=report,
+            tables=tables,
         )
     except Exception as exc:  # the run shows why; the worker's log has the trace
         KpiRun.objects.filter(pk=run_id).update(
@@ -162,10 +165,12 @@ def compute_now(
     breakdowns: Iterable[str] = DEFAULT_BREAKDOWNS,
     user=None,
     progress: Callable[[str, float], None] | None = None,
+    tables: dict | None = None,
 ) -> KpiRun:
-    """Queue a run and compute it in this process (the CLI)."""
+    """Queue a run and compute it in this process (the CLI), from the database's facts or
+    from TABLES (a snapshot)."""
     run = queue_run(month, engine=engine, codes=codes, breakdowns=breakdowns, user=user)
-    return do_compute_run(run.pk, progress=progress)
+    return do_compute_run(run.pk, progress=progress, tables=tables)
 
 
 def latest_run(month: Month, *, breakdown: str = Breakdown.CITY) -> KpiRun | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 
 from django.core.management.base import CommandError, CommandParser
 from django.utils.translation import gettext as _
@@ -49,6 +50,20 @@ class Command(BaseCommand):
                          help=_("breakdowns: province, city, district, product, channel, "
                                 "cause (default: city)"))  # fmt: skip
         sub.add_argument("--json", action="store_true", help=_("one JSON object per line"))
+        sub.add_argument("--snapshot", type=Path, metavar="DIR",
+                         help=_("read the month's facts from the Parquet files of DIR (written "
+                                "by `sqm kpi snapshot`) instead of the database"))  # fmt: skip
+        snap = actions.add_parser(
+            "snapshot",
+            help=_("Write a month's facts as Parquet files."),
+            description=_(
+                "Extract the facts month MONTH needs from the database and write one Parquet "
+                "file per fact into DIR: what a Spark cluster reads when the facts outgrow "
+                "one machine, and what `compute --snapshot DIR` computes from."
+            ),
+        )
+        snap.add_argument("--month", required=True, metavar="YYYY-MM")
+        snap.add_argument("--out", type=Path, required=True, metavar="DIR")
         listing = actions.add_parser(
             "list",
             help=_("Print the indicator registry."),
@@ -62,7 +77,23 @@ class Command(BaseCommand):
     def handle(self, *args, **options) -> None:
         if options["action"] == "list":
             return self._list(options)
+        if options["action"] == "snapshot":
+            return self._snapshot(options)
         return self._compute(options)
+
+    def _snapshot(self, options) -> None:
+        from sqm.quality import facts, services
+
+        try:
+            month = services.parse_month(options["month"])
+        except services.InputError as exc:
+            raise CommandError(str(exc)) from exc
+        try:
+            paths = facts.write_snapshot(facts.extract_all(month), options["out"])
+        except OSError as exc:
+            raise CommandError(str(exc)) from exc
+        for path in paths:
+            self.stdout.write(str(path))
 
     def _list(self, options) -> None:
         from sqm.quality.registry import definitions_markdown, load_definitions
@@ -107,6 +138,9 @@ class Command(BaseCommand):
                 bar.update(step)
                 done[0] += step
 
+        tables = None
+        if options["snapshot"] is not None:
+            tables = self._read_snapshot(options["snapshot"])
         with context.acting_as(None, label="cli"):
             run = services.compute_now(
                 month,
@@ -114,9 +148,26 @@ class Command(BaseCommand):
                 codes=options["indicator"],
                 breakdowns=options["by"],
                 progress=progress,
+                tables=tables,
             )
         bar.close()
         self._print(run, options)
+
+    def _read_snapshot(self, folder: Path):
+        from sqm.quality import facts
+
+        if not folder.is_dir():
+            raise CommandError(_("%(path)s is not a folder") % {"path": folder})
+        try:
+            tables = facts.read_snapshot(folder)
+        except Exception as exc:  # pyarrow raises its own errors for unreadable files
+            raise CommandError(
+                _("%(path)s: cannot read the snapshot: %(error)s") % {"path": folder, "error": exc}
+            ) from exc
+        problems = facts.check_snapshot(tables)
+        if problems:
+            raise CommandError("\n".join(f"{folder}/{problem}" for problem in problems))
+        return tables
 
     def _print(self, run, options) -> None:
         from sqm.quality.models import KpiValue
