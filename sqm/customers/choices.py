@@ -16,12 +16,13 @@ class Tier(models.TextChoices):
 
 
 class Service(models.TextChoices):
-    BROADBAND = "broadband", _("broadband")
-    MOBILE = "mobile", _("mobile")
-    DEDICATED_VOICE = "dedicated_voice", _("dedicated voice")
-    DEDICATED_DATA = "dedicated_data", _("dedicated data")
-    DEDICATED_INTERNET = "dedicated_internet", _("dedicated internet")
-    IPTV = "iptv", _("IPTV")
+    # In context: the quality indicators name products with the same words.
+    BROADBAND = "broadband", pgettext_lazy("service", "broadband")
+    MOBILE = "mobile", pgettext_lazy("service", "mobile")
+    DEDICATED_VOICE = "dedicated_voice", pgettext_lazy("service", "dedicated voice")
+    DEDICATED_DATA = "dedicated_data", pgettext_lazy("service", "dedicated data")
+    DEDICATED_INTERNET = "dedicated_internet", pgettext_lazy("service", "dedicated internet")
+    IPTV = "iptv", pgettext_lazy("service", "IPTV")
 
 
 class AccountStatus(models.TextChoices):

@@ -71,8 +71,8 @@ class Status(models.TextChoices):
 
 
 class Engine(models.TextChoices):
-    DUCKDB = "duckdb", "DuckDB"
-    SPARK = "spark", "Spark"
+    DUCKDB = "duckdb", pgettext_lazy("KPI engine", "DuckDB")
+    SPARK = "spark", pgettext_lazy("KPI engine", "Spark")
 
 
 class RunStatus(models.TextChoices):
