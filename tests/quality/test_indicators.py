@@ -180,3 +180,31 @@ def test_cities_are_kept_apart_and_the_province_adds_them_up():
     result = compute(OCTOBER, codes=["BB-REPAIR-TIMELY"], breakdowns=["province", "city"])
     by_key = {v.key.get("city", "province"): (v.numerator, v.denominator) for v in result.values}
     assert by_key == {"province": (2, 3), "南京": (1, 1), "无锡": (1, 2)}
+
+
+def test_circuit_availability_counts_each_outage_inside_the_month_and_circuits_from_opening():
+    from tests.quality.facts_helpers import circuit, circuit_outage
+
+    month_seconds = 31 * 86400
+    a = circuit("NJ", "2026-01-01 00:00", repair_hours=3)
+    b = circuit("NJ", "2026-10-16 00:00")  # in service for the last 16 days, no outage
+    c = circuit("NJ", "2026-01-01 00:00", availability="99.0")
+    d = circuit("NJ", "2026-01-01 00:00")
+    circuit("NJ", "2026-11-02 00:00")  # opened after October: not in service
+    circuit_outage(a, "2026-10-10 08:00", "2026-10-10 12:00")  # 4 h, contract 3 h
+    circuit_outage(c, "2026-09-30 22:00", "2026-10-01 02:00")  # 2 h of it in October
+    circuit_outage(d, "2026-10-31 20:00", None)  # open: 4 h to the month's end
+    service = 3 * month_seconds + 16 * 86400
+    down = 4 * 3600 + 2 * 3600 + 4 * 3600
+    availability = value_of("DL-AVAILABILITY")
+    assert (availability.numerator, availability.denominator) == (service - down, service)
+    # b is always up, c's 2 h keep it above its 99.0 %; a and d are below 99.9 %
+    contract = value_of("DL-AVAILABILITY-CONTRACT")
+    assert (contract.numerator, contract.denominator) == (2, 4)
+    # restored in October: a (4 h > 3 h) and c (4 h ≤ 4 h); d is not restored
+    repairs = value_of("DL-REPAIR-CONTRACT")
+    assert (repairs.numerator, repairs.denominator) == (1, 2)
+    per_100 = value_of("DL-OUTAGES-PER-100")  # started in October: a and d
+    assert (per_100.numerator, per_100.denominator, per_100.value) == (2, 4, 50)
+    minutes = value_of("DL-OUTAGE-MINUTES-MEAN")
+    assert minutes.value == pytest.approx(down / 60 / 4)
