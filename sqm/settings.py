@@ -286,6 +286,9 @@ SQM_FAULT_STALE_HOURS = env_int("SQM_FAULT_STALE_HOURS", 72)
 # A complaint within this many days of the same customer's previous one (same second-level
 # category) closing is a repeat complaint (重复投诉).
 SQM_REPEAT_DAYS = env_int("SQM_REPEAT_DAYS", 30)
+# The monthly service-quality report (docs/kpi.md, "Monthly report"): the number of the
+# first issue SQM publishes (the operator had published 17 before SQM, so it sets 18).
+SQM_REPORT_FIRST_NUMBER = env_int("SQM_REPORT_FIRST_NUMBER", 1)
 
 # Personal-data protection (docs/security.md).
 SQM_REVEAL_ALERT_PER_HOUR = env_int("SQM_REVEAL_ALERT_PER_HOUR", 20)

@@ -85,6 +85,9 @@ KEY_NAMES: dict[str, object] = {
     "sort": pgettext_lazy("audit detail", "sorted by"),
     "selected": pgettext_lazy("audit detail", "selected rows"),
     "service": pgettext_lazy("audit detail", "service"),
+    "number": pgettext_lazy("audit detail", "issue number"),
+    "month": pgettext_lazy("audit detail", "month"),
+    "run": pgettext_lazy("audit detail", "KPI run"),
 }
 
 FORMATS = {"xlsx": "XLSX", "csv": "CSV", "pdf": "PDF", "html": "HTML"}
@@ -142,6 +145,7 @@ TARGET_KINDS: dict[str, object] = {
     "data-key": pgettext_lazy("audit target", "data key"),
     "audit-key": pgettext_lazy("audit target", "audit key"),
     "lookup": pgettext_lazy("audit target", "look-up"),
+    "quality-report": pgettext_lazy("audit target", "monthly quality report"),
 }
 _TARGET_NAMES: dict[str, object] = {
     "lookup:nobody": pgettext_lazy("audit target", "nobody found"),
@@ -591,6 +595,20 @@ def _verify(entry, d: dict) -> list[str]:
     if d.get("intact"):
         return [
             ngettext("intact: %(n)d entry verified", "intact: %(n)d entries verified", n) % {"n": n}
+
+
+@sentence(AuditAction.PUBLISH, "number", "month", "run")
+def _publish(entry, d: dict) -> list[str]:
+    # A generic publication: the monthly quality report (target quality-report:YYYY-MM) is
+    # the first thing published; its issue number, month and the KPI run it froze.
+    parts = []
+    if d.get("number") is not None:
+        parts.append(_("issue %(number)s published") % {"number": d["number"]})
+    if d.get("month"):
+        parts.append(_("month %(month)s") % {"month": d["month"]})
+    if d.get("run") is not None:
+        parts.append(_("figures frozen from KPI run #%(run)s") % {"run": d["run"]})
+    return parts or [_("published")]
         ]
     return [
         _("broken at entry %(at)s, %(n)s entries verified before it")

@@ -143,6 +143,7 @@ class AuditAction(models.TextChoices):
     LOOKUP_ALERT = "lookup_alert", _("look-up miss threshold exceeded")
     AUDIT_SEAL = "audit_seal", _("audit chain keyed")
     AUDIT_VERIFY = "audit_verify", _("audit chain checked")
+    PUBLISH = "publish", _("publish")
 
 
 class AuditEntry(models.Model):

@@ -1,0 +1,66 @@
+"""`sqm report monthly --month YYYY-MM --format html|xlsx|pdf --out FILE`: the monthly
+service-quality report as a file."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from django.core.management.base import CommandError, CommandParser
+from django.utils.translation import gettext as _
+
+from sqm.core.commands import BaseCommand
+
+
+class Command(BaseCommand):
+    @property
+    def help(self) -> str:
+        return _(
+            "The monthly service-quality report. `monthly` writes the report of a month as "
+            "HTML, XLSX or PDF."
+        )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
+        sub = actions.add_parser(
+            "monthly",
+            help=_("Write the monthly service-quality report of a month to a file."),
+            description=_(
+                "Write the service-quality report of MONTH to FILE. A published report is "
+                "written as it was published (figures and text frozen); otherwise the "
+                "figures come from the month's newest KPI run by city (computed first when "
+                "there is none) with the draft's text, if a draft exists. HTML is one "
+                "self-contained file, XLSX has the tables and the trends as Excel line "
+                "charts, PDF is printed by headless Chromium. The export is audited. See "
+                'docs/kpi.md, "Monthly report".'
+            ),
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+        sub.add_argument("--month", required=True, metavar="YYYY-MM")
+        sub.add_argument("--format", required=True, choices=["html", "xlsx", "pdf"],
+                         dest="fmt", help=_("html, xlsx or pdf"))  # fmt: skip
+        sub.add_argument("--out", required=True, metavar="FILE", help=_("the file to write"))
+
+    def handle(self, *args, **options) -> None:
+        from sqm.core import context
+        from sqm.core.pdf import PdfError
+        from sqm.quality import report, report_exports, report_services, services
+
+        try:
+            month = services.parse_month(options["month"])
+        except services.InputError as exc:
+            raise CommandError(str(exc)) from exc
+        out = Path(options["out"])
+        if out.is_dir() or not out.parent.is_dir():
+            raise CommandError(_("%(path)s: not a file in an existing folder") % {"path": out})
+        with context.acting_as(None, label="cli"):
+            try:
+                report.run_for(month, compute=True)
+                shown = report_services.shown(month)
+                state = shown.report.state if shown.report is not None else ""
+                content, _type = report_exports.render(shown.figures, options["fmt"], state=state)
+            except (report.NoRun, PdfError, services.InputError) as exc:
+                raise CommandError(str(exc)) from exc
+            out.write_bytes(content)
+            report_exports.audit_export(None, shown.figures, options["fmt"])
+        self.stdout.write(str(out))

@@ -1,0 +1,402 @@
+"""The monthly service-quality report: its figures from a small hand-built set of runs, its
+numbering, publishing (frozen, audited, a later run shown as differences), its pages and
+exports against hostile input, permissions and city scoping, and `sqm report monthly`.
+
+The runs are written directly (no engine): month M = 2026-10, with M-1, eight earlier months
+of history for the control limits and M-12. Two indicators carry the story:
+BB-REPAIR-TIMELY (higher is better; target 0.95, warning 0.92) and BB-COMPLAINTS-PER-10K
+(lower is better; target 15, warning 20).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import zipfile
+
+import openpyxl
+import pytest
+from django.core.management import CommandError, call_command
+from django.test import Client
+
+from sqm.core.models import AuditEntry, ChangeLogEntry, City
+from sqm.quality import report, report_services
+from sqm.quality.facts import Month
+from sqm.quality.models import Indicator, KpiRun, KpiValue, MonthlyReport
+from sqm.quality.registry import status
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+REPAIR = "BB-REPAIR-TIMELY"
+COMPLAINTS = "BB-COMPLAINTS-PER-10K"
+M = Month.parse("2026-10")
+_clock = [dt.datetime(2026, 11, 1, 8, 0, tzinfo=dt.UTC)]
+
+
+def make_run(month: str, values: dict[tuple[str, str], float | None]) -> KpiRun:
+    """A finished full run of MONTH with VALUES {(indicator, city or "" for the province):
+    value}; targets and status from the shipped defaults, as the engine sets them."""
+    run = KpiRun.objects.create(
+        month=Month.parse(month).first, engine="duckdb", breakdowns=["province", "city"],
+        indicators=[], status="done", progress=1.0,
+    )  # fmt: skip
+    _clock[0] += dt.timedelta(minutes=1)  # runs made later are newer
+    KpiRun.objects.filter(pk=run.pk).update(created=_clock[0], finished=_clock[0])
+    indicators = {i.code: i for i in Indicator.objects.all()}
+    cities = dict(City.objects.values_list("name", "pk"))
+    for (code, city), value in values.items():
+        i = indicators[code]
+        KpiValue.objects.create(
+            run=run, indicator=i, breakdown="city" if city else "province", key=city,
+            city_id=cities.get(city), value=value, target=i.default_target,
+            warning=i.default_warning,
+            status=status(value, i.default_target, i.default_warning, i.better),
+        )  # fmt: skip
+    run.refresh_from_db()
+    return run
+
+
+NJ_HISTORY = [0.95, 0.96, 0.94, 0.95, 0.96, 0.94, 0.95, 0.95]  # mean 0.95, σ 0.00756
+WX_HISTORY = [10, 11, 10, 12, 11, 10, 11, 10]  # mean 10.625, σ 0.744: 16 is far above
+SZ_HISTORY = [0.94, 0.95, 0.94, 0.95, 0.94]  # five values: too few for limits
+
+
+@pytest.fixture
+def runs():
+    """M-12, eight months of history (2026-02 … 2026-09 = M-1) and M."""
+    year_ago = make_run("2025-10", {(REPAIR, "南京"): 0.90})
+    for n, month in enumerate(Month.parse("2026-02").shifted(i) for i in range(8)):
+        values = {(REPAIR, "南京"): NJ_HISTORY[n], (COMPLAINTS, "无锡"): WX_HISTORY[n]}
+        if n >= 3:
+            values[(REPAIR, "苏州")] = SZ_HISTORY[n - 3]
+        if month.label == "2026-09":
+            values[(COMPLAINTS, "苏州")] = 15
+            values[(REPAIR, "")] = 0.94
+        previous = make_run(month.label, values)
+    current = make_run("2026-10", {
+        (REPAIR, ""): 0.93, (REPAIR, "南京"): 0.97, (REPAIR, "苏州"): 0.90,
+        (REPAIR, "无锡"): 0.93, (REPAIR, "常州"): 0.93,
+        (COMPLAINTS, ""): 21, (COMPLAINTS, "南京"): 10, (COMPLAINTS, "苏州"): 25,
+        (COMPLAINTS, "无锡"): 16,
+    })  # fmt: skip
+    return {"year_ago": year_ago, "previous": previous, "current": current}
+
+
+def city_rows(figures, code):
+    return [(r["city"], r["rank"], r["value"]) for r in figures["rankings"][code] if r["value"]]
+
+
+# --- figures -------------------------------------------------------------------------------
+
+
+def test_cities_rank_best_first_by_each_indicators_better_direction_sharing_equal_ranks(runs):
+    figures = report.build(M)
+    assert city_rows(figures, REPAIR) == [
+        ("南京", 1, 0.97), ("无锡", 2, 0.93), ("常州", 2, 0.93), ("苏州", 4, 0.90)
+    ]  # fmt: skip
+    assert city_rows(figures, COMPLAINTS) == [("南京", 1, 10), ("无锡", 2, 16), ("苏州", 3, 25)]
+    # Cities without a value come last, unranked: every city is in the table.
+    last = figures["rankings"][REPAIR][-1]
+    assert last["value"] is None and last["rank"] is None
+    assert len(figures["rankings"][REPAIR]) == City.objects.count()
+
+
+def test_month_over_month_and_year_over_year_changes_come_from_the_runs_of_m_1_and_m_12(runs):
+    figures = report.build(M)
+    rows = {r["city"]: r for r in figures["rankings"][REPAIR]}
+    assert rows["南京"]["mom"] == pytest.approx(0.02)
+    assert rows["南京"]["yoy"] == pytest.approx(0.07)
+    assert rows["苏州"]["mom"] == pytest.approx(-0.04)
+    assert rows["苏州"]["yoy"] is None  # no value in 2025-10
+    assert rows["无锡"]["mom"] is None  # no value in 2026-09
+    assert figures["previous"]["run"] == runs["previous"].pk
+    assert figures["year_ago"]["run"] == runs["year_ago"].pk
+    assert report.change_display(rows["南京"]["mom"], "ratio") == "+2.00 pp"
+    assert report.change_display(rows["苏州"]["yoy"], "ratio") == "—"
+    assert report.change_display(-6, "per_10k") == "−6.00"
+
+
+def test_a_city_value_outside_mean_plus_minus_three_sigma_of_its_own_history_is_flagged(runs):
+    figures = report.build(M)
+    control = figures["control"]
+    flags = {(f["indicator"], f["city"]): f for f in control["flags"]}
+    # 无锡's 16 complaints per 10k: its eight months average 10.625 with σ 0.744.
+    flag = flags.pop((COMPLAINTS, "无锡"))
+    assert flag["direction"] == "high" and flag["history"] == 8
+    assert flag["mean"] == pytest.approx(10.625)
+    assert flag["high"] == pytest.approx(10.625 + 3 * 0.7440238)
+    # 南京's 0.97 lies inside 0.95 ± 0.0227; 苏州's 0.90 has only five earlier values.
+    assert flags == {}
+    assert control["min_history"] == 6 and control["too_short"] >= 1
+    ranked = {r["city"]: r["control"] for r in figures["rankings"][COMPLAINTS]}
+    assert ranked["无锡"] == "high" and ranked["南京"] is None
+
+
+def test_control_limits_need_six_earlier_values():
+    assert report.control_limits([1.0, 2.0, None, 3.0, 4.0, 5.0]) is None
+    mean, sigma, n = report.control_limits([1.0, 2.0, 3.0, 4.0, 5.0, 6.0])
+    assert (mean, n) == (3.5, 6) and sigma == pytest.approx(1.8708287)
+
+
+def test_short_boards_name_missed_indicators_worst_cities_and_largest_deteriorations(runs):
+    boards = report.build(M)["short_boards"]
+    # The province's 21 complaints per 10k miss (warning at 20); its 0.93 repair is a warning.
+    assert [r["indicator"] for r in boards["missed"]] == [COMPLAINTS]
+    worst = [(t["city"], len(t["missed"]), len(t["warning"])) for t in boards["worst_cities"]]
+    assert worst == [("苏州", 2, 0), ("无锡", 0, 2), ("常州", 0, 1)]
+    worse = [(r["indicator"], r["city"]) for r in boards["deteriorations"]]
+    # Relative to target: 苏州 +10/15, 无锡 +6/15, 苏州 −0.04/0.95, the province −0.01/0.95.
+    assert worse == [(COMPLAINTS, "苏州"), (COMPLAINTS, "无锡"), (REPAIR, "苏州"), (REPAIR, "")]
+    assert boards["deteriorations"][0]["relative"] == pytest.approx(10 / 15)
+
+
+def test_trends_hold_twelve_months_ending_with_the_report_month(runs):
+    trends = report.build(M)["trends"]
+    assert trends["months"][0] == "2025-11" and trends["months"][-1] == "2026-10"
+    nanjing = trends["series"][REPAIR]["cities"]["南京"]
+    assert nanjing == [None, None, None, *NJ_HISTORY, 0.97]
+    assert trends["series"][REPAIR]["province"][-2:] == [0.94, 0.93]
+
+
+def test_the_figures_are_plain_json():
+    import json
+
+    make_run("2026-10", {(REPAIR, "南京"): 0.97})
+    figures = report.build(M)
+    assert json.loads(json.dumps(figures)) == figures
+
+
+def test_a_month_without_a_run_has_no_figures_unless_computed():
+    with pytest.raises(report.NoRun):
+        report.build(M)
+
+
+# --- numbering and publishing --------------------------------------------------------------
+
+
+def test_issues_are_numbered_from_the_first_number_setting_on(runs, settings, quality_manager):
+    settings.SQM_REPORT_FIRST_NUMBER = 18
+    october = report_services.create_report(M, quality_manager)
+    september = report_services.create_report(M.previous, quality_manager)
+    assert (october.number, september.number) == (18, 19)
+    assert report_services.create_report(M, quality_manager).pk == october.pk  # one per month
+    assert october.run_id == runs["current"].pk and october.state == "draft"
+
+
+def test_a_report_of_a_month_without_a_run_computes_one(quality_manager):
+    created = report_services.create_report(Month.parse("2026-08"), quality_manager)
+    assert created.run is not None and created.run.status == "done"
+    assert created.run.month == dt.date(2026, 8, 1)
+
+
+def test_publishing_freezes_figures_and_text_and_is_audited_once(runs, quality_manager):
+    draft = report_services.create_report(M, quality_manager)
+    texts = {"summary": "十月总体平稳", "analysis": "苏州投诉偏高", "measures": "苏州专项整治"}
+    report_services.save_text(draft, quality_manager, **texts)
+    assert ChangeLogEntry.objects.filter(object_id=str(draft.pk), action="update").exists()
+    published = report_services.publish(draft, quality_manager, seen_run=runs["current"].pk)
+    assert published.state == "published" and published.published_by == quality_manager
+    frozen = published.frozen
+    assert frozen["text"]["summary"] == "十月总体平稳"
+    assert frozen["run"]["run"] == runs["current"].pk
+    assert city_rows(frozen, COMPLAINTS)[0] == ("南京", 1, 10)
+    entry = AuditEntry.objects.get(action="publish")
+    assert entry.target == "quality-report:2026-10" and entry.details["number"] == 1
+    with pytest.raises(report_services.ReportError):
+        report_services.save_text(published, quality_manager, summary="改过")
+    with pytest.raises(report_services.ReportError):
+        report_services.publish(published, quality_manager)
+    published.refresh_from_db()
+    assert published.summary == "十月总体平稳"
+    assert AuditEntry.objects.filter(action="publish").count() == 1
+
+
+def test_a_newer_run_than_the_one_looked_at_stops_publishing(runs, quality_manager):
+    draft = report_services.create_report(M, quality_manager)
+    make_run("2026-10", {(REPAIR, "南京"): 0.99})
+    with pytest.raises(report_services.ReportError):
+        report_services.publish(draft, quality_manager, seen_run=runs["current"].pk)
+    draft.refresh_from_db()
+    assert draft.state == "draft" and draft.frozen is None
+
+
+def test_a_later_run_of_a_published_month_shows_as_differences_beside_the_frozen_figures(
+    runs, quality_manager, admin
+):
+    draft = report_services.create_report(M, quality_manager)
+    report_services.publish(draft, quality_manager)
+    later = make_run("2026-10", {
+        (REPAIR, ""): 0.93, (REPAIR, "南京"): 0.99, (REPAIR, "苏州"): 0.90,
+        (REPAIR, "无锡"): 0.93, (REPAIR, "常州"): 0.93,
+        (COMPLAINTS, ""): 21, (COMPLAINTS, "南京"): 10, (COMPLAINTS, "苏州"): 25,
+        (COMPLAINTS, "无锡"): 16,
+    })  # fmt: skip
+    shown = report_services.shown(M, admin)
+    assert shown.later_run == later.pk
+    assert shown.differences == [
+        {"indicator": REPAIR, "breakdown": "city", "key": "南京", "before": 0.97, "after": 0.99}
+    ]
+    assert city_rows(shown.figures, REPAIR)[0] == ("南京", 1, 0.97)  # as published
+
+
+# --- pages ---------------------------------------------------------------------------------
+
+
+def zh(text: str, context: str | None = None) -> str:
+    """TEXT as the zh-hans pages say it (the catalogue's translation once merged)."""
+    from django.utils import translation
+
+    with translation.override("zh-hans"):
+        return translation.pgettext(context, text) if context else translation.gettext(text)
+
+
+def client_for(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def test_the_report_page_shows_the_month_in_chinese_with_its_tables(runs, quality_manager):
+    report_services.create_report(M, quality_manager)
+    page = client_for(quality_manager).get("/quality/reports/2026-10/")
+    assert page.status_code == 200
+    text = page.content.decode()
+    title = zh("Service-quality report No. %(number)s (%(month)s)")
+    assert title % {"number": 1, "month": "2026-10"} in text
+    assert "南京" in text and zh("City rankings") in text
+    assert 'id="ranking-BB-REPAIR-TIMELY"' in text and 'id="publish"' in text
+
+
+def test_a_city_user_sees_only_their_cities_rows_in_the_rankings(runs, quality_manager, admin):
+    page = client_for(quality_manager).get("/quality/reports/2026-10/").content.decode()
+    assert 'data-city="南京"' in page and 'data-city="苏州"' not in page
+    page = client_for(admin).get("/quality/reports/2026-10/").content.decode()
+    assert 'data-city="南京"' in page and 'data-city="苏州"' in page
+    scoped = report.for_user(report.build(M), quality_manager)
+    assert {t["city"] for t in scoped["short_boards"]["worst_cities"]} <= {"南京"}
+    assert {f["city"] for f in scoped["control"]["flags"]} <= {"南京"}
+    assert list(scoped["trends"]["series"][REPAIR]["cities"]) == ["南京"]
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/quality/reports/2026-13/",
+        "/quality/reports/abc/",
+        "/quality/reports/1999-01/",
+        "/quality/reports/" + "9" * 300 + "/",
+        "/quality/reports/2026-10/export.doc",
+        "/quality/reports/2026-1%00/",
+        "/quality/reports/2026-10/edit/",  # no report of the month yet
+    ],
+)
+def test_hostile_report_urls_get_a_4xx(runs, quality_manager, url):
+    response = client_for(quality_manager).get(url)
+    assert 400 <= response.status_code < 500
+
+
+def test_hostile_posts_get_a_4xx_and_change_nothing(runs, quality_manager):
+    client = client_for(quality_manager)
+    for month in ["2026-13", "x" * 5000, "", "1999-01", "2026-10\x00"]:
+        assert client.post("/quality/reports/", {"month": month}).status_code == 400
+    report_services.create_report(M, quality_manager)
+    assert client.get("/quality/reports/2026-10/publish/").status_code == 405
+    for run in ["", "abc", "-1", "²", "9" * 40]:
+        response = client.post("/quality/reports/2026-10/publish/", {"run": run})
+        assert response.status_code == 400
+    long = client.post("/quality/reports/2026-10/edit/", {"summary": "长" * 20_001})
+    assert long.status_code == 400
+    assert MonthlyReport.objects.get().state == "draft"
+    assert MonthlyReport.objects.get().summary == ""
+
+
+def test_who_may_see_write_and_publish(runs, quality_manager, agent):
+    report_services.create_report(M, quality_manager)
+    lead = UserFactory(username="lead", roles=["team_lead"], city_codes=["NJ"])
+    assert client_for(agent).get("/quality/reports/2026-10/").status_code == 403
+    assert client_for(lead).get("/quality/reports/2026-10/").status_code == 200
+    assert client_for(lead).get("/quality/reports/2026-10/edit/").status_code == 403
+    response = client_for(lead).post("/quality/reports/2026-10/publish/", {"run": "1"})
+    assert response.status_code == 403
+    assert client_for(lead).post("/quality/reports/", {"month": "2026-09"}).status_code == 403
+    assert Client().get("/quality/reports/").status_code == 302  # to the login page
+
+
+def test_writing_and_publishing_through_the_pages(runs, quality_manager):
+    client = client_for(quality_manager)
+    report_services.create_report(M, quality_manager)
+    texts = {"summary": "总体平稳", "analysis": "苏州投诉偏高", "measures": "整治"}
+    assert client.post("/quality/reports/2026-10/edit/", texts).status_code == 302
+    run = runs["current"].pk
+    assert client.post("/quality/reports/2026-10/publish/", {"run": run}).status_code == 302
+    published = MonthlyReport.objects.get()
+    assert published.state == "published" and published.frozen["text"]["analysis"] == "苏州投诉偏高"
+    # The edit page of a published report sends back to the report.
+    assert client.post("/quality/reports/2026-10/edit/", {"summary": "x"}).status_code == 302
+    published.refresh_from_db()
+    assert published.summary == "总体平稳"
+    page = client.get("/quality/reports/").content.decode()
+    assert zh("No. %(number)s") % {"number": 1} in page
+    assert zh("published", "report state") in page
+
+
+# --- exports -------------------------------------------------------------------------------
+
+
+def test_the_xlsx_export_has_chinese_sheets_tables_and_native_line_charts(runs, quality_manager):
+    response = client_for(quality_manager).get("/quality/reports/2026-10/export.xlsx")
+    assert response.status_code == 200
+    content = response.content
+    book = openpyxl.load_workbook(io.BytesIO(content))
+    names = ["overview", "headline indicators", "city rankings", "short boards",
+             "control limits", "12-month trends"]  # fmt: skip
+    assert book.sheetnames == [zh(name, "report sheet") for name in names]
+    ranking = list(book.worksheets[2].iter_rows(values_only=True))
+    assert ranking[0][:4] == (zh("Code"), zh("Indicator"), zh("Rank"), zh("City"))
+    assert (REPAIR, 1, "南京", 0.97) in [(r[0], r[2], r[3], r[4]) for r in ranking[1:]]
+    assert all(r[3] == "南京" for r in ranking[1:])  # scoped to the user's city
+    charts = [n for n in zipfile.ZipFile(io.BytesIO(content)).namelist() if "charts/chart" in n]
+    assert len(charts) == Indicator.objects.filter(headline=True).count()
+    entry = AuditEntry.objects.get(action="export")
+    assert entry.target == "quality-report:2026-10" and entry.details == {"format": "xlsx"}
+
+
+def test_the_html_export_is_one_self_contained_file(runs, admin):
+    response = client_for(admin).get("/quality/reports/2026-10/export.html")
+    html = response.content.decode()
+    assert response["Content-Disposition"].startswith("attachment;")
+    assert "/static/" not in html and "echarts" in html and "drawReportCharts" in html
+    assert "苏州" in html and zh("Headline indicators") in html
+
+
+def test_the_command_writes_the_report_and_refuses_bad_input(runs, tmp_path):
+    out = tmp_path / "report.xlsx"
+    call_command("report", "monthly", "--month", "2026-10", "--format", "xlsx", "--out", str(out))
+    assert openpyxl.load_workbook(out).sheetnames[0]
+    html = tmp_path / "report.html"
+    call_command("report", "monthly", "--month", "2026-10", "--format", "html", "--out", str(html))
+    assert "drawReportCharts" in html.read_text(encoding="utf-8")
+    with pytest.raises(CommandError):
+        call_command("report", "monthly", "--month", "2026-13", "--format", "html",
+                     "--out", str(html))  # fmt: skip
+    with pytest.raises(CommandError):
+        call_command("report", "monthly", "--month", "2026-10", "--format", "html",
+                     "--out", str(tmp_path / "missing" / "r.html"))  # fmt: skip
+    assert AuditEntry.objects.filter(action="export", actor_name="cli").count() == 2
+
+
+def test_the_command_exits_1_on_bad_input_and_2_on_usage_errors(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "SQM_HOME": str(tmp_path / "home")}  # not the developer's instance
+    base = [sys.executable, "manage.py", "report", "monthly"]
+    out = str(tmp_path / "r.html")
+    bad = subprocess.run([*base, "--month", "2026-13", "--format", "html", "--out", out],
+                         capture_output=True, text=True, check=False, env=env)  # fmt: skip
+    assert bad.returncode == 1 and "2026-13" in bad.stderr
+    usage = subprocess.run([*base, "--month", "2026-10", "--format", "doc", "--out", out],
+                           capture_output=True, text=True, check=False, env=env)  # fmt: skip
+    assert usage.returncode == 2
