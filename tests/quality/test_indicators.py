@@ -187,7 +187,7 @@ def test_circuit_availability_counts_each_outage_inside_the_month_and_circuits_f
 
     month_seconds = 31 * 86400
     a = circuit("NJ", "2026-01-01 00:00", repair_hours=3)
-    b = circuit("NJ", "2026-10-16 00:00")  # in service for the last 16 days, no outage
+    circuit("NJ", "2026-10-16 00:00")  # b: in service for the last 16 days, no outage
     c = circuit("NJ", "2026-01-01 00:00", availability="99.0")
     d = circuit("NJ", "2026-01-01 00:00")
     circuit("NJ", "2026-11-02 00:00")  # opened after October: not in service
@@ -208,3 +208,72 @@ def test_circuit_availability_counts_each_outage_inside_the_month_and_circuits_f
     assert (per_100.numerator, per_100.denominator, per_100.value) == (2, 4, 50)
     minutes = value_of("DL-OUTAGE-MINUTES-MEAN")
     assert minutes.value == pytest.approx(down / 60 / 4)
+
+
+def test_a_first_time_fix_has_no_new_report_of_the_account_within_7_days_of_restoration():
+    a, b, c = account(), account(), account()
+    repair(a, "2026-10-01 08:00", "2026-10-01 12:00")
+    repair(a, "2026-10-08 12:00", "2026-10-08 13:00")  # 7 days after: the first did not hold
+    repair(b, "2026-10-01 08:00", "2026-10-01 12:00")
+    repair(b, "2026-10-08 12:01", "2026-10-08 13:00")  # 7 days and a minute: it held
+    repair(c, "2026-10-30 08:00", "2026-10-30 12:00")
+    repair(c, "2026-11-03 08:00", "2026-11-03 12:00")  # in November, still within 7 days
+    value = value_of("BB-FIRST-TIME-FIX")
+    # restored in October: a1 (no), a2, b1, b2, c1 (no)
+    assert (value.numerator, value.denominator) == (3, 5)
+
+
+def test_callback_satisfaction_leaves_unreachable_callbacks_out():
+    a = account()
+    for outcome in ("satisfied", "basically_satisfied", "dissatisfied", "unreachable"):
+        complaint(a, "2026-10-02 10:00", closed="2026-10-04 10:00", callback=outcome,
+                  replied="2026-10-03 10:00")  # fmt: skip
+    value = value_of("BB-CALLBACK-SATISFACTION")
+    assert (value.numerator, value.denominator) == (2, 3)
+    hours = value_of("BB-CALLBACK-HOURS-MEAN")
+    assert hours.value == pytest.approx(24)
+
+
+def test_interception_and_fault_sms_first_follow_the_contacts_linked_to_a_fault_event():
+    from sqm.complaints.models import WorkOrder
+    from sqm.network.models import FaultEvent
+    from sqm.notify.models import OutboundMessage
+    from tests.factories import OltFactory
+    from tests.quality.facts_helpers import at
+
+    olt = OltFactory()
+    fault = {"level": "olt", "olt": olt, "city": olt.city, "type": "power", "severity": "critical"}
+    early = FaultEvent.objects.create(**fault, started_at=at("2026-10-05 08:00"))
+    late = FaultEvent.objects.create(**fault, started_at=at("2026-10-06 08:00"))
+    a = account()
+    contacts = [
+        complaint(a, "2026-10-05 08:30", record_type="direct_answer_complaint"),
+        complaint(a, "2026-10-05 08:40", record_type="direct_answer_complaint"),
+        complaint(a, "2026-10-05 09:00"),
+        complaint(a, "2026-10-06 08:10", record_type="direct_answer_complaint"),
+    ]
+    for order, event in zip(contacts, (early, early, early, late), strict=True):
+        WorkOrder.objects.filter(pk=order.pk).update(fault_event=event)
+    complaint(a, "2026-10-07 08:10", record_type="direct_answer_complaint")  # no fault
+    for event, sent in ((early, "2026-10-05 08:20"), (late, "2026-10-06 08:15")):
+        OutboundMessage.objects.create(
+            key=f"k{event.pk}", kind="fault", account=a, fault_event=event, text="故障",
+            send_at=at(sent), sent_at=at(sent),
+        )  # fmt: skip
+    interception = value_of("BB-INTERCEPTION-RATE")
+    assert (interception.numerator, interception.denominator) == (3, 4)
+    sms_first = value_of("BB-FAULT-SMS-FIRST")
+    # early: SMS 08:20 before the first contact 08:30; late: SMS 08:15 after 08:10
+    assert (sms_first.numerator, sms_first.denominator) == (1, 2)
+
+
+def test_speed_attainment_is_90_percent_of_the_subscribed_speed_at_the_user_end():
+    from tests.quality.facts_helpers import speed_test
+
+    a = account()
+    speed_test("NJ", "user", "2026-10-01 20:00", 450, subscribed=500, acct=a)  # exactly 90 %
+    speed_test("NJ", "user", "2026-10-02 20:00", 449, subscribed=500, acct=a)
+    speed_test("NJ", "city", "2026-10-02 20:00", 100)  # not a user-end test
+    value = value_of("BB-SPEED-USER-ATTAIN")
+    assert (value.numerator, value.denominator) == (1, 2)
+    assert value_of("BB-SPEED-USER-MEAN").value == pytest.approx(449.5)
