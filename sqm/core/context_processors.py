@@ -22,6 +22,7 @@ def navigation(request) -> dict:
         # The NOC's SMS view in the bar of those who act on it (others reach it from faults).
         ("network:fault_sms", _("Fault SMS"), "notify.change_outboundmessage"),
         ("surveys:list", _("Satisfaction surveys"), "surveys.view_questionnaire"),
+        ("quality:dashboard", _("Quality dashboard"), "quality.view_indicator"),
         ("core:imports", _("Imports"), "core.add_importjob"),
         ("core:audit", _("Audit log"), "core.view_auditentry"),
         ("core:changelog", _("Change log"), "core.view_changelogentry"),
