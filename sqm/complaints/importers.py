@@ -17,6 +17,7 @@ import sys
 from django.db import connection
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from sqm.complaints import sla
 from sqm.complaints.choices import (
@@ -123,6 +124,8 @@ def _check_repeat(number: str, same_customer: bool, made: float, created) -> Non
 @register
 class ComplaintImporter(Importer):
     kind = "complaints"
+    label = gettext_lazy("complaint history")
+    permission = "complaints.import_history"
     required = REQUIRED
     optional = OPTIONAL
 

@@ -22,7 +22,7 @@ from django.utils.module_loading import autodiscover_modules
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext, pgettext, pgettext_lazy
 
-from sqm.core.models import AuditAction, ImportKind
+from sqm.core.models import AuditAction
 from sqm.core.roles import ROLE_BY_CODE
 
 # Detail keys as the reader sees them (context "audit detail": "rows" here is not a table's).
@@ -347,16 +347,11 @@ def group_label(name: str) -> str:
 
 
 def import_kind_label(kind: str) -> str:
-    """An import kind (`survey`) by the label its importer gives, else the core choice's."""
-    from sqm.core.importing.base import registry
+    """An import kind (`survey`) by the label its importer gives (a kind no longer
+    registered by its code)."""
+    from sqm.core.importing.base import kind_label
 
-    importer = registry.get(kind)
-    label = getattr(importer, "label", None) if importer is not None else None
-    if label:
-        return str(label)
-    if kind in ImportKind.values:
-        return str(ImportKind(kind).label)
-    return kind
+    return kind_label(kind)
 
 
 def _model_permission(model, codename: str) -> str | None:
@@ -595,6 +590,11 @@ def _verify(entry, d: dict) -> list[str]:
     if d.get("intact"):
         return [
             ngettext("intact: %(n)d entry verified", "intact: %(n)d entries verified", n) % {"n": n}
+        ]
+    return [
+        _("broken at entry %(at)s, %(n)s entries verified before it")
+        % {"at": d.get("broken_at", "—"), "n": n}
+    ]
 
 
 @sentence(AuditAction.PUBLISH, "number", "month", "run")
@@ -609,8 +609,3 @@ def _publish(entry, d: dict) -> list[str]:
     if d.get("run") is not None:
         parts.append(_("figures frozen from KPI run #%(run)s") % {"run": d["run"]})
     return parts or [_("published")]
-        ]
-    return [
-        _("broken at entry %(at)s, %(n)s entries verified before it")
-        % {"at": d.get("broken_at", "—"), "n": n}
-    ]

@@ -4,7 +4,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
 
-from sqm.core.models import ImportKind
+from sqm.core.importing import upload_kinds
 
 # Every form's label suffix is Django's gettext(":"), which Django's own zh-hans catalogue
 # leaves ASCII ("类型: "). Our catalogue (LOCALE_PATHS, merged over Django's) translates it
@@ -12,13 +12,6 @@ from sqm.core.models import ImportKind
 # makemessages keeps the entry.
 LABEL_SUFFIX = gettext_noop(":")
 
-# Which permission lets a user import which kind of file.
-IMPORT_KINDS = {
-    ImportKind.CUSTOMERS: "customers.add_customer",
-    ImportKind.ACCOUNTS: "customers.add_account",
-    ImportKind.TOPOLOGY: "network.add_onu",
-    ImportKind.COMPLAINTS: "complaints.import_history",
-}
 UPLOAD_SUFFIXES = (".csv", ".xlsx", ".jsonl", ".ndjson")
 MAX_UPLOAD_MB = 512
 
@@ -37,11 +30,8 @@ class ImportForm(forms.Form):
 
     def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["kind"].choices = [
-            (kind.value, kind.label)
-            for kind, perm in IMPORT_KINDS.items()
-            if user is not None and user.has_perm(perm)
-        ]
+        # Every registered kind the user may import (each importer names its permission).
+        self.fields["kind"].choices = upload_kinds(user)
 
     def clean_file(self):
         upload = self.cleaned_data["file"]

@@ -289,18 +289,12 @@ class ImportStatus(models.TextChoices):
     FAILED = "failed", pgettext_lazy("import status", "failed")
 
 
-class ImportKind(models.TextChoices):
-    CUSTOMERS = "customers", _("customers")
-    ACCOUNTS = "accounts", _("accounts")
-    TOPOLOGY = "topology", _("topology")
-    COMPLAINTS = "complaints", _("complaint history")
-    SURVEY = "survey", _("survey responses")
-
-
 class ImportJob(models.Model):
     """A file import started from the UI; the page polls it for progress and errors."""
 
-    kind = models.CharField(_("kind"), max_length=16, choices=ImportKind.choices)
+    # A kind of the importer registry (sqm.core.importing): the apps register theirs, so
+    # the column has no fixed choices; `kind_label` names it.
+    kind = models.CharField(_("kind"), max_length=16)
     file = models.FileField(_("file"), upload_to="imports/%Y/%m/")
     original_name = models.CharField(_("file name"), max_length=255)
     dry_run = models.BooleanField(_("dry run"), default=False)
@@ -330,6 +324,13 @@ class ImportJob(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.original_name}"
+
+    @property
+    def kind_label(self) -> str:
+        """The kind as its importer names it (in the active language)."""
+        from sqm.core.importing import kind_label
+
+        return kind_label(self.kind)
 
 
 class Notification(models.Model):

@@ -4,6 +4,7 @@ from datetime import date, timedelta
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import F
 from django.http import Http404, HttpResponse
@@ -17,7 +18,7 @@ from sqm.core import notifications as notifications_service
 from sqm.core.decorators import permission_required
 from sqm.core.exceptions import LimitReached, refusal_status
 from sqm.core.forms import ImportForm
-from sqm.core.importing import jobs
+from sqm.core.importing import jobs, may_upload, registry
 from sqm.core.inputs import page_number, parse_day
 from sqm.core.models import (
     Alert,
@@ -163,6 +164,10 @@ def change_log(request):
 @uploads.sealing  # the file is encrypted as it arrives; the worker reads it
 @permission_required("core.add_importjob")
 def imports(request):
+    kind = request.POST.get("kind", "")
+    if request.method == "POST" and kind in registry and not may_upload(request.user, kind):
+        # A kind the page never offered this user: a forged form, refused outright.
+        raise PermissionDenied
     form = ImportForm(request.POST or None, request.FILES or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         job = jobs.start_job(

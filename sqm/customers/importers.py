@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from sqm.core import changelog
 from sqm.core.bulk import BulkInserter, log_bulk_creates
@@ -96,6 +97,8 @@ def _upsert_rows(
 @register
 class CustomerImporter(Importer):
     kind = "customers"
+    label = gettext_lazy("customers")
+    permission = "customers.add_customer"
     required = tuple(c for c in CUSTOMER_COLUMNS if c not in CUSTOMER_OPTIONAL)
     optional = CUSTOMER_OPTIONAL
 
@@ -147,6 +150,8 @@ class CustomerImporter(Importer):
 @register
 class AccountImporter(Importer):
     kind = "accounts"
+    label = gettext_lazy("accounts")
+    permission = "customers.add_account"
     required = ACCOUNT_COLUMNS
 
     def __init__(self) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from sqm.core import changelog
 from sqm.core.bulk import BulkInserter, log_bulk_creates
@@ -17,6 +18,8 @@ from sqm.network.models import Board, Olt, Onu, PonPort
 @register
 class TopologyImporter(Importer):
     kind = "topology"
+    label = gettext_lazy("topology")
+    permission = "network.add_onu"
     required = TOPOLOGY_COLUMNS
 
     def __init__(self) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from sqm.core.bulk import inserter_for
 from sqm.core.importing import Importer, register
@@ -22,6 +23,9 @@ class SurveyImporter(Importer):
     the item's scale. A respondent already stored is replaced by the file's row."""
 
     kind = "survey"
+    label = gettext_lazy("survey responses")
+    permission = "surveys.add_response"
+    upload_page = False  # it needs its questionnaire: uploaded on the surveys page
 
     def __init__(
         self,
@@ -80,8 +84,6 @@ class SurveyImporter(Importer):
 
     @classmethod
     def add_command_arguments(cls, parser) -> None:
-        from django.utils.translation import gettext_lazy
-
         parser.add_argument(
             "--questionnaire",
             metavar="Q",

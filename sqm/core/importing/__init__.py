@@ -12,7 +12,10 @@ from sqm.core.importing.base import (  # noqa: F401
     Importer,
     ImportResult,
     RowError,
+    kind_label,
+    may_upload,
     register,
     registry,
     run_import,
+    upload_kinds,
 )

@@ -80,9 +80,13 @@ class Importer:
     """
 
     kind: str = ""
-    # The kind as people read it (the audit log's 导入 客户); a kind of core's ImportKind
-    # choices may leave it unset and is named by that choice's label.
+    # The kind as people read it (the upload page, the job's page, the audit log's 导入 客户).
     label: object = None
+    # The permission that lets a user import this kind from the upload page (core.imports);
+    # None: not offered there. A kind that needs more than a file (the survey takes its
+    # questionnaire) sets `upload_page = False` and has a page of its own.
+    permission: str | None = None
+    upload_page: bool = True
     required: tuple[str, ...] = ()
     optional: tuple[str, ...] = ()
 
@@ -171,6 +175,31 @@ registry: dict[str, type[Importer]] = {}
 def register(cls: type[Importer]) -> type[Importer]:
     registry[cls.kind] = cls
     return cls
+
+
+def kind_label(kind: str) -> str:
+    """An import kind (`repairs`) as people read it: its importer's label, else the code."""
+    importer = registry.get(kind)
+    label = getattr(importer, "label", None) if importer is not None else None
+    return str(label) if label else kind
+
+
+def may_upload(user, kind: str) -> bool:
+    """Whether USER may import KIND from the upload page."""
+    importer = registry.get(kind)
+    return (
+        importer is not None
+        and importer.upload_page
+        and importer.permission is not None
+        and user is not None
+        and user.has_perm(importer.permission)
+    )
+
+
+def upload_kinds(user) -> list[tuple[str, str]]:
+    """(kind, label) of every registered kind USER may import from the upload page, in the
+    order the apps registered them."""
+    return [(kind, kind_label(kind)) for kind in registry if may_upload(user, kind)]
 
 
 ProgressCallback = Callable[[int, float | None], None]
