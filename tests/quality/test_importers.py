@@ -234,6 +234,17 @@ def test_xlsx_date_and_number_cells_are_read_as_their_text_would_be(refs, tmp_pa
     assert month.month == dt.date(2026, 10, 1) and month.revenue_yuan == Decimal("1234.50")
 
 
+def test_json_lines_with_the_same_keys_import_too(refs, tmp_path):
+    import json
+
+    path = tmp_path / "transfers.jsonl"
+    lines = [{**row, "connected_at": row["connected_at"] or None} for row in rows("transfers")]
+    path.write_text("\n".join(json.dumps(line, ensure_ascii=False) for line in lines))
+    result = run_import("transfers", path)
+    assert result.ok and result.created == 2
+    assert Transfer.objects.get(transfer_id="T-002").connected_at is None
+
+
 @pytest.mark.parametrize("kind", KINDS)
 def test_a_dry_run_counts_what_it_would_do_and_writes_nothing(refs, tmp_path, kind):
     audited = AuditEntry.objects.count()
@@ -427,3 +438,28 @@ def test_sqm_import_repairs_dry_run_exits_0_and_changes_nothing(refs, tmp_path, 
     assert sqm("import", "repairs", str(path), "--dry-run") == 0
     assert "would create 2" in capsys.readouterr().out
     assert Repair.objects.count() == 0
+
+
+# --- the documentation ---------------------------------------------------------------------
+
+
+def test_the_examples_of_docs_formats_import_as_they_stand(db, tmp_path):
+    """Each kind's example CSV in docs/formats.md ("Quality facts") imports cleanly, in the
+    documented order, against the accounts and customer the examples name."""
+    import re
+    from pathlib import Path
+
+    from tests.factories import AccountFactory, CustomerFactory
+
+    text = (Path(__file__).parents[2] / "docs" / "formats.md").read_text(encoding="utf-8")
+    section = text.split("## Quality facts", 1)[1].split("\n## ", 1)[0]
+    examples = dict(re.findall(r"### (\w+)\n.*?```csv\n(.*?)```", section, flags=re.S))
+    assert sorted(examples) == sorted(KINDS)
+    for number in (1, 2):
+        AccountFactory(account_id=f"A00000000{number}")
+    CustomerFactory(customer_id="G000000001", customer_type="group")
+    for kind in KINDS:
+        path = tmp_path / f"{kind}.csv"
+        path.write_text(examples[kind], encoding="utf-8")
+        result = run_import(kind, path)
+        assert result.ok and result.created == 2, (kind, result.error_lines())
