@@ -23,6 +23,7 @@ from sqm.core.generator.identity import (
 )
 from sqm.core.progress import Progress, progress, render
 from sqm.core.province import CITIES
+from sqm.quality.province import FILES as QUALITY_FILES
 
 CUSTOMERS = 3000
 SEED = 20260630
@@ -93,11 +94,18 @@ def test_the_same_seed_writes_byte_identical_files(tmp_path):
     names = sorted(p.name for p in (tmp_path / "a").iterdir())
     assert names == [
         "accounts.csv",
+        "activations.csv",
         "alarms.jsonl",
+        "circuit_outages.csv",
+        "circuits.csv",
         "complaints.jsonl",
         "customers.csv",
         "manifest.json",
+        "operations.csv",
+        "repairs.csv",
+        "speed_tests.csv",
         "topology.csv",
+        "transfers.csv",
     ]
     for name in names:
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
@@ -139,6 +147,8 @@ def test_it_returns_and_records_the_row_counts_of_each_file(province):
         "topology": len(province["topology"]),
         "complaints": counts["complaints"],  # see test_complaint_history_generator.py
         "alarms": counts["alarms"],  # see test_generator_alarms.py
+        # the quality facts: see tests/quality/test_province.py
+        **{kind: counts[kind] for kind in QUALITY_FILES},
     }
     assert counts["customers"] == CUSTOMERS
     manifest = json.loads((province["out"] / "manifest.json").read_text(encoding="utf-8"))
@@ -153,6 +163,7 @@ def test_it_returns_and_records_the_row_counts_of_each_file(province):
         "topology.csv": counts["topology"],
         "complaints.jsonl": counts["complaints"],
         "alarms.jsonl": counts["alarms"],
+        **{name: counts[kind] for kind, name in QUALITY_FILES.items()},
     }
 
 

@@ -18,8 +18,18 @@ def generate(generation: Generation) -> None:
     from sqm.complaints.province.history import ComplaintHistory
 
     writer = generation.add_file("complaints", JsonLinesWriter(generation.path("complaints")))
+    write = writer.write
+    # Parts set up later listen to "complaint" (each record as written: the quality part's
+    # repairs); looked up when the loop runs, so they are all known by then.
+    listening = generation.listeners("complaint")
+
+    def write_and_tell(record: dict) -> None:
+        write(record)
+        for listen in listening:
+            listen(record)
+
     history = ComplaintHistory(
-        generation.stream("complaints"), generation.as_of, generation.months, writer.write
+        generation.stream("complaints"), generation.as_of, generation.months, write_and_tell
     )
     generation.listeners("customer").append(history.customer)
 

@@ -61,6 +61,7 @@ def generate_alarms(generation: Generation) -> None:
         return
     stream = AlarmStream(generation.stream("alarms"), generation.path("alarms"), since, as_of)
     generation.add_file("alarms", stream)
+    stream.outage_listeners = generation.listeners("onu_outage")
     generation.listeners("onu").append(stream.onu)
     generation.finish(stream.finish)  # sorts the alarm lines into their file
 

@@ -283,6 +283,9 @@ class AlarmStream:
         self._buffer: list[str] = []
         self._parts: list[Path] = []
         self._n = 0
+        # Called with (onu_id, type, raised, cleared) for each service-cutting ONU alarm in
+        # the window (the quality part's repairs); draws nothing, so the file is unchanged.
+        self.outage_listeners: list = []
 
     @staticmethod
     def _table(rates, months: float) -> tuple[float, list[float], list[str]]:
@@ -453,6 +456,9 @@ class AlarmStream:
         """One alarm: its raise line and, if cleared before the end, its clear line."""
         if t0 < self.start or t0 >= self.end:
             return
+        if self.outage_listeners and level == "onu" and type_ != "high-temperature":
+            for listen in self.outage_listeners:
+                listen(onu_id, type_, t0, t1)
         random_ = self.random
         olt.seq += 1
         body = json.dumps(

@@ -90,6 +90,27 @@ class Command(BaseCommand):
             help=_("Respondents per survey wave (default %(default)s)."),
         )
         parser.add_argument(
+            "--fact-months",
+            type=int,
+            default=None,
+            metavar="M",
+            help=_(
+                "Quality facts (repairs.csv, activations.csv, transfers.csv, speed_tests.csv, "
+                "operations.csv, circuits.csv, circuit_outages.csv) for the M complete months "
+                "before --as-of and its month so far; 0 writes none (default: --months)."
+            ),
+        )
+        parser.add_argument(
+            "--repair-scale",
+            type=float,
+            default=1.0,
+            metavar="X",
+            help=_(
+                "Multiply the background rate of fault reports by X, for benchmarks that "
+                "want many repairs (default 1)."
+            ),
+        )
+        parser.add_argument(
             "--as-of",
             type=_as_of,
             default=DEFAULT_AS_OF,
@@ -123,6 +144,11 @@ class Command(BaseCommand):
             raise CommandError(
                 _("--survey-respondents must be at least 1, got %(n)s.") % {"n": respondents}
             )
+        fact_months: int | None = options["fact_months"]
+        if fact_months is not None and fact_months < 0:
+            raise CommandError(
+                _("--fact-months must not be negative, got %(n)s.") % {"n": fact_months}
+            )
         if out.exists() and not out.is_dir():
             raise CommandError(_("--out %(path)s is a file, not a directory.") % {"path": out})
         try:
@@ -136,6 +162,8 @@ class Command(BaseCommand):
                 alarm_days=alarm_days,
                 survey_waves=survey_waves,
                 survey_respondents=respondents,
+                fact_months=fact_months,
+                repair_scale=options["repair_scale"],
             )
         except (ValueError, OSError) as exc:
             raise CommandError(str(exc)) from exc
@@ -158,4 +186,17 @@ class Command(BaseCommand):
                 "Survey: %(respondents)s respondents in %(waves)s waves (survey.csv, "
                 "questionnaire.yaml)."
             ) % {"respondents": f"{counts['survey']:,}", "waves": survey_waves}
+        if "repairs" in counts:
+            summary += " " + _(
+                "Quality facts: %(repairs)s repairs, %(activations)s activations, "
+                "%(transfers)s transfers, %(tests)s speed tests, %(circuits)s circuits with "
+                "%(outages)s outages."
+            ) % {
+                "repairs": f"{counts['repairs']:,}",
+                "activations": f"{counts['activations']:,}",
+                "transfers": f"{counts['transfers']:,}",
+                "tests": f"{counts['speed_tests']:,}",
+                "circuits": f"{counts['circuits']:,}",
+                "outages": f"{counts['circuit_outages']:,}",
+            }
         self.stdout.write(summary)
