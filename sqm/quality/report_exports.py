@@ -22,6 +22,30 @@ FORMATS = ("html", "xlsx", "pdf")
 PDF_TYPE = "application/pdf"
 
 
+# Column titles of the report's tables (context "report column": a target is 目标 here).
+COL = {
+    "Change": pgettext_lazy("report column", "Change"),
+    "Change relative to target": pgettext_lazy("report column", "Change relative to target"),
+    "City": pgettext_lazy("report column", "City"),
+    "Control limits": pgettext_lazy("report column", "Control limits"),
+    "Indicator": pgettext_lazy("report column", "Indicator"),
+    "Indicators missed": pgettext_lazy("report column", "Indicators missed"),
+    "Last month": pgettext_lazy("report column", "Last month"),
+    "Lower limit": pgettext_lazy("report column", "Lower limit"),
+    "Mean": pgettext_lazy("report column", "Mean"),
+    "Missed": pgettext_lazy("report column", "Missed"),
+    "Month over month": pgettext_lazy("report column", "Month over month"),
+    "Months of history": pgettext_lazy("report column", "Months of history"),
+    "Rank": pgettext_lazy("report column", "Rank"),
+    "Status": pgettext_lazy("report column", "Status"),
+    "Target": pgettext_lazy("report column", "Target"),
+    "Upper limit": pgettext_lazy("report column", "Upper limit"),
+    "Value": pgettext_lazy("report column", "Value"),
+    "Warning": pgettext_lazy("report column", "Warning"),
+    "Year over year": pgettext_lazy("report column", "Year over year"),
+}
+
+
 def _status_label(status: str) -> str:
     return str(Status(status).label) if status in Status.values else "—"
 
@@ -116,7 +140,14 @@ def presentation(figures: dict) -> dict:
         "text": figures.get("text") or {},
         "number": figures.get("number"),
         "scoped": figures.get("scoped"),
+        "run_created": _when(figures["run"]["created"]),
+        "published_at": _when(figures.get("published_at")),
     }
+
+
+def _when(iso: str | None) -> str:
+    """An ISO time as the report prints it (local, to the minute)."""
+    return (iso or "")[:16].replace("T", " ") or "—"
 
 
 def charts(figures: dict) -> dict:
@@ -137,8 +168,10 @@ def charts(figures: dict) -> dict:
             {"name": city, "data": points(values)} for city, values in series["cities"].items()
         ]
         unit = "%" if info["unit"] == Unit.RATIO else _unit_label(info["unit"])
+        target = next((r["target"] for r in figures["headline"] if r["indicator"] == code), None)
         out.append({"code": code, "name": indicator_name(figures, code), "unit": unit,
-                    "lines": lines})  # fmt: skip
+                    "lines": lines, "target": points([target])[0],
+                    "target_label": pgettext("indicator", "target")})  # fmt: skip
     return {"months": months, "charts": out}
 
 
@@ -257,7 +290,7 @@ def workbook(figures: dict, *, state: str = "") -> bytes:
         )  # fmt: skip
 
     sheet = _Sheet(writer, SHEET_NAMES["rankings"], freeze="A2")
-    sheet.append([*_value_header(with_city=True), _("Control limits")], bold=True)
+    sheet.append([*_value_header(with_city=True), COL["Control limits"]], bold=True)
     for code, rows in figures["rankings"].items():
         fmt = _number_format(unit_of(code))
         for r in rows:
@@ -288,32 +321,48 @@ def _text_labels() -> dict[str, str]:
 
 
 def _value_header(*, with_city: bool) -> list[str]:
-    head = [_("Code"), _("Indicator")]
+    head = [_("Code"), COL["Indicator"]]
     if with_city:
-        head += [_("Rank"), _("City")]
-    return head + [_("Value"), _("Target"), _("Status"), _("Month over month"),
-                   _("Year over year")]  # fmt: skip
+        head += [COL["Rank"], COL["City"]]
+    return head + [
+        COL["Value"],
+        COL["Target"],
+        COL["Status"],
+        COL["Month over month"],
+        COL["Year over year"],
+    ]
 
 
 def _boards_sheet(writer, figures, name, unit_of) -> None:
     boards = figures["short_boards"]
     sheet = _Sheet(writer, SHEET_NAMES["boards"])
     sheet.append([_("Indicators missed in the province")], bold=True)
-    sheet.append([_("Code"), _("Indicator"), _("Value"), _("Target")], bold=True)
+    sheet.append([_("Code"), COL["Indicator"], COL["Value"], COL["Target"]], bold=True)
     for r in boards["missed"]:
         fmt = _number_format(unit_of(r["indicator"]))
         sheet.append([r["indicator"], name(r["indicator"]), r["value"], r["target"]],
                      formats={2: fmt, 3: fmt})  # fmt: skip
     sheet.append([])
     sheet.append([_("Cities with most indicators missed")], bold=True)
-    sheet.append([_("City"), _("Missed"), _("Warning"), _("Indicators missed")], bold=True)
+    sheet.append([COL["City"], COL["Missed"], COL["Warning"], COL["Indicators missed"]], bold=True)
     for t in boards["worst_cities"]:
         missed = pgettext("list separator", ", ").join(name(c) for c in t["missed"])
         sheet.append([t["city"], len(t["missed"]), len(t["warning"]), missed])
     sheet.append([])
     sheet.append([_("Largest deteriorations since last month")], bold=True)
-    sheet.append([_("Code"), _("Indicator"), _("City"), _("Value"), _("Last month"),
-                  _("Change"), _("Target"), _("Change relative to target")], bold=True)  # fmt: skip
+    sheet.append(
+        [
+            _("Code"),
+            COL["Indicator"],
+            COL["City"],
+            COL["Value"],
+            COL["Last month"],
+            COL["Change"],
+            COL["Target"],
+            COL["Change relative to target"],
+        ],
+        bold=True,
+    )
     for r in boards["deteriorations"]:
         fmt = _number_format(unit_of(r["indicator"]))
         sheet.append(
@@ -327,8 +376,19 @@ def _control_sheet(writer, figures, name, unit_of) -> None:
     control = figures["control"]
     sheet = _Sheet(writer, SHEET_NAMES["control"])
     sheet.append([control_note(control)])
-    sheet.append([_("Code"), _("Indicator"), _("City"), _("Value"), _("Mean"), _("Lower limit"),
-                  _("Upper limit"), _("Months of history")], bold=True)  # fmt: skip
+    sheet.append(
+        [
+            _("Code"),
+            COL["Indicator"],
+            COL["City"],
+            COL["Value"],
+            COL["Mean"],
+            COL["Lower limit"],
+            COL["Upper limit"],
+            COL["Months of history"],
+        ],
+        bold=True,
+    )
     for f in control["flags"]:
         fmt = _number_format(unit_of(f["indicator"]))
         sheet.append(
@@ -363,7 +423,7 @@ def _trends_sheet(writer, figures, name, unit_of) -> None:
         formats = {n: fmt for n in range(1, len(months) + 1)}
         sheet.append([f"{code} {name(code)}"], bold=True)
         header_row = sheet.rows + 1
-        sheet.append([_("City"), *months], bold=True)
+        sheet.append([COL["City"], *months], bold=True)
         sheet.append([pgettext("report", "whole province"), *series["province"]], formats=formats)
         for city, values in series["cities"].items():
             sheet.append([city, *values], formats=formats)

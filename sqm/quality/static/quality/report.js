@@ -11,8 +11,9 @@ function drawReportCharts(data, animate) {
     chart.setOption({
       animation: animate, textStyle: font,
       tooltip: {trigger: "axis"},
-      legend: {type: "scroll", bottom: 0, textStyle: {fontSize: 10}},
-      grid: {left: 50, right: 16, top: 16, bottom: 48},
+      // A plain legend (not scrolling) so the print shows every city.
+      legend: {bottom: 0, itemWidth: 14, itemHeight: 8, itemGap: 6, textStyle: {fontSize: 10}},
+      grid: {left: 50, right: 16, top: 16, bottom: 64},
       xAxis: {type: "category", data: data.months, axisLabel: {fontSize: 10}},
       yAxis: {type: "value", scale: true, axisLabel: {fontSize: 10}},
       series: spec.lines.map((line) => ({
@@ -20,6 +21,12 @@ function drawReportCharts(data, animate) {
         symbolSize: line.province ? 6 : 3,
         lineStyle: {width: line.province ? 3 : 1},
         z: line.province ? 3 : 2,
+        // The province's target of the month as a dashed line.
+        markLine: line.province && spec.target !== null ? {
+          silent: true, symbol: "none", lineStyle: {type: "dashed", color: "#9b1c1c"},
+          label: {formatter: spec.target_label, fontSize: 10},
+          data: [{yAxis: spec.target}],
+        } : undefined,
       })),
     });
     box.dataset.drawn = "true";
