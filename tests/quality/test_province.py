@@ -409,3 +409,31 @@ def test_circuits_have_contracts_and_some_outages_run_over_them(medium):
         "dedicated_data",
         "dedicated_voice",
     }
+
+
+# --- demo --------------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_the_demo_imports_the_seven_files_then_computes_thirteen_months(tmp_path, monkeypatch):
+    from sqm.core.demo import DemoLoad
+    from sqm.quality import services
+    from sqm.quality.province.demo import load_facts
+
+    counts = generate_province(tmp_path, customers=600, seed=12, months=1, fact_months=12)
+    for kind in ("topology", "customers", "accounts"):
+        assert run_import(kind, tmp_path / f"{kind}.csv", log_changes=False).ok
+    computed = []
+    monkeypatch.setattr(
+        services, "compute_now", lambda month, breakdowns: computed.append((month, breakdowns))
+    )
+    said = []
+    load = DemoLoad(tmp_path, 600, 12, DEFAULT_AS_OF, said.append, FILES, counts)
+    load_facts(load)
+    for kind, model in MODELS.items():
+        assert model.objects.count() == counts[kind], kind
+    assert [month.label for month, _b in computed] == [
+        f"{year}-{month:02d}" for year, month in [(2025, m) for m in range(6, 13)]
+    ] + [f"2026-{m:02d}" for m in range(1, 7)]
+    assert all(tuple(b) == ("province", "city") for _m, b in computed)
+    assert OperationsMonth.objects.order_by("month").first().month == date(2025, 6, 1)
