@@ -272,6 +272,12 @@ def samples(admin) -> dict[str, dict[str, int]]:
         "surveys:run": {"pk": run.pk},
         "surveys:run_xlsx": {"pk": run.pk},
         "surveys:run_pdf": {"pk": run.pk},
+        # The monthly report of a month without a run or a report: its pages must still
+        # refuse hostile input (tests/quality/test_report.py fuzzes one with figures).
+        "quality:report": {"month": "2026-10"},
+        "quality:report_edit": {"month": "2026-10"},
+        "quality:report_publish": {"month": "2026-10"},
+        "quality:report_export": {"month": "2026-10", "fmt": "html"},
     }
 
 

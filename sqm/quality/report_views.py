@@ -28,6 +28,11 @@ def _month(text: str) -> Month:
         raise Http404(_("No such month.")) from None
 
 
+def _months() -> list[str]:
+    """The months a report may be created for: the last 24 finished ones, newest first."""
+    return services.month_choices(25)[1:]
+
+
 def _report(month: Month) -> MonthlyReport:
     found = report_services.get_report(month)
     if found is None:
@@ -42,7 +47,7 @@ def report_list(request):
         if not may_write:
             raise PermissionDenied
         month = request.POST.get("month", "")
-        if month not in services.month_choices(24):
+        if month not in _months():
             return HttpResponseBadRequest(_("Choose one of the months offered."))
         created = report_services.create_report(_month(month), request.user)
         return redirect(created.get_absolute_url())
@@ -50,7 +55,7 @@ def report_list(request):
     taken = {f"{r.month:%Y-%m}" for r in reports}
     return render(request, "quality/report_list.html", {
         "reports": reports, "may_write": may_write,
-        "months": [m for m in services.month_choices(24) if m not in taken],
+        "months": [m for m in _months() if m not in taken],
         "next_number": report_services.next_number(),
     })  # fmt: skip
 

@@ -24,7 +24,7 @@ function drawReportCharts(data, animate) {
         // The province's target of the month as a dashed line.
         markLine: line.province && spec.target !== null ? {
           silent: true, symbol: "none", lineStyle: {type: "dashed", color: "#9b1c1c"},
-          label: {formatter: spec.target_label, fontSize: 10},
+          label: {formatter: spec.target_label, position: "insideEndTop", fontSize: 10},
           data: [{yAxis: spec.target}],
         } : undefined,
       })),
