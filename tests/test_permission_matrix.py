@@ -54,6 +54,8 @@ NOC = frozenset({"network_ops", "administrator"})
 ALARM_READERS = NOC | {"quality_manager"}
 FAULT_READERS = TOPOLOGY_READERS
 SURVEY_ANALYSTS = frozenset({"quality_manager", "administrator"})
+QUALITY_READERS = frozenset({"team_lead", "quality_manager", "network_ops", "administrator"})
+REPORT_WRITERS = frozenset({"quality_manager", "administrator"})
 ALARM = {"alarm_id": "M-1", "event": "raise", "olt_id": "OLT-MATRIX", "level": "olt",
          "type": "LOS", "severity": "critical", "occurred_at": "2026-11-22T10:00:00"}  # fmt: skip
 
@@ -151,6 +153,18 @@ ROWS = [
     Row("/surveys/{questionnaire}/", SURVEY_ANALYSTS),
     Row("/surveys/{questionnaire}/models/new/", SURVEY_ANALYSTS),
     Row("/surveys/runs/{run}/", SURVEY_ANALYSTS),
+    # The monthly quality report of 2026-10: a draft without a KPI run (objects()).
+    Row("/quality/reports/", QUALITY_READERS),
+    Row("/quality/reports/2026-10/", QUALITY_READERS),
+    Row("/quality/reports/2026-10/edit/", REPORT_WRITERS),
+    # Refused (no run to freeze): back to the report with the reason, nothing published.
+    Row(
+        "/quality/reports/2026-10/publish/",
+        REPORT_WRITERS,
+        method="post",
+        body={"run": "1"},
+        ok=302,
+    ),
     # API.
     Row("/api/v1/customers/", CUSTOMER_READERS, "list", "NJ-C1"),
     Row("/api/v1/customers/{customer}/", CUSTOMER_READERS, "detail"),
@@ -270,6 +284,7 @@ def objects() -> dict[str, int]:
     entry = audit.record("export", target="list:customers")
     alert = Alert.objects.create(kind="reveal_rate", message="agent revealed 21 customers")
     order, attachment, cause = _complaint_objects(nj.customer)
+    _report_objects()
     return {
         "order": order.pk,
         "attachment": attachment.pk,
@@ -285,6 +300,15 @@ def objects() -> dict[str, int]:
         "fault": build_fault(nj).pk,
         **_survey_objects(),
     }
+
+
+def _report_objects() -> None:
+    """The draft monthly quality report of 2026-10 (no KPI run of the month)."""
+    from datetime import date
+
+    from sqm.quality.models import MonthlyReport
+
+    MonthlyReport.objects.create(number=1, month=date(2026, 10, 1))
 
 
 def _survey_objects() -> dict[str, int]:
