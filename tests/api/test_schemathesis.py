@@ -9,6 +9,8 @@ test transaction that would break it, so we unhook that as Django's own test cli
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 import schemathesis
 from django.core.handlers.wsgi import WSGIHandler
@@ -30,6 +32,7 @@ from schemathesis.specs.openapi.checks import (
 from sqm.api.tokens import issue as issue_token
 from sqm.core import audit
 from sqm.core.models import Alert, ChangeLogEntry
+from sqm.quality.models import KpiRun
 from tests.api.data import build_fault, token_key
 
 CHECKS = [
@@ -80,6 +83,7 @@ def existing_ids(nj, sz, agent) -> dict[str, int]:
         "alerts": alert.pk,
         "fault-events": build_fault(nj).pk,
         "auth/tokens": issue_token(agent, "fuzz", replace=False).token.pk,
+        "kpi/runs": KpiRun.objects.create(month=date(2026, 10, 1), engine="duckdb").pk,
     }
 
 
