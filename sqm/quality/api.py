@@ -191,7 +191,7 @@ class ValueSerializer(serializers.ModelSerializer):
     breakdown = serializers.CharField(read_only=True, help_text=_choices_text(Breakdown))
     key = serializers.CharField(
         read_only=True,
-        help_text=gettext_lazy("The breakdown value (南京, 南京/玄武区 …); empty for the province."),
+        help_text=gettext_lazy("The breakdown value (南京, 南京/玄武区 …); empty: the province."),
     )
     city = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
     status = serializers.CharField(
@@ -259,9 +259,7 @@ class DrillDownSerializer(serializers.Serializer):
     fact = serializers.CharField(help_text=gettext_lazy("repairs, complaints, activations, …"))
     description = serializers.CharField(help_text=gettext_lazy("What the list is, in words."))
     filters = serializers.DictField(child=serializers.CharField())
-    more = serializers.BooleanField(
-        help_text=gettext_lazy("More records than the 500 listed.")
-    )
+    more = serializers.BooleanField(help_text=gettext_lazy("More records than the 500 listed."))
     rows = serializers.ListField(
         child=serializers.DictField(),
         help_text=gettext_lazy(
