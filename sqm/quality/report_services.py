@@ -43,13 +43,14 @@ def get_report(month: Month) -> MonthlyReport | None:
     return MonthlyReport.objects.filter(month=month.first).first()
 
 
-def create_report(month: Month, user=None) -> MonthlyReport:
+def create_report(month: Month, user=None, *, compute: bool = True) -> MonthlyReport:
     """The report of MONTH as the next numbered issue (the existing one if there is one).
-    Its figures come from the month's newest full run; a month without one is computed."""
+    Its figures come from the month's newest full run; a month without one is computed here
+    (COMPUTE) or left to a queued run (`start_report`)."""
     existing = get_report(month)
     if existing is not None:
         return existing
-    run = report.run_for(month, compute=True, user=user)
+    run = report.run_for(month, compute=compute, user=user)
     for _attempt in range(3):  # two people creating issues at once: the loser takes the next
         try:
             with transaction.atomic(), context.acting_as(user):
@@ -61,6 +62,31 @@ def create_report(month: Month, user=None) -> MonthlyReport:
             if existing is not None:
                 return existing
     raise ReportError(_("Could not number the report; try again."))
+
+
+def pending_run(month: Month):
+    """A full run of MONTH by city still queued or running (the newest), or None."""
+    from sqm.quality.choices import RunStatus
+    from sqm.quality.models import KpiRun
+
+    runs = KpiRun.objects.filter(
+        month=month.first, indicators=[], status__in=[RunStatus.QUEUED, RunStatus.RUNNING]
+    ).order_by("-created")
+    return next((r for r in runs[:5] if Breakdown.CITY in r.breakdowns), None)
+
+
+def start_report(month: Month, user) -> MonthlyReport:
+    """For the pages: the issue at once; a month without a run gets one queued for the
+    worker (its page shows the progress), handed over once the request commits."""
+    from django.utils import translation
+
+    from sqm.quality.tasks import compute_run
+
+    if report.run_for(month) is None and pending_run(month) is None:
+        run = services.queue_run(month, breakdowns=report.REPORT_BREAKDOWNS, user=user)
+        language = translation.get_language()
+        transaction.on_commit(lambda: compute_run(run.pk, language))
+    return create_report(month, user, compute=False)
 
 
 def _guarded(reported: MonthlyReport, **changes) -> bool:
@@ -144,6 +170,7 @@ class Shown:
     differences: list[dict]
     later_run: int | None
     missing_run: bool = False
+    pending_run: object = None  # a queued or running KpiRun of the month
 
 
 def shown(month: Month, user=None, *, reported: MonthlyReport | None = None) -> Shown:
@@ -160,7 +187,7 @@ def shown(month: Month, user=None, *, reported: MonthlyReport | None = None) -> 
         )
     run = report.run_for(month)
     if run is None:
-        return Shown(reported, month, None, [], None, missing_run=True)
+        return Shown(reported, month, None, [], None, True, pending_run(month))
     figures = report.build(month, run)
     if reported is not None:
         figures["text"] = {name: getattr(reported, name) for name in TEXT_FIELDS}

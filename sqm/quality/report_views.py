@@ -49,7 +49,7 @@ def report_list(request):
         month = request.POST.get("month", "")
         if month not in _months():
             return HttpResponseBadRequest(_("Choose one of the months offered."))
-        created = report_services.create_report(_month(month), request.user)
+        created = report_services.start_report(_month(month), request.user)
         return redirect(created.get_absolute_url())
     reports = MonthlyReport.objects.restrict(request.user).select_related("published_by")
     taken = {f"{r.month:%Y-%m}" for r in reports}
@@ -69,7 +69,8 @@ def report_detail(request, month: str):
         differences = report_exports.difference_rows(shown.figures, shown.differences)
     context = {"month": month, "report": shown.report, "figures": shown.figures,
                "differences": differences, "later_run": shown.later_run,
-               "missing_run": shown.missing_run, "may_write": request.user.has_perm(PUBLISH),
+               "missing_run": shown.missing_run, "pending_run": shown.pending_run,
+               "may_write": request.user.has_perm(PUBLISH),
                "next_number": report_services.next_number()}  # fmt: skip
     if shown.figures is not None:
         context["shown"] = report_exports.presentation(shown.figures)

@@ -149,6 +149,32 @@ def test_a_report_of_a_month_without_a_run_computes_one(quality_manager):
     assert created.run.month == dt.date(2026, 8, 1)
 
 
+def test_the_issue_of_a_month_without_a_run_is_created_at_once_and_its_run_queued(
+    quality_manager, django_capture_on_commit_callbacks
+):
+    from sqm.quality.models import KpiRun
+    from sqm.quality.report_views import _months
+
+    client = client_for(quality_manager)
+    label = _months()[0]  # the last finished month
+    with django_capture_on_commit_callbacks(execute=True):  # the worker: inline in tests
+        response = client.post("/quality/reports/", {"month": label})
+    assert response.status_code == 302 and response["Location"] == f"/quality/reports/{label}/"
+    created = MonthlyReport.objects.get()
+    assert created.state == "draft" and created.run is None
+    run = KpiRun.objects.get(month=Month.parse(label).first)
+    assert run.status == "done" and "city" in run.breakdowns
+    assert client.get(response["Location"]).status_code == 200
+
+
+def test_the_page_of_a_month_whose_run_is_still_queued_links_to_its_progress(quality_manager):
+    from sqm.quality import services
+
+    queued = services.queue_run(M, breakdowns=["province", "city"])
+    page = client_for(quality_manager).get("/quality/reports/2026-10/").content.decode()
+    assert 'id="no-run"' in page and f'href="/quality/runs/{queued.pk}/"' in page
+
+
 def test_publishing_freezes_figures_and_text_and_is_audited_once(runs, quality_manager):
     draft = report_services.create_report(M, quality_manager)
     texts = {"summary": "十月总体平稳", "analysis": "苏州投诉偏高", "measures": "苏州专项整治"}
