@@ -372,6 +372,15 @@ def test_the_command_writes_the_report_and_refuses_bad_input(runs, tmp_path):
     assert AuditEntry.objects.filter(action="export", actor_name="cli").count() == 2
 
 
+def test_the_command_computes_a_month_without_a_run_first(tmp_path):
+    from sqm.quality.models import KpiRun
+
+    out = tmp_path / "august.html"
+    call_command("report", "monthly", "--month", "2026-08", "--format", "html", "--out", str(out))
+    run = KpiRun.objects.get(month=dt.date(2026, 8, 1))
+    assert run.status == "done" and f"#{run.pk}" in out.read_text(encoding="utf-8")
+
+
 def test_the_command_exits_1_on_bad_input_and_2_on_usage_errors(tmp_path):
     import os
     import subprocess

@@ -55,7 +55,8 @@ class Command(BaseCommand):
             raise CommandError(_("%(path)s: not a file in an existing folder") % {"path": out})
         with context.acting_as(None, label="cli"):
             try:
-                report.run_for(month, compute=True)
+                if report.run_for(month) is None:
+                    self._compute(month)
                 shown = report_services.shown(month)
                 state = shown.report.state if shown.report is not None else ""
                 content, _type = report_exports.render(shown.figures, options["fmt"], state=state)
@@ -64,3 +65,22 @@ class Command(BaseCommand):
             out.write_bytes(content)
             report_exports.audit_export(None, shown.figures, options["fmt"])
         self.stdout.write(str(out))
+
+    def _compute(self, month) -> None:
+        """The month's run, computed here with a bar on the terminal (it may take a while)."""
+        import sys
+
+        from sqm.core.progress import Progress
+        from sqm.quality import report, services
+
+        bar = Progress(1000, _("indicators"), stream=sys.stderr)
+        done = [0]
+
+        def progress(stage: str, share: float) -> None:
+            step = int(share * 1000) - done[0]
+            if step > 0:
+                bar.update(step)
+                done[0] += step
+
+        services.compute_now(month, breakdowns=report.REPORT_BREAKDOWNS, progress=progress)
+        bar.close()
