@@ -15,12 +15,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from datetime import timedelta
 from typing import Any
 
 from django.utils.translation import gettext as _
 
 from sqm.core.generator.parts import ProvincePart, register_part
-from sqm.core.generator.province import Generation
+from sqm.core.generator.province import Generation, window_start
 
 # kind → file; the demo imports them in this order (circuits before their outages).
 FILES = {
@@ -50,6 +51,23 @@ def fact_months(generation: Generation) -> int:
     return generation.months if months is None else months
 
 
+def history_gaps(generation: Generation, start: int, end: int) -> tuple:
+    """The parts of the facts' window [START, END) (local seconds) before the complaint
+    history and before the alarms begin (all of it when there are none)."""
+    day = 86400
+    as_of = generation.as_of
+    months, alarm_days = generation.months, generation.options.get("alarm_days")
+    complaints_from = window_start(as_of, months).toordinal() * day if months else end
+    if alarm_days is None:
+        alarms_from = complaints_from
+    else:
+        alarms_from = (as_of - timedelta(days=alarm_days)).toordinal() * day if alarm_days else end
+    return (
+        (start, min(max(complaints_from, start), end), "complaints"),
+        (start, min(max(alarms_from, start), end), "outages"),
+    )
+
+
 def generate(generation: Generation) -> None:
     from sqm.core.importing import registry
     from sqm.core.province import CITIES
@@ -73,6 +91,7 @@ def generate(generation: Generation) -> None:
         profiles,
         writers,
         float(generation.options["repair_scale"]),
+        gaps=history_gaps(generation, clock.start, clock.end),
     )
     generation.listeners("customer").append(facts.customer)
     generation.listeners("onu_outage").append(facts.onu_outage)

@@ -33,6 +33,12 @@ BILLED = ("broadband", *DEDICATED)
 BACKGROUND_RATE = 0.0014
 # Share of rural accounts by district: counties and county-level cities are mostly rural.
 RURAL_SHARE = {"区": 0.22, "市": 0.62, "县": 0.62}
+# Where the facts reach back beyond the complaint history or the alarms (the demo has 6
+# months of complaints and 12 of facts), reports stand in for the missing ones at the rates
+# measured where both exist (per broadband account and month), so the fault rate does not
+# jump where the history starts.
+COMPLAINT_STAND_IN = 0.0011
+OUTAGE_STAND_IN = 0.0009
 # Whether somebody on an ONU whose service was cut reports it, by the outage's length:
 # nobody notices a few minutes, few call about an evening, most call about days, and a line
 # down for weeks is one nobody uses. (up to seconds, chance)
@@ -152,7 +158,10 @@ class AccountFacts:
         profiles: dict[str, CityProfile],
         writers: dict,
         repair_scale: float,
+        gaps: tuple[tuple[int, int, str], ...] = (),
     ) -> None:
+        """GAPS: the periods [start, end) of the window without complaint history
+        ("complaints") or alarms ("outages"), where stand-in reports fill in."""
         self.rng = rng
         self.random = rng.random
         self.clock = clock
@@ -165,6 +174,11 @@ class AccountFacts:
         self.circuits = writers["circuits"].writerow
         self.outages = writers["circuit_outages"].writerow
         self.repair_scale = repair_scale
+        self.gaps = [
+            (start, end, COMPLAINT_STAND_IN if what == "complaints" else OUTAGE_STAND_IN, what)
+            for start, end, what in gaps
+            if end > start
+        ]
         self.customers_per_city: dict[str, int] = {}
         # (city code, product) → accounts billed, by the month they were opened in (0: before)
         self.billed: dict[tuple[str, str], list[int]] = {}
@@ -238,6 +252,12 @@ class AccountFacts:
         for _i in range(_poisson(random_, mean)):
             _b, cause, network = _band(BACKGROUND_CAUSES, random_())
             reports.append((self.clock.moment(random_), cause, network, None, None))
+        for start, end, rate, what in self.gaps:
+            for _i in range(_poisson(random_, rate * (end - start) / (30.44 * DAY))):
+                table = COMPLAINT_CAUSES if what == "complaints" else LOS_CAUSES
+                _b, cause, network = _band(table, random_())
+                when = self.clock.moment_in(start, end, random_)
+                reports.append((when, cause, network, None, None))
         for outage_onu, type_, t0, t1 in outages:
             if outage_onu != onu_id:
                 continue

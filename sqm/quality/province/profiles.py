@@ -114,6 +114,11 @@ class LocalClock:
         day = int(random_() * self.days)
         return self.start + day * DAY + self.time_of_day(random_)
 
+    def moment_in(self, start: int, end: int, random_) -> int:
+        """A time on one of the days [START, END) (both local midnights)."""
+        days = max(1, (end - start) // DAY)
+        return start + int(random_() * days) * DAY + self.time_of_day(random_)
+
     def time_of_day(self, random_) -> int:
         hour = min(bisect_right(self._hours, random_()), 23)
         return hour * HOUR + int(random_() * HOUR)
