@@ -1,9 +1,9 @@
 """The figures of the monthly service-quality report (服务质量报告), as one plain structure.
 
-`build(month)` reads the newest full run of the month (and the runs of the months before it)
-and returns a JSON-serialisable dict: the headline indicators at province level against
-target, a ranking of the cities per headline indicator with month-over-month and
-year-over-year changes, the short boards (短板), 12-month trends and the control-limit
+`build(month)` reads the newest full run of the month (`latest_full_run`) and the runs of the
+months before it, and returns a JSON-serialisable dict: the headline indicators at province
+level against target, a ranking of the cities per headline indicator with month-over-month
+and year-over-year changes, the short boards (短板), 12-month trends and the control-limit
 flags. Publishing freezes exactly this dict (plus the text) into `MonthlyReport.frozen`, so
 a published report is shown from what was frozen, never recomputed.
 
@@ -42,9 +42,26 @@ class NoRun(LookupError):
     """No finished run covers the month by city (and none was to be computed)."""
 
 
+def latest_full_run(month: Month) -> KpiRun | None:
+    """The newest finished run of MONTH with every indicator by province and city; else the
+    newest by city alone (a run computed by city only has no province figures, so it does
+    not hide an older run that has them)."""
+    from sqm.quality.choices import RunStatus
+
+    runs = KpiRun.objects.filter(month=month.first, status=RunStatus.DONE, indicators=[])
+    city_only = None
+    for run in runs.order_by("-created", "-pk")[:20]:
+        if Breakdown.CITY in run.breakdowns:
+            if Breakdown.PROVINCE in run.breakdowns:
+                return run
+            city_only = city_only or run
+    return city_only
+
+
 def run_for(month: Month, *, compute: bool = False, user=None) -> KpiRun | None:
-    """The newest full run of MONTH by city; with COMPUTE, a new one when there is none."""
-    run = services.latest_run(month, breakdown=Breakdown.CITY)
+    """The newest full run of MONTH (`latest_full_run`); with COMPUTE, a new one when there
+    is none."""
+    run = latest_full_run(month)
     if run is None and compute:
         run = services.compute_now(month, breakdowns=REPORT_BREAKDOWNS, user=user)
     return run
@@ -121,9 +138,7 @@ def build(month: Month, run: KpiRun | None = None, *, compute: bool = False, use
 
     current = _rows(run)
     earlier_months = [month.shifted(-n) for n in range(1, max(TREND_MONTHS, CONTROL_MONTHS) + 1)]
-    earlier_runs = {
-        m.label: services.latest_run(m, breakdown=Breakdown.CITY) for m in earlier_months
-    }
+    earlier_runs = {m.label: latest_full_run(m) for m in earlier_months}
     earlier = {label: _rows(r) for label, r in earlier_runs.items()}
     previous = earlier[month.shifted(-1).label]
     year_ago = earlier[month.shifted(-12).label]

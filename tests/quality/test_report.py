@@ -22,7 +22,7 @@ from django.test import Client
 from sqm.core.models import AuditEntry, ChangeLogEntry, City
 from sqm.quality import report, report_services
 from sqm.quality.facts import Month
-from sqm.quality.models import Indicator, MonthlyReport
+from sqm.quality.models import Indicator, KpiRun, MonthlyReport
 from tests.factories import UserFactory
 from tests.quality.report_helpers import (
     COMPLAINTS,
@@ -116,6 +116,15 @@ def test_trends_hold_twelve_months_ending_with_the_report_month(runs):
     nanjing = trends["series"][REPAIR]["cities"]["南京"]
     assert nanjing == [None, None, None, *NJ_HISTORY, 0.97]
     assert trends["series"][REPAIR]["province"][-2:] == [0.94, 0.93]
+
+
+def test_a_newer_run_by_city_alone_does_not_hide_the_province_figures_of_a_full_run(runs):
+    city_only = make_run("2026-10", {(REPAIR, "南京"): 0.99})
+    KpiRun.objects.filter(pk=city_only.pk).update(breakdowns=["city"])
+    figures = report.build(M)
+    assert figures["run"]["run"] == runs["current"].pk
+    headline = {r["indicator"]: r for r in figures["headline"]}
+    assert headline[REPAIR]["value"] == pytest.approx(0.93)
 
 
 def test_the_figures_are_plain_json():
@@ -373,8 +382,6 @@ def test_the_command_writes_the_report_and_refuses_bad_input(runs, tmp_path):
 
 
 def test_the_command_computes_a_month_without_a_run_first(tmp_path):
-    from sqm.quality.models import KpiRun
-
     out = tmp_path / "august.html"
     call_command("report", "monthly", "--month", "2026-08", "--format", "html", "--out", str(out))
     run = KpiRun.objects.get(month=dt.date(2026, 8, 1))
