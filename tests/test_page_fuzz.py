@@ -204,8 +204,10 @@ def samples(admin) -> dict[str, dict[str, int]]:
     """A small province: Nanjing and Suzhou's network, a work order with an attachment, a
     batch cause, a fault, an alert, an import job, a questionnaire with a model and a run.
     Keyed by URL name, then by the route's parameter name."""
+    from datetime import date
     from pathlib import Path
 
+    from sqm.quality.models import KpiRun
     from sqm.surveys.models import AnalysisRun, StructuralModel
     from sqm.surveys.services import load_questionnaire
 
@@ -235,6 +237,9 @@ def samples(admin) -> dict[str, dict[str, int]]:
     questionnaire = load_questionnaire(Path(__file__).parent / "data" / "surveys" / "small.yaml")
     model = StructuralModel.objects.filter(questionnaire=questionnaire).first()
     run = AnalysisRun.objects.create(questionnaire=questionnaire, status="failed", error="x")
+    kpi_run = KpiRun.objects.create(
+        month=date(2026, 10, 1), engine="duckdb", status="failed", error="x"
+    )
     note = Notification.objects.create(
         user=admin, kind="order_assigned", link=f"/complaints/orders/{order.pk}/"
     )
@@ -278,6 +283,10 @@ def samples(admin) -> dict[str, dict[str, int]]:
         "quality:report_edit": {"month": "2026-10"},
         "quality:report_publish": {"month": "2026-10"},
         "quality:report_export": {"month": "2026-10", "fmt": "html"},
+        # A failed KPI run (its page without figures); an indicator's page and drill-down.
+        "quality:run": {"pk": kpi_run.pk},
+        "quality:indicator": {"code": "BB-REPAIR-TIMELY"},
+        "quality:drill": {"code": "BB-REPAIR-TIMELY"},
     }
 
 

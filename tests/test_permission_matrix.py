@@ -165,7 +165,24 @@ ROWS = [
         body={"run": "1"},
         ok=302,
     ),
+    # The quality dashboard, KPI runs, indicators and a Nanjing drill-down (no facts: empty).
+    Row("/quality/", QUALITY_READERS),
+    Row("/quality/runs/", QUALITY_READERS),
+    Row("/quality/runs/", REPORT_WRITERS, method="post", body={"month": "not a month"}),
+    Row("/quality/indicators/", QUALITY_READERS),
+    Row("/quality/indicators/BB-REPAIR-TIMELY/", QUALITY_READERS),
+    Row("/quality/drill/BB-REPAIR-TIMELY/?month=2026-10&city=NJ", QUALITY_READERS, "detail"),
     # API.
+    Row("/api/v1/kpi/indicators/", QUALITY_READERS),
+    Row("/api/v1/kpi/indicators/BB-REPAIR-TIMELY/", QUALITY_READERS),
+    Row("/api/v1/kpi/runs/", QUALITY_READERS),
+    Row("/api/v1/kpi/runs/", REPORT_WRITERS, method="post", body={"month": "2026-10"}, ok=201),
+    Row("/api/v1/kpi/values/", QUALITY_READERS),
+    Row(
+        "/api/v1/kpi/drill-down/?indicator=BB-REPAIR-TIMELY&month=2026-10&city=NJ",
+        QUALITY_READERS,
+        "detail",
+    ),
     Row("/api/v1/customers/", CUSTOMER_READERS, "list", "NJ-C1"),
     Row("/api/v1/customers/{customer}/", CUSTOMER_READERS, "detail"),
     Row(

@@ -8,7 +8,7 @@ urlpatterns = [
     path("runs/", views.run_list, name="runs"),
     path("runs/<int:pk>/", views.run_detail, name="run"),
     path("indicators/", views.indicator_list, name="indicators"),
-    path("indicators/<str:code>/", views.indicator_detail, name="indicator"),
-    path("drill/<str:code>/", views.drill, name="drill"),
+    path("indicators/<code>/", views.indicator_detail, name="indicator"),
+    path("drill/<code>/", views.drill, name="drill"),
     path("reports/", include("sqm.quality.report_urls")),
 ]
