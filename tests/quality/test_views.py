@@ -353,3 +353,51 @@ def test_the_nav_leads_quality_people_to_the_dashboard(quality_manager, agent):
     assert (
         f'href="{reverse("quality:dashboard")}"' not in client_for(agent).get("/").content.decode()
     )
+
+
+# --- the home tile ------------------------------------------------------------------------
+
+
+def test_the_home_tile_shows_last_month_short_boards_with_links(computed, province_manager):
+    import datetime as dt
+
+    from django.template.loader import render_to_string
+
+    from sqm.quality import panels
+
+    now = dt.datetime(2026, 11, 5, 9, 0, tzinfo=dt.UTC)
+    context = panels.short_boards(province_manager, now)
+    assert context["month"] == "2026-10"
+    missed = {m["code"]: m for m in context["missed"]}
+    assert missed["BB-REPAIR-TIMELY"]["value"] == "75.0%"
+    assert missed["BB-REPAIR-TIMELY"]["link"] == (
+        "/quality/?month=2026-10&indicator=BB-REPAIR-TIMELY"
+    )
+    nanjing = next(c for c in context["cities"] if c["name"] == "南京")
+    assert nanjing["missed"] >= 1
+    links = [i["link"] for i in nanjing["indicators"]]
+    assert "/quality/drill/BB-REPAIR-TIMELY/?month=2026-10&city=NJ" in links
+    html = render_to_string("quality/panels/short_boards.html", {**context, "panel_key": "x"})
+    assert 'href="/quality/drill/BB-REPAIR-TIMELY/?month=2026-10&amp;city=NJ"' in html
+
+
+def test_the_home_tile_says_when_last_month_has_no_run(quality_manager):
+    import datetime as dt
+
+    from sqm.quality import panels
+
+    context = panels.short_boards(quality_manager, dt.datetime(2026, 11, 5, tzinfo=dt.UTC))
+    assert context["missing"] is True
+
+
+def test_the_home_tile_is_for_people_who_read_the_indicators(agent):
+    import datetime as dt
+
+    from sqm.quality import panels
+
+    assert panels.short_boards(agent, dt.datetime(2026, 11, 5, tzinfo=dt.UTC)) is None
+
+
+def test_the_quality_manager_home_page_shows_the_tile(quality_manager):
+    html = client_for(quality_manager).get("/").content.decode()
+    assert 'data-panel="short_boards"' in html
