@@ -155,7 +155,7 @@ def build(month: Month, run: KpiRun | None = None, *, compute: bool = False, use
         "headline_codes": [i.code for i in headline],
     }
     figures["headline"] = [_with_changes(i.code, "", current, previous, year_ago) for i in headline]
-    control = _control(month, current, earlier)
+    control = _control(month, current, earlier, indicators, cities)
     flagged = {(f["indicator"], f["city"]): f["direction"] for f in control["flags"]}
     figures["rankings"] = {
         i.code: _ranking(i, cities, current, previous, year_ago, flagged) for i in headline
@@ -277,8 +277,10 @@ def control_limits(history: Iterable[float | None]) -> tuple[float, float, int] 
     return mean, sigma, len(values)
 
 
-def _control(month: Month, current, earlier) -> dict:
-    """Each city's value of each indicator against mean ± 3σ of its own previous months."""
+def _control(month: Month, current, earlier, indicators, cities) -> dict:
+    """Each city's value of each indicator against mean ± 3σ of its own previous months.
+    The limits are cut to what a value can be (no indicator is negative, no share above 1);
+    that changes no flag, only what the limits print."""
     labels = [month.shifted(-n).label for n in range(1, CONTROL_MONTHS + 1)]
     checked = short = 0
     flags = []
@@ -294,15 +296,19 @@ def _control(month: Month, current, earlier) -> dict:
         checked += 1
         mean, sigma, n = limits
         low, high = mean - CONTROL_SIGMAS * sigma, mean + CONTROL_SIGMAS * sigma
+        unit = indicators[code].unit if code in indicators else ""
         tolerance = 1e-9 * max(1.0, abs(mean))
         value = row["value"]
         if value > high + tolerance or value < low - tolerance:
             flags.append({
                 "indicator": code, "city": city, "value": value, "mean": mean, "sigma": sigma,
-                "low": low, "high": high, "history": n,
+                "low": max(low, 0.0), "high": min(high, 1.0) if unit == Unit.RATIO else high,
+                "history": n,
                 "direction": "high" if value > high else "low",
             })  # fmt: skip
-    flags.sort(key=lambda f: (f["indicator"], f["city"]))
+    positions = {code: (i.position, code) for code, i in indicators.items()}
+    order = {city: n for n, city in enumerate(cities)}
+    flags.sort(key=lambda f: (positions.get(f["indicator"], (0, "")), order.get(f["city"], -1)))
     return {
         "months": CONTROL_MONTHS, "min_history": CONTROL_MIN_HISTORY, "sigmas": CONTROL_SIGMAS,
         "checked": checked, "too_short": short, "flags": flags,
@@ -359,23 +365,38 @@ def display(value: float | None, unit: str) -> str:
     return f"{value:,.1f}"
 
 
+def negligible(change: float, unit: str) -> bool:
+    """Whether CHANGE prints as zero in UNIT (then it has no sign and no colour)."""
+    scale = 100 if unit == Unit.RATIO else 1
+    digits = 0 if unit == Unit.COUNT else 2 if unit in _TWO_DIGITS else 1
+    return round(abs(change) * scale, digits) == 0
+
+
+_TWO_DIGITS = {Unit.RATIO, Unit.SCORE, Unit.PER_10K, Unit.PER_100}
+
+
 def change_display(change: float | None, unit: str) -> str:
     """A change with its sign; a share's change in percentage points (个百分点)."""
     if change is None:
         return "—"
+    if negligible(change, unit):
+        change = 0.0
     if unit == Unit.RATIO:
         points = change * 100
         return pgettext("percentage points", "%(sign)s%(points).2f pp") % {
-            "sign": "+" if points >= 0 else "−",
+            "sign": _sign_of(points),
             "points": abs(points),
         }
-    text = display(abs(change), unit)
-    return ("+" if change >= 0 else "−") + text
+    return _sign_of(change) + display(abs(change), unit)
 
 
-def change_is_better(change: float | None, better: str) -> bool | None:
-    """Whether a change is for the better (None: no change to judge)."""
-    if change is None or change == 0:
+def _sign_of(number: float) -> str:
+    return "+" if number > 0 else "−" if number < 0 else ""
+
+
+def change_is_better(change: float | None, better: str, unit: str = "") -> bool | None:
+    """Whether a change is for the better (None: no change, or one too small to print)."""
+    if change is None or change == 0 or (unit and negligible(change, unit)):
         return None
     return _sign(better) * change > 0
 

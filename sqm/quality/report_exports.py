@@ -70,9 +70,9 @@ def _cells(info: dict, row: dict) -> dict:
         "status": row.get("status") or "",
         "status_label": _status_label(row.get("status") or ""),
         "mom": change_display(row.get("mom"), unit),
-        "mom_better": change_is_better(row.get("mom"), better),
+        "mom_better": change_is_better(row.get("mom"), better, unit),
         "yoy": change_display(row.get("yoy"), unit),
-        "yoy_better": change_is_better(row.get("yoy"), better),
+        "yoy_better": change_is_better(row.get("yoy"), better, unit),
     }
 
 

@@ -74,6 +74,10 @@ def test_month_over_month_and_year_over_year_changes_come_from_the_runs_of_m_1_a
     assert report.change_display(rows["南京"]["mom"], "ratio") == "+2.00 pp"
     assert report.change_display(rows["苏州"]["yoy"], "ratio") == "—"
     assert report.change_display(-6, "per_10k") == "−6.00"
+    # A change too small to print has no sign and is neither better nor worse.
+    assert report.change_display(0.00001, "ratio") == "0.00 pp"
+    assert report.change_is_better(0.00001, "higher", "ratio") is None
+    assert report.change_is_better(-0.001, "lower", "ratio") is True
 
 
 def test_a_city_value_outside_mean_plus_minus_three_sigma_of_its_own_history_is_flagged(runs):
