@@ -26,7 +26,7 @@ def dashboard_page(request):
     indicators = list(filters.indicators())
     run = services.latest_run(filters.month)
     heat = dashboard.heat_map(request.user, run, indicators)
-    chosen = _chosen_indicator(request.GET.get("indicator"), indicators)
+    chosen = _chosen_indicator(request.GET.get("indicator"), indicators, heat)
     trend = dashboard.trend(request.user, chosen, filters.month) if chosen else None
     form = None
     if request.user.has_perm("quality.compute_kpi"):
@@ -39,10 +39,15 @@ def dashboard_page(request):
     })  # fmt: skip
 
 
-def _chosen_indicator(code: str | None, indicators: list[Indicator]) -> Indicator | None:
+def _chosen_indicator(code: str | None, indicators: list[Indicator], heat) -> Indicator | None:
+    """The indicator of the trend chart: the one asked for, else the one missed in most
+    cities (a headline indicator first), else the first headline indicator."""
     by_code = {i.code: i for i in indicators}
     if code in by_code:
         return by_code[code]
+    missed = [row for row in heat.rows if row.missed]
+    if missed:
+        return max(missed, key=lambda row: (row.missed, row.indicator.headline)).indicator
     headline = [i for i in indicators if i.headline]
     return (headline or indicators or [None])[0]
 
