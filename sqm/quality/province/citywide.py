@@ -23,7 +23,7 @@ SKILLS = (
 )
 TIMELY_WAIT = (3, 30)  # seconds, inclusive of the 30 s limit; most are answered quickly
 TIMELY_SKEW = 1.6
-OVER_WAIT = (31, 40)  # the shortest wait over the limit, and the mean beyond it
+OVER_WAIT = (31, 30)  # the shortest wait over the limit, and the mean beyond it
 PROBES = (3, 15)  # the hours of the day the probes measure
 PROBE_UP = (0.85, 0.98)  # upload ÷ download on the backbone
 ARPU = {  # yuan per billed account and month, dedicated lines
