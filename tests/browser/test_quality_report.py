@@ -69,6 +69,9 @@ def test_a_quality_manager_writes_publishes_and_downloads_the_monthly_report_as_
 ):
     runs = build_runs()
     report_services.create_report(Month.parse("2026-10"), quality)
+    complaints = []  # the Content-Security-Policy refuses inline code without the nonce
+    page.on("pageerror", lambda error: complaints.append(str(error)))
+    page.on("console", lambda m: complaints.append(m.text) if m.type == "error" else None)
     login(page, live_server, quality)
     page.goto(f"{live_server.url}/quality/reports/")
     page.get_by_role("link", name="2026-10").click()
@@ -86,6 +89,7 @@ def test_a_quality_manager_writes_publishes_and_downloads_the_monthly_report_as_
     expect(page.locator(".report-chart[data-drawn='true']").first).to_be_visible()
     assert page.locator(".report-chart svg").count() == page.locator(".report-chart").count()
 
+    assert complaints == []
     page.locator("#edit-text").click()
     page.locator("#id_summary").fill("十月全省宽带服务总体平稳。")
     page.locator("#id_analysis").fill("苏州万客户投诉占比超标，无锡环比恶化。")
