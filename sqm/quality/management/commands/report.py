@@ -28,15 +28,17 @@ class Command(BaseCommand):
             description=_(
                 "Write the service-quality report of MONTH to FILE. A published report is "
                 "written as it was published (figures and text frozen); otherwise the "
-                "figures come from the month's newest KPI run by city (computed first when "
-                "there is none) with the draft's text, if a draft exists. HTML is one "
+                "figures come from the month's newest KPI run by province and city "
+                "(computed first when there is none) with the draft's text, if a draft "
+                "exists. HTML is one "
                 "self-contained file, XLSX has the tables and the trends as Excel line "
                 "charts, PDF is printed by headless Chromium. The export is audited. See "
                 'docs/kpi.md, "Monthly report".'
             ),
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
-        sub.add_argument("--month", required=True, metavar="YYYY-MM")
+        sub.add_argument("--month", required=True, metavar="YYYY-MM",
+                         help=_("the month of the report, e.g. 2026-10"))  # fmt: skip
         sub.add_argument("--format", required=True, choices=["html", "xlsx", "pdf"],
                          dest="fmt", help=_("html, xlsx or pdf"))  # fmt: skip
         sub.add_argument("--out", required=True, metavar="FILE", help=_("the file to write"))
