@@ -3,8 +3,8 @@ city × indicator heat map of a run, 12-month trends, and the records behind one
 
 Plain functions over the models and the engine (views and the API stay thin and ask the
 same questions here). Scoping: a value belongs to its city (`KpiValue.city`); users bound
-to cities see their cities' values only (the province's and the cross-city values are for
-users of every city), and may only drill into their own cities.
+to cities see their cities' values and the values of no city (the province's, as the monthly
+report shows them to every reader), and drill into the records of their own cities only.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
@@ -44,14 +44,14 @@ def all_cities(user) -> bool:
 
 
 def visible_values(user) -> QuerySet[KpiValue]:
-    """The values USER may read: none without the permission; their cities' only when
-    bound to cities."""
+    """The values USER may read: none without the permission; for users bound to cities,
+    their cities' and those of no city (the province's)."""
     if not (user and user.is_authenticated and user.has_perm(VIEW_PERMISSION)):
         return KpiValue.objects.none()
     values = KpiValue.objects.all()
     if all_cities(user):
         return values
-    return values.filter(city_id__in=sorted(user.city_ids()))
+    return values.filter(Q(city_id__in=sorted(user.city_ids())) | Q(city__isnull=True))
 
 
 def visible_cities(user) -> list[City]:
@@ -209,24 +209,26 @@ def drill_url(code: str, month: Month, city: City | None = None, **keys: str) ->
     return f"{reverse('quality:drill', args=[code])}?{urlencode(query)}"
 
 
-def _cell(value: KpiValue | None, indicator: Indicator, month: Month, city=None) -> Cell:
+def _cell(
+    value: KpiValue | None, indicator: Indicator, month: Month, city=None, link: bool = True
+) -> Cell:
     if value is None:
         return Cell(None, "—", "")
     return Cell(
         value=value.value,
         text=format_value(value.value, indicator.unit),
         status=value.status if value.value is not None else "",
-        link=drill_url(indicator.code, month, city),
+        link=drill_url(indicator.code, month, city) if link else "",
         target=format_value(value.target, indicator.unit) if value.target is not None else "",
     )
 
 
 def heat_map(user, run: KpiRun | None, indicators) -> HeatMap:
-    """City × indicator of RUN (the rows: INDICATORS), coloured by status; the province
-    column for users of every city."""
+    """City × indicator of RUN (the rows: INDICATORS), coloured by status, with the province
+    (whose records only users of every city drill into)."""
     cities = visible_cities(user)
-    province = all_cities(user)
-    result = HeatMap(run=run, cities=cities, show_province=province)
+    every = all_cities(user)
+    result = HeatMap(run=run, cities=cities)
     indicators = list(indicators)
     if run is None:
         return result
@@ -241,7 +243,7 @@ def heat_map(user, run: KpiRun | None, indicators) -> HeatMap:
         province_value = by_key.get((indicator.pk, Breakdown.PROVINCE, None))
         row = HeatRow(
             indicator=indicator,
-            province=_cell(province_value, indicator, month) if province else None,
+            province=_cell(province_value, indicator, month, link=every),
             cells=[
                 _cell(by_key.get((indicator.pk, Breakdown.CITY, c.pk)), indicator, month, c)
                 for c in cities
@@ -279,15 +281,13 @@ def trend(user, indicator: Indicator, month: Month, count: int = TREND_MONTHS) -
     for v in values:
         found[(v.city_id, month_of_run[v.run_id])] = v.value
     labels = [m.label for m in months]
-    series = []
-    if all_cities(user):
-        series.append(
-            {
-                "name": str(pgettext_lazy("breakdown", "province")),
-                "city": "",
-                "values": [_rounded(found.get((None, m)), indicator.unit) for m in labels],
-            }
-        )
+    series = [
+        {
+            "name": str(pgettext_lazy("breakdown", "province")),
+            "city": "",
+            "values": [_rounded(found.get((None, m)), indicator.unit) for m in labels],
+        }
+    ]
     for city in visible_cities(user):
         series.append(
             {
@@ -321,13 +321,13 @@ def city_months(user, indicator: Indicator, month: Month, count: int = TREND_MON
     month_of_run = {r.pk: label for label, r in runs.items() if r is not None}
     found = {(v.city_id, month_of_run[v.run_id]): v for v in values}
     rows = []
-    targets: list[tuple[object, City | None]] = []
-    if all_cities(user):
-        targets.append((pgettext_lazy("breakdown", "province"), None))
+    every = all_cities(user)
+    targets: list[tuple[object, City | None]] = [(pgettext_lazy("breakdown", "province"), None)]
     targets += [(city.name, city) for city in visible_cities(user)]
     for label, city in targets:
+        key = city.pk if city else None
         cells = [
-            _cell(found.get((city.pk if city else None, m.label)), indicator, m, city)
+            _cell(found.get((key, m.label)), indicator, m, city, link=every or city is not None)
             for m in months
         ]
         rows.append((label, cells))
@@ -370,9 +370,10 @@ def visible_differences(user, old: KpiRun, new: KpiRun) -> list[dict]:
     mine = set(user.city_ids()) if not province else set()
     out = []
     for diff in services.differences(old, new):
-        city_name = diff["key"].split("/")[0] if diff["breakdown"] != "province" else ""
+        scoped = diff["breakdown"] in (Breakdown.CITY, Breakdown.DISTRICT)
+        city_name = diff["key"].split("/")[0] if scoped else ""
         city = cities.get(city_name)
-        if not province and (city is None or city.pk not in mine):
+        if not province and city_name and (city is None or city.pk not in mine):
             continue
         indicator = indicators[diff["indicator"]]
         out.append(

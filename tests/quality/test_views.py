@@ -91,12 +91,15 @@ def test_a_month_without_a_run_says_so_and_offers_managers_to_compute_it(quality
     assert 'id="no-run"' in html and 'id="compute-form"' in html
 
 
-def test_a_nanjing_manager_sees_only_nanjing_on_the_heat_map(computed, quality_manager):
+def test_a_nanjing_manager_sees_nanjing_and_the_province_without_its_records(
+    computed, quality_manager
+):
     response = client_for(quality_manager).get(reverse("quality:dashboard"), {"month": "2026-10"})
     heat = response.context["heat"]
     assert [c.code for c in heat.cities] == ["NJ"]
-    assert not heat.show_province
-    assert all(row.province is None for row in heat.rows)
+    row = next(r for r in heat.rows if r.indicator.code == "BB-REPAIR-TIMELY")
+    assert row.province.text == "75.0%" and row.province.link == ""  # Suzhou's records in it
+    assert row.cells[0].link.endswith("city=NJ")
 
 
 def test_the_default_month_is_the_last_complete_one():
@@ -235,18 +238,28 @@ def test_a_run_in_progress_shows_its_progress_and_is_polled(quality_manager):
     assert done["HX-Refresh"] == "true"
 
 
-def test_a_second_run_shows_what_changed_since_the_first(computed, province_manager):
-    acct = account("NJ")
-    repair(acct, "2026-10-20 08:00", "2026-10-25 08:00")  # another late one in Nanjing
+def test_a_second_run_shows_what_changed_since_the_first_in_the_reader_cities(
+    computed, province_manager, quality_manager
+):
+    repair(account("NJ"), "2026-10-20 08:00", "2026-10-25 08:00")  # late, in Nanjing
+    repair(account("SZ"), "2026-10-20 08:00", "2026-10-25 08:00")  # late, in Suzhou
     second = services.compute_now(OCTOBER)
-    response = client_for(province_manager).get(second.get_absolute_url())
-    assert response.context["previous"] == computed
-    changed = {
-        (d["indicator"], d["key"]): (d["before_text"], d["after_text"])
-        for d in response.context["differences"]
-    }
-    assert changed[("BB-REPAIR-TIMELY", "南京")] == ("66.7%", "50.0%")
-    assert ("BB-REPAIR-TIMELY", "苏州") not in changed
+
+    def changed(user) -> dict:
+        response = client_for(user).get(second.get_absolute_url())
+        assert response.context["previous"] == computed
+        return {
+            (d["indicator"], d["key"]): (d["before_text"], d["after_text"])
+            for d in response.context["differences"]
+        }
+
+    everything = changed(province_manager)
+    assert everything[("BB-REPAIR-TIMELY", "南京")] == ("66.7%", "50.0%")
+    assert everything[("BB-REPAIR-TIMELY", "苏州")] == ("100.0%", "50.0%")
+    assert everything[("BB-REPAIR-TIMELY", "")] == ("75.0%", "50.0%")
+    nanjing = changed(quality_manager)
+    assert ("BB-REPAIR-TIMELY", "南京") in nanjing and ("BB-REPAIR-TIMELY", "") in nanjing
+    assert not [key for key in nanjing if key[1] == "苏州"]
 
 
 def test_a_viewer_may_not_queue_a_run(computed):
