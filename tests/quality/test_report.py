@@ -236,6 +236,20 @@ def test_a_later_run_of_a_published_month_shows_as_differences_beside_the_frozen
         {"indicator": REPAIR, "breakdown": "city", "key": "南京", "before": 0.97, "after": 0.99}
     ]
     assert city_rows(shown.figures, REPAIR)[0] == ("南京", 1, 0.97)  # as published
+    page = client_for(admin).get("/quality/reports/2026-10/").content.decode()
+    differences = page[page.index('id="later-differences"') :]
+    assert "97.00%" in differences and "99.00%" in differences
+    html = client_for(admin).get("/quality/reports/2026-10/export.html").content.decode()
+    assert "99.00%" not in html  # the export is the published report, frozen
+
+
+def test_the_exports_of_a_published_report_carry_its_frozen_text(runs, quality_manager):
+    draft = report_services.create_report(M, quality_manager)
+    report_services.save_text(draft, quality_manager, measures="苏州专项整治")
+    report_services.publish(draft, quality_manager)
+    MonthlyReport.objects.filter(pk=draft.pk).update(measures="改过的文字")  # behind its back
+    html = client_for(quality_manager).get("/quality/reports/2026-10/export.html")
+    assert "苏州专项整治" in html.content.decode() and "改过的文字" not in html.content.decode()
 
 
 # --- pages ---------------------------------------------------------------------------------
