@@ -89,13 +89,13 @@ def start_report(month: Month, user) -> MonthlyReport:
     return create_report(month, user, compute=False)
 
 
-def _guarded(reported: MonthlyReport, **changes) -> bool:
-    """Write CHANGES only while the report is a draft (UPDATE … WHERE state='draft')."""
-    return bool(
-        MonthlyReport.objects.filter(pk=reported.pk, state=ReportState.DRAFT).update(
-            **changes, last_updated=timezone.now()
-        )
+def _guarded(reported: MonthlyReport, *, unchanged: dict | None = None, **changes) -> bool:
+    """Write CHANGES only while the report is a draft (UPDATE … WHERE state='draft'), and,
+    with UNCHANGED, only while those fields still hold what was read."""
+    rows = MonthlyReport.objects.filter(
+        pk=reported.pk, state=ReportState.DRAFT, **(unchanged or {})
     )
+    return bool(rows.update(**changes, last_updated=timezone.now()))
 
 
 def save_text(reported: MonthlyReport, user, **texts: str) -> MonthlyReport:
@@ -132,7 +132,8 @@ def publish(reported: MonthlyReport, user, *, seen_run: int | None = None) -> Mo
     figures = report.build(month, run)
     with transaction.atomic(), context.acting_as(user):
         reported.refresh_from_db()
-        figures["text"] = {name: getattr(reported, name) for name in TEXT_FIELDS}
+        texts = {name: getattr(reported, name) for name in TEXT_FIELDS}
+        figures["text"] = texts
         figures["number"] = reported.number
         now = timezone.now()
         figures["published_at"] = timezone.localtime(now).isoformat()
@@ -140,6 +141,7 @@ def publish(reported: MonthlyReport, user, *, seen_run: int | None = None) -> Mo
         before = changelog.snapshot(reported)
         won = _guarded(
             reported,
+            unchanged=texts,  # the text frozen is the text saved, even if saved meanwhile
             state=ReportState.PUBLISHED,
             frozen=figures,
             run=run,
@@ -147,7 +149,10 @@ def publish(reported: MonthlyReport, user, *, seen_run: int | None = None) -> Mo
             published_by=user if getattr(user, "pk", None) else None,
         )
         if not won:
-            raise ReportError(_("The report is already published."))
+            reported.refresh_from_db()
+            if reported.state == ReportState.PUBLISHED:
+                raise ReportError(_("The report is already published."))
+            raise ReportError(_("The text was changed meanwhile; check it and publish again."))
         reported.refresh_from_db()
         changelog.record_bulk([reported], "update", {reported.pk: before})
         audit.record(

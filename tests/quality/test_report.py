@@ -210,6 +210,30 @@ def test_publishing_freezes_figures_and_text_and_is_audited_once(runs, quality_m
     assert AuditEntry.objects.filter(action="publish").count() == 1
 
 
+def test_text_saved_while_publishing_refuses_the_publication_instead_of_freezing_old_text(
+    runs, quality_manager, monkeypatch
+):
+    from sqm.core import changelog
+
+    draft = report_services.create_report(M, quality_manager)
+    report_services.save_text(draft, quality_manager, summary="原来的")
+    original, calls = changelog.snapshot, []
+
+    def snapshot_then_a_colleague_saves(instance, values=None):
+        # Between the publication's read of the text and its guarded update.
+        if not calls:
+            calls.append(1)
+            MonthlyReport.objects.filter(pk=draft.pk).update(summary="同事刚改的")
+        return original(instance, values)
+
+    monkeypatch.setattr(changelog, "snapshot", snapshot_then_a_colleague_saves)
+    with pytest.raises(report_services.ReportError):
+        report_services.publish(draft, quality_manager)
+    draft.refresh_from_db()
+    assert draft.state == "draft" and draft.frozen is None
+    assert not AuditEntry.objects.filter(action="publish").exists()
+
+
 def test_a_newer_run_than_the_one_looked_at_stops_publishing(runs, quality_manager):
     draft = report_services.create_report(M, quality_manager)
     make_run("2026-10", {(REPAIR, "南京"): 0.99})
