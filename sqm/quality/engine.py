@@ -228,17 +228,94 @@ def compute(
         derived = measures.derive(runner.load(tables), month)
         targets = Targets(month.first.year)
         jobs = [(d, b) for d in definitions for b in breakdowns if _allows(d, b)]
-        for index, (definition, breakdown) in enumerate(jobs):
-            parts, base = measures.aggregate(derived, definition.measure, breakdown, month)
-            rows = runner.execute(parts).to_pylist()
-            base_rows = None if base is None else runner.execute(base).to_pylist()
-            result.values += _values(definition, breakdown, month, rows, base_rows, targets)
+        # One query per fact and breakdown for all its indicators, and one per base: building
+        # and compiling an Ibis expression costs more than DuckDB running it.
+        groups: dict[tuple[str, str], list[Definition]] = {}
+        for definition, breakdown in jobs:
+            groups.setdefault((definition.measure.fact, breakdown), []).append(definition)
+        parts: dict[tuple[str, str], list[dict]] = {}
+        bases: dict[tuple[str, str], list[dict]] = {}
+        for index, ((fact, breakdown), members) in enumerate(groups.items()):
+            expr = _aggregate_all(derived, fact, members, breakdown, month)
+            rows = runner.execute(expr).to_pylist()
+            for n, definition in enumerate(members):
+                kind = definition.measure.kind
+                parts[definition.code, breakdown] = _parts_of(rows, n, kind, breakdown)
+                base = definition.measure.base
+                if base is not None and (base, breakdown) not in bases:
+                    bases[base, breakdown] = runner.execute(
+                        _base(derived, base, breakdown)
+                    ).to_pylist()
             if progress is not None:
-                progress(definition.code, 0.4 + 0.6 * (index + 1) / max(1, len(jobs)))
+                progress(fact, 0.4 + 0.6 * (index + 1) / max(1, len(groups)))
+        for definition, breakdown in jobs:
+            base = definition.measure.base
+            base_rows = None if base is None else bases[base, breakdown]
+            rows = parts[definition.code, breakdown]
+            result.values += _values(definition, breakdown, month, rows, base_rows, targets)
         result.seconds["compute"] = time.perf_counter() - started
     finally:
         runner.close()
     return result
+
+
+def _aggregate_all(derived: dict, fact: str, definitions: list[Definition], breakdown, month):
+    """The parts of every definition over FACT in one aggregate, each measure's aggregates
+    filtered to its own rows (measures.selected as a condition): columns `rows_N`,
+    `numerator_N`, `denominator_N`, `value_N` for the Nth definition, by the breakdown."""
+    table = derived[fact]
+    keys = list(measures.BREAKDOWN_COLUMNS[breakdown])
+    metrics = {}
+    for n, definition in enumerate(definitions):
+        m = definition.measure
+        where = ibis.literal(True)
+        if m.when is not None:
+            where &= (table[m.when] >= month.start) & (table[m.when] < month.end)
+        for flag in m.where:
+            where &= ~table[flag[1:]] if flag.startswith("!") else table[flag]
+        metrics[f"rows_{n}"] = table.count(where=where)
+        if m.kind == "ratio":
+            metrics[f"numerator_{n}"] = table[m.flag].cast("int64").sum(where=where)
+        elif m.kind in {"mean", "quantile"}:
+            column = table[m.column]
+            metrics[f"denominator_{n}"] = column.count(where=where)
+            if m.kind == "mean":
+                metrics[f"numerator_{n}"] = column.sum(where=where)
+            else:
+                metrics[f"value_{n}"] = column.quantile(m.q, where=where)
+        elif m.kind == "sum_ratio":
+            metrics[f"numerator_{n}"] = table[m.numerator].sum(where=where)
+            metrics[f"denominator_{n}"] = table[m.denominator].sum(where=where)
+        elif m.kind not in {"count", "per"}:  # registry.load_definitions refuses others
+            raise ValueError(m.kind)
+    return (table.group_by(keys) if keys else table).aggregate(**metrics)
+
+
+def _parts_of(rows: list[dict], n: int, kind: str, breakdown: str) -> list[dict]:
+    """The Nth definition's parts (as measures.aggregate gives them): the breakdown values
+    it has rows for, with `numerator`, `denominator` and `value`."""
+    keys = measures.BREAKDOWN_COLUMNS[breakdown]
+    out = []
+    for row in rows:
+        # Spark counts with a condition as a sum: NULL, not 0, over no rows.
+        count = row[f"rows_{n}"] or 0
+        if not count and keys:  # the province's one row stays, as a plain aggregate's would
+            continue
+        part = {key: row[key] for key in keys}
+        part["numerator"] = row.get(f"numerator_{n}", count)
+        part["denominator"] = row.get(f"denominator_{n}", count)
+        if kind in {"mean", "quantile"}:
+            part["denominator"] = part["denominator"] or 0
+        part["value"] = row.get(f"value_{n}")
+        out.append(part)
+    return out
+
+
+def _base(derived: dict, base: str, breakdown: str):
+    fact, flag = measures.BASES[base]
+    table = derived[fact].filter(derived[fact][flag])
+    keys = list(measures.BREAKDOWN_COLUMNS[breakdown])
+    return (table.group_by(keys) if keys else table).aggregate(denominator=table.count())
 
 
 def _empty_facts() -> dict[str, pa.Table]:

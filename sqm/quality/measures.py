@@ -178,7 +178,8 @@ def _circuit_months(t, raw, m: Month, limits: Limits):
     joined = circuits.left_join(outages, circuits.id == outages.circuit)
     down_from = ibis.greatest(joined.started, joined.from_)
     down_to = ibis.least(ibis.coalesce(joined.restored, m.end), m.end)
-    down = (down_to > down_from).ifelse(down_to - down_from, 0)
+    # A circuit without outages has none (GREATEST skips the NULL start on both engines).
+    down = (joined.started.notnull() & (down_to > down_from)).ifelse(down_to - down_from, 0)
     joined = joined.mutate(down=ibis.coalesce(down, 0))
     per_circuit = joined.group_by(
         [
