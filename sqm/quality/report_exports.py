@@ -247,10 +247,14 @@ class _Sheet:
     """A write-only sheet whose cells go through the shared `xlsx_cell` (strings are never
     formulas) and may carry a number format."""
 
-    def __init__(self, writer: XlsxWriter, title: str, freeze: str | None = None) -> None:
+    def __init__(
+        self, writer: XlsxWriter, title: str, freeze: str | None = None, widths=()
+    ) -> None:
         writer.add_sheet(title, freeze=freeze)
         self.sheet = writer.book.worksheets[-1]
         self.rows = 0
+        for n, width in enumerate(widths, start=1):  # before the first row: the sheet streams
+            self.sheet.column_dimensions[_column(n)].width = width
 
     def append(self, values, *, bold: bool = False, formats: dict[int, str] | None = None):
         cells = []
@@ -270,7 +274,7 @@ def workbook(figures: dict, *, state: str = "") -> bytes:
     name = lambda code: indicator_name(figures, code)  # noqa: E731
     unit_of = lambda code: _info(figures, code)["unit"]  # noqa: E731
 
-    sheet = _Sheet(writer, SHEET_NAMES["overview"])
+    sheet = _Sheet(writer, SHEET_NAMES["overview"], widths=(16, 80))
     sheet.append([title(figures)], bold=True)
     sheet.append([_("Month"), figures["month"]])
     sheet.append([_("State"), _state_label(state)])
@@ -279,7 +283,7 @@ def workbook(figures: dict, *, state: str = "") -> bytes:
     for key, label in _text_labels().items():
         sheet.append([label, (figures.get("text") or {}).get(key, "")])
 
-    sheet = _Sheet(writer, SHEET_NAMES["headline"], freeze="A2")
+    sheet = _Sheet(writer, SHEET_NAMES["headline"], freeze="A2", widths=(26, 22, 11, 11, 9, 11, 11))
     sheet.append(_value_header(with_city=False), bold=True)
     for r in figures["headline"]:
         fmt = _number_format(unit_of(r["indicator"]))
@@ -289,7 +293,9 @@ def workbook(figures: dict, *, state: str = "") -> bytes:
             formats={2: fmt, 3: fmt, 5: fmt, 6: fmt},
         )  # fmt: skip
 
-    sheet = _Sheet(writer, SHEET_NAMES["rankings"], freeze="A2")
+    sheet = _Sheet(
+        writer, SHEET_NAMES["rankings"], freeze="A2", widths=(26, 22, 6, 9, 11, 11, 9, 11, 11, 16)
+    )
     sheet.append([*_value_header(with_city=True), COL["Control limits"]], bold=True)
     for code, rows in figures["rankings"].items():
         fmt = _number_format(unit_of(code))
@@ -335,7 +341,7 @@ def _value_header(*, with_city: bool) -> list[str]:
 
 def _boards_sheet(writer, figures, name, unit_of) -> None:
     boards = figures["short_boards"]
-    sheet = _Sheet(writer, SHEET_NAMES["boards"])
+    sheet = _Sheet(writer, SHEET_NAMES["boards"], widths=(26, 22, 11, 11, 11, 11, 11, 11))
     sheet.append([_("Indicators missed in the province")], bold=True)
     sheet.append([_("Code"), COL["Indicator"], COL["Value"], COL["Target"]], bold=True)
     for r in boards["missed"]:
@@ -374,7 +380,7 @@ def _boards_sheet(writer, figures, name, unit_of) -> None:
 
 def _control_sheet(writer, figures, name, unit_of) -> None:
     control = figures["control"]
-    sheet = _Sheet(writer, SHEET_NAMES["control"])
+    sheet = _Sheet(writer, SHEET_NAMES["control"], widths=(26, 22, 9, 11, 11, 11, 11, 9))
     sheet.append([control_note(control)])
     sheet.append(
         [
@@ -417,7 +423,7 @@ def _trends_sheet(writer, figures, name, unit_of) -> None:
     with a native line chart of it beside the block."""
     trends = figures["trends"]
     months = trends["months"]
-    sheet = _Sheet(writer, SHEET_NAMES["trends"])
+    sheet = _Sheet(writer, SHEET_NAMES["trends"], widths=(12,))
     for code, series in trends["series"].items():
         fmt = _number_format(unit_of(code))
         formats = {n: fmt for n in range(1, len(months) + 1)}
