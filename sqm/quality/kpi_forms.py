@@ -6,6 +6,7 @@ import math
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from sqm.core.models import City
 from sqm.quality import services
@@ -32,7 +33,7 @@ class TargetForm(forms.Form):
         required=False,
         empty_label=_("whole province"),
     )
-    target = forms.FloatField(label=_("Target"))
+    target = forms.FloatField(label=pgettext_lazy("indicator", "Target"))
     warning = forms.FloatField(label=_("Warning threshold"), required=False)
 
     def __init__(self, *args, indicator, user, **kwargs) -> None:
@@ -48,7 +49,7 @@ class TargetForm(forms.Form):
         # Shares are entered as percentages (95 for 95 %) and stored as fractions.
         self.percent = indicator.unit == Unit.RATIO
         if self.percent:
-            self.fields["target"].label = _("Target (%)")
+            self.fields["target"].label = pgettext_lazy("indicator", "Target (%)")
             self.fields["warning"].label = _("Warning threshold (%)")
 
     def clean(self) -> dict:

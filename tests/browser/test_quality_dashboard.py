@@ -52,7 +52,7 @@ def test_a_manager_drills_from_a_missed_cell_to_the_late_repair(page, live_serve
     expect(nanjing).to_have_attribute("data-status", "missed")
     expect(nanjing).to_have_text("66.7%")
     expect(nanjing).to_have_attribute(
-        "title", zh("missed", "indicator status") + " · " + zh("target") + " 95.0%"
+        "title", zh("missed", "indicator status") + " · " + zh("target", "indicator") + " 95.0%"
     )
     suzhou = row.locator("td").nth(cities.index("苏州") - 1)
     expect(suzhou).to_have_attribute("data-status", "met")
