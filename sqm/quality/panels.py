@@ -81,5 +81,5 @@ def short_boards(user, now: datetime) -> dict | None:
 def register() -> None:
     register_panel(
         "quality_manager",
-        Panel("short_boards", "quality/panels/short_boards.html", short_boards, 25),
+        Panel("short_boards", "quality/panels/short_boards.html", short_boards, 40),
     )

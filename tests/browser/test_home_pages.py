@@ -104,7 +104,7 @@ def test_each_role_sees_its_own_home_page_in_chinese(new_page, live_server, staf
         "second_line": ["my_queue", "pool"],
         "team_lead": ["team_sla", "workload", "trend"],
         "network_ops": ["noc", "fault_sms"],
-        "quality_manager": ["complaint_volume", "analyses"],
+        "quality_manager": ["complaint_volume", "analyses", "short_boards"],
         "auditor": ["audit"],
     }
     for role, panels in expected.items():

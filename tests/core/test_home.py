@@ -51,7 +51,7 @@ def test_each_app_registers_its_panels_for_its_roles():
     assert keys("first_line") == ["my_queue", "pool"]
     assert keys("team_lead") == ["team_sla", "workload", "trend"]
     assert keys("network_ops") == ["noc", "fault_sms"]
-    assert keys("quality_manager") == ["complaint_volume", "analyses"]
+    assert keys("quality_manager") == ["complaint_volume", "analyses", "short_boards"]
     assert keys("auditor") == ["audit"]
 
 
