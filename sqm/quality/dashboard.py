@@ -481,8 +481,10 @@ def describe(code: str, month: Month, filters: dict[str, str]) -> str:
     definition = definitions_by_code()[code]
     m = definition.measure
     noun = str(FACT_NOUNS.get(m.fact, m.fact))
-    qualifiers = [str(WHERE_WORDS[w]) for w in m.where if w in WHERE_WORDS]
-    things = " ".join([*qualifiers, noun]) if qualifiers else noun
+    things = noun
+    for flag in reversed(m.where):  # "broadband upgraded complaints"
+        if flag in WHERE_WORDS:
+            things = _("%(kind)s %(things)s") % {"kind": WHERE_WORDS[flag], "things": things}
     if m.when in WHEN_WORDS:
         text = _("%(things)s %(when)s in %(month)s") % {
             "things": things,

@@ -15,7 +15,7 @@
       textStyle: font,
       tooltip: {trigger: "axis", valueFormatter: (v) => (v == null ? "—" : `${+v.toFixed(2)}${unit}`)},
       legend: {type: "scroll", top: 0},
-      grid: {left: 60, right: 20, top: 40, bottom: 30},
+      grid: {left: 12, right: 24, top: 40, bottom: 8, containLabel: true},
       xAxis: {type: "category", data: data.months},
       yAxis: {type: "value", scale: true, axisLabel: {formatter: (v) => `${v}${unit}`}},
       series: data.series.map((s, n) => ({
