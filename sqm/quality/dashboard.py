@@ -380,6 +380,7 @@ def visible_differences(user, old: KpiRun, new: KpiRun) -> list[dict]:
             {
                 **diff,
                 "name": indicator.name,
+                "breakdown_label": str(Breakdown(diff["breakdown"]).label),
                 "before_text": format_value(diff["before"], indicator.unit),
                 "after_text": format_value(diff["after"], indicator.unit),
             }
