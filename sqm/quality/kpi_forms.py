@@ -10,6 +10,7 @@ from django.utils.translation import pgettext_lazy
 
 from sqm.core.models import City
 from sqm.quality import services
+from sqm.quality.dashboard import last_complete_month
 from sqm.quality.choices import Better, Engine, Unit
 
 
@@ -20,6 +21,7 @@ class RunForm(forms.Form):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["month"].choices = [(m, m) for m in services.month_choices(24)]
+        self.fields["month"].initial = last_complete_month().label
 
 
 class TargetForm(forms.Form):
