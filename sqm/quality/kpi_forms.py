@@ -10,8 +10,8 @@ from django.utils.translation import pgettext_lazy
 
 from sqm.core.models import City
 from sqm.quality import services
-from sqm.quality.dashboard import last_complete_month
 from sqm.quality.choices import Better, Engine, Unit
+from sqm.quality.dashboard import last_complete_month
 
 
 class RunForm(forms.Form):
