@@ -30,6 +30,12 @@ ENDPOINTS = {
     "/api/v1/alerts/": {"get"},
     "/api/v1/alerts/{id}/": {"get"},
     "/api/v1/alerts/{id}/acknowledge/": {"post"},
+    "/api/v1/kpi/indicators/": {"get"},
+    "/api/v1/kpi/indicators/{code}/": {"get"},
+    "/api/v1/kpi/runs/": {"get", "post"},
+    "/api/v1/kpi/runs/{id}/": {"get"},
+    "/api/v1/kpi/values/": {"get"},
+    "/api/v1/kpi/drill-down/": {"get"},
 }
 
 
