@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from django.db import transaction
 from django.utils.translation import gettext
 
 from sqm.quality.province import DEMO_FACT_MONTHS, FILES
@@ -24,4 +25,8 @@ def load_facts(load) -> None:
     )
     current = Month(date(load.today.year, load.today.month, 1))
     for back in range(DEMO_FACT_MONTHS, -1, -1):
-        compute_now(current.shifted(-back), breakdowns=("province", "city"))
+        # Inside a transaction the facts are read through Django's own connection: the
+        # ADBC reader (a second SQLite library in this process) failed here with "database
+        # is locked" / "disk I/O error" after the demo's imports. The demo's months are small.
+        with transaction.atomic():
+            compute_now(current.shifted(-back), breakdowns=("province", "city"))
