@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, serializers, viewsets
+from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
 from rest_framework.exceptions import ValidationError as ApiValidationError
 from rest_framework.response import Response
@@ -157,6 +158,14 @@ def _month(text: str, field: str):
         raise ApiValidationError({field: [str(exc)]}) from None
 
 
+class DifferenceSerializer(serializers.Serializer):
+    indicator = serializers.CharField()
+    breakdown = serializers.CharField()
+    key = serializers.CharField(allow_blank=True)
+    before = serializers.FloatField(allow_null=True, help_text=gettext_lazy("previous run"))
+    after = serializers.FloatField(allow_null=True, help_text=gettext_lazy("this run"))
+
+
 @extend_schema(methods=["POST"], request=RunRequestSerializer, responses={201: RunSerializer})
 class RunViewSet(mixins.CreateModelMixin, ReadOnlyViewSet):
     """KPI runs, newest first: one computation of the indicators for a month, never changed
@@ -166,10 +175,25 @@ class RunViewSet(mixins.CreateModelMixin, ReadOnlyViewSet):
     serializer_class = RunSerializer
     filterset_class = RunFilterSet
     parser_classes = [JSONParser]
-    action_permissions = {"create": ["quality.view_kpirun", "quality.compute_kpi"]}
+    action_permissions = {
+        "create": ["quality.view_kpirun", "quality.compute_kpi"],
+        "differences": VIEW,
+    }
 
     def get_queryset(self):
         return KpiRun.objects.select_related("created_by").order_by("-created", "-id")
+
+    @extend_schema(responses=DifferenceSerializer(many=True))
+    @action(detail=True, filter_backends=[], pagination_class=None)
+    def differences(self, request, pk=None):
+        """The values (of your cities and the province) that differ from the previous done
+        run of the same month; empty for the first run of a month or a run not done."""
+        run = self.get_object()
+        previous = dashboard.previous_run(run) if run.status == RunStatus.DONE else None
+        if previous is None:
+            return Response([])
+        rows = dashboard.visible_differences(request.user, previous, run)
+        return Response(DifferenceSerializer(rows, many=True).data)
 
     def create(self, request, *args, **kwargs):
         body = RunRequestSerializer(data=request.data)

@@ -203,3 +203,17 @@ def test_runs_filter_by_month(computed, province_manager):
     client = api(province_manager)
     assert client.get("/api/v1/kpi/runs/", {"month": "2026-10"}).json()["count"] == 1
     assert client.get("/api/v1/kpi/runs/", {"month": "2026-09"}).json()["count"] == 0
+
+
+def test_a_run_lists_what_changed_since_the_previous_run_of_its_month(computed, quality_manager):
+    repair(account("NJ"), "2026-10-20 08:00", "2026-10-25 08:00")  # late, in Nanjing
+    repair(account("SZ"), "2026-10-20 08:00", "2026-10-25 08:00")  # late, in Suzhou
+    second = services.compute_now(OCTOBER)
+    client = api(quality_manager)
+    changed = client.get(f"/api/v1/kpi/runs/{second.pk}/differences/").json()
+    timely = {(d["breakdown"], d["key"]): (d["before"], d["after"]) for d in changed
+              if d["indicator"] == "BB-REPAIR-TIMELY"}  # fmt: skip
+    assert timely[("city", "南京")] == (pytest.approx(2 / 3), pytest.approx(0.5))
+    assert timely[("province", "")] == (pytest.approx(0.75), pytest.approx(0.5))
+    assert ("city", "苏州") not in timely  # not this user's city
+    assert client.get(f"/api/v1/kpi/runs/{computed.pk}/differences/").json() == []
