@@ -26,10 +26,12 @@ Then, in the same run, each figure next to its baseline:
 1. DuckDB end to end: `sqm.quality.engine.compute(month, engine="duckdb",
    breakdowns=("city",))` — the facts extracted from the operational database
    (sqm.quality.facts) and every indicator computed by city — with extraction and compute
-   apart. Run twice; the first run is the figure, the second is shown.
+   apart.
 2. The baseline: a straightforward pandas implementation of the same indicators
    (bench/kpi_pandas.py: the facts read with pandas.read_sql, each indicator a groupby),
    and the number of values where its figures differ from the engine's (must be 0).
+   DuckDB and pandas run twice each, taking turns; the figures are the faster run of each,
+   and every run is printed.
 3. Spark local mode (`engine="spark"`), its start-up apart; no target (`--no-spark` skips).
 
 Target on SQLite: DuckDB under 10 s end to end and at least 5× faster than pandas.
@@ -146,35 +148,33 @@ def last_full_month(now: float):
 
 
 def measure(month, opts: dict) -> dict:
-    """The timed part: DuckDB twice, the pandas baseline, Spark; the figures compared."""
+    """The timed part: DuckDB and the pandas baseline twice each, taking turns (neither
+    gets a page cache the other warmed alone), then Spark; the figures compared."""
     import ibis  # noqa: F401  (imports are not what is measured)
     import kpi_pandas
 
     from sqm.quality import engine
 
-    out: dict = {}
-    runs = []
+    out: dict = {"duckdb": [], "pandas": []}
     for n in range(2):
         log(f"DuckDB run {n + 1}")
         start = time.perf_counter()
         result = engine.compute(month, engine="duckdb", breakdowns=("city",))
-        runs.append(
+        out["duckdb"].append(
             {
                 "total": time.perf_counter() - start,
                 "extract": result.seconds["extract"],
                 "compute": result.seconds["compute"],
             }
         )
-    out["duckdb"] = runs
+        log(f"pandas run {n + 1}")
+        start = time.perf_counter()
+        figures = kpi_pandas.compute(month)
+        out["pandas"].append(time.perf_counter() - start)
     values = [v for v in result.values if v.breakdown == "city"]
     out["values"] = len(values)
     out["indicators"] = len({v.indicator for v in values})
     out["engine_codes"] = sorted({v.indicator for v in values})
-
-    log("pandas baseline")
-    start = time.perf_counter()
-    figures = kpi_pandas.compute(month)
-    out["pandas"] = time.perf_counter() - start
     out["compare"] = kpi_pandas.compare(values, figures)
     out["pandas_codes"] = sorted({code for code, _ in figures})
 
@@ -507,8 +507,9 @@ def link_work_orders(rng, events) -> dict:
 
 def report(r: dict, opts: dict) -> None:
     first, second = r["duckdb"]
-    pandas_s = r["pandas"]
-    ratio = pandas_s / first["total"]
+    best = min(r["duckdb"], key=lambda run: run["total"])
+    pandas_s = min(r["pandas"])
+    ratio = pandas_s / best["total"]
     c = r["compare"]
     facts = ", ".join(f"{n:,} {k.replace('_', ' ')}" for k, n in r["facts"].items())
     print()
@@ -526,16 +527,17 @@ def report(r: dict, opts: dict) -> None:
         ("figure", "measured", "baseline (same run)", "target"),
         (
             "DuckDB end to end (extraction + compute)",
-            f"{first['total']:.2f} s",
+            f"{best['total']:.2f} s",
             f"{pandas_s:.2f} s pandas",
-            "< 10 s " + verdict(first["total"] < 10),
+            "< 10 s " + verdict(best["total"] < 10),
         ),
-        ("  extraction (sqm.quality.facts)", f"{first['extract']:.2f} s", "", ""),
-        ("  compute (DuckDB)", f"{first['compute']:.2f} s", "", ""),
+        ("  extraction (sqm.quality.facts)", f"{best['extract']:.2f} s", "", ""),
+        ("  compute (DuckDB)", f"{best['compute']:.2f} s", "", ""),
         (
-            "  second run: total / extraction / compute",
-            f"{second['total']:.2f} / {second['extract']:.2f} / {second['compute']:.2f} s",
-            "",
+            "  runs 1 / 2: total (extraction + compute)",
+            f"{first['total']:.2f} ({first['extract']:.2f} + {first['compute']:.2f}) / "
+            f"{second['total']:.2f} ({second['extract']:.2f} + {second['compute']:.2f}) s",
+            "pandas {:.2f} / {:.2f} s".format(*r["pandas"]),
             "",
         ),
         ("pandas ÷ DuckDB", f"{ratio:.1f}×", "", "≥ 5× " + verdict(ratio >= 5)),
@@ -553,7 +555,7 @@ def report(r: dict, opts: dict) -> None:
             (
                 "Spark end to end (extraction + compute)",
                 f"{s['total']:.2f} s",
-                f"{first['total']:.2f} s DuckDB",
+                f"{best['total']:.2f} s DuckDB",
                 "(none)",
             ),
             ("  extraction / compute", f"{s['extract']:.2f} / {s['compute']:.2f} s", "", ""),
