@@ -104,6 +104,11 @@ CLOSE_UNITS = {Unit.RATIO, Unit.PER_10K, Unit.PER_100}  # no space before the ma
 DECIMALS = {Unit.RATIO: 1, Unit.COUNT: 0, Unit.PER_10K: 2, Unit.PER_100: 2, Unit.YUAN: 2}
 
 
+def unit_mark(unit: str) -> str:
+    """The mark a heading shows for values of UNIT ("" for shares, counts and scores)."""
+    return "" if unit == Unit.RATIO else str(UNIT_SUFFIX.get(unit, ""))
+
+
 def shown_number(value: float | None, unit: str) -> float | None:
     """VALUE in the unit people read: a share as a percentage, the rest as it is."""
     if value is None:
@@ -185,6 +190,10 @@ class HeatRow:
     cells: list[Cell]
 
     @property
+    def unit_mark(self) -> str:
+        return unit_mark(self.indicator.unit)
+
+    @property
     def missed(self) -> int:
         return sum(1 for cell in self.cells if cell.status == "missed")
 
@@ -216,7 +225,8 @@ def _cell(
         return Cell(None, "—", "")
     return Cell(
         value=value.value,
-        text=format_value(value.value, indicator.unit),
+        # The unit's mark is in the row's or the table's heading (a share keeps its %).
+        text=format_value(value.value, indicator.unit, suffix=indicator.unit == Unit.RATIO),
         status=value.status if value.value is not None else "",
         link=drill_url(indicator.code, month, city) if link else "",
         target=format_value(value.target, indicator.unit) if value.target is not None else "",
@@ -331,7 +341,7 @@ def city_months(user, indicator: Indicator, month: Month, count: int = TREND_MON
             for m in months
         ]
         rows.append((label, cells))
-    return {"months": months, "rows": rows}
+    return {"months": months, "rows": rows, "unit_mark": unit_mark(indicator.unit)}
 
 
 # --- runs ---------------------------------------------------------------------------------
