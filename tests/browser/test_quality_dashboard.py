@@ -38,6 +38,14 @@ def october(db):
 
 def test_a_manager_drills_from_a_missed_cell_to_the_late_repair(page, live_server, october):
     manager = UserFactory(username="quality", roles=["quality_manager"], all_cities=True)
+    problems = []  # script errors and refusals of the Content-Security-Policy
+    page.on("pageerror", lambda error: problems.append(str(error)))
+    page.on(
+        "console",
+        lambda m: (
+            m.type == "error" and "Content Security Policy" in m.text and problems.append(m.text)
+        ),
+    )
     login(page, live_server, manager)
 
     link = page.locator('header nav a[href="/quality/"]')
@@ -71,3 +79,14 @@ def test_a_manager_drills_from_a_missed_cell_to_the_late_repair(page, live_serve
     expect(rows.first).to_contain_text("2026-10-10 08:00")
     expect(rows.first).to_contain_text("2026-10-12 10:00")
     page.screenshot(path="/tmp/quality-drill.png", full_page=True)
+
+    # The indicator's page: its definition and the 12-month table and chart.
+    page.locator("main p a").first.click()
+    page.wait_for_url("**/quality/indicators/BB-REPAIR-TIMELY/")
+    expect(page.locator("#definition")).to_contain_text("restored_at")
+    expect(page.locator("#trend-chart svg")).to_have_count(1)
+    # The run page shows the month's figures once the run is done.
+    page.goto(f"{live_server.url}{october.get_absolute_url()}")
+    expect(page.locator("#first-run")).to_be_visible()
+    expect(page.locator('#heat-map tr[data-indicator="BB-REPAIR-TIMELY"]')).to_be_visible()
+    assert problems == []
