@@ -43,19 +43,8 @@ class NoRun(LookupError):
 
 
 def latest_full_run(month: Month) -> KpiRun | None:
-    """The newest finished run of MONTH with every indicator by province and city; else the
-    newest by city alone (a run computed by city only has no province figures, so it does
-    not hide an older run that has them)."""
-    from sqm.quality.choices import RunStatus
-
-    runs = KpiRun.objects.filter(month=month.first, status=RunStatus.DONE, indicators=[])
-    city_only = None
-    for run in runs.order_by("-created", "-pk")[:20]:
-        if Breakdown.CITY in run.breakdowns:
-            if Breakdown.PROVINCE in run.breakdowns:
-                return run
-            city_only = city_only or run
-    return city_only
+    """The newest full run of MONTH (services.latest_run)."""
+    return services.latest_run(month)
 
 
 def run_for(month: Month, *, compute: bool = False, user=None) -> KpiRun | None:

@@ -173,13 +173,18 @@ def compute_now(
     return do_compute_run(run.pk, progress=progress, tables=tables)
 
 
-def latest_run(month: Month, *, breakdown: str = Breakdown.CITY) -> KpiRun | None:
-    """The newest finished run of MONTH that covers all indicators with BREAKDOWN."""
+def latest_run(month: Month) -> KpiRun | None:
+    """The newest finished run of MONTH with every indicator by province and city; else the
+    newest by city alone (a run computed by city only has no province figures, so it does
+    not hide an older run that has them). The dashboard, the API and the report read it."""
     runs = KpiRun.objects.filter(month=month.first, status=RunStatus.DONE, indicators=[])
-    for run in runs.order_by("-created")[:20]:
-        if breakdown in run.breakdowns:
-            return run
-    return None
+    city_only = None
+    for run in runs.order_by("-created", "-pk")[:20]:
+        if Breakdown.CITY in run.breakdowns:
+            if Breakdown.PROVINCE in run.breakdowns:
+                return run
+            city_only = city_only or run
+    return city_only
 
 
 def differences(old: KpiRun, new: KpiRun, *, tolerance: float = 1e-9) -> list[dict]:
