@@ -17,6 +17,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 import pyarrow as pa
@@ -356,8 +357,8 @@ def extract(name: str, month: Month) -> pa.Table:
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
             rows = cursor.fetchall()
-        columns = [pa.array(values) for values in zip(*rows, strict=True)] if rows else None
-    if columns is None:
+        columns = [pa.array(values) for values in zip(*rows, strict=True)] if rows else []
+    if not columns:
         return spec.schema.empty_table()
     arrays = [_conform(column, field) for column, field in zip(columns, spec.schema, strict=True)]
     return pa.Table.from_arrays(arrays, schema=spec.schema)
@@ -377,6 +378,8 @@ def _conform(column: pa.Array, field: pa.Field) -> pa.Array:
 
 
 def _adbc_usable() -> bool:
+    """ADBC is installed and the database is a SQLite file this connection has no open
+    transaction on (else another connection would not see its rows, e.g. in tests)."""
     if connection.vendor != "sqlite" or connection.in_atomic_block:
         return False
     if connection.is_in_memory_db() or not Path(connection.settings_dict["NAME"]).exists():
@@ -388,19 +391,20 @@ def _adbc_usable() -> bool:
     return True
 
 
-def _read_adbc(sql: str, params: dict) -> list[pa.Array] | None:
+def _read_adbc(sql: str, params: dict, path: str | None = None) -> list[pa.Array] | None:
     """The query's columns read straight into Arrow by the ADBC SQLite driver (no Python
-    object per value), when it is installed and the database is a file this connection has
-    no open transaction on (else another connection would not see its rows, e.g. in tests);
-    None otherwise, and the cursor reads."""
-    if not _adbc_usable():
-        return None
+    object per value), from PATH or, when ADBC can be used (_adbc_usable), the database's
+    file (no columns when it has no rows); None otherwise, and the cursor reads."""
+    if path is None:
+        if not _adbc_usable():
+            return None
+        path = str(connection.settings_dict["NAME"])
     import adbc_driver_sqlite.dbapi as adbc
 
-    path = str(connection.settings_dict["NAME"])
     names = re.findall(r"%\((\w+)\)s", sql)
     query = re.sub(r"%\((\w+)\)s", "?", sql).replace("%%", "%")
-    with adbc.connect(path) as conn, conn.cursor() as cursor:
+    uri = f"file:{quote(path)}?mode=ro"  # reading only
+    with adbc.connect(uri) as conn, conn.cursor() as cursor:
         # Memory-mapped pages and a larger page cache for the joins' look-ups by key
         # (reading only; ~20 % on the bench's complaints and repairs).
         for pragma in ("mmap_size = 1073741824", "cache_size = -131072"):
@@ -411,7 +415,7 @@ def _read_adbc(sql: str, params: dict) -> list[pa.Array] | None:
         cursor.execute(query, parameters=[params[name] for name in names])
         table = cursor.fetch_arrow_table()
     if table.num_rows == 0:
-        return None
+        return []
     return [column.combine_chunks() for column in table.columns]
 
 
