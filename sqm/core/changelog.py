@@ -33,10 +33,13 @@ def _specs(model) -> list[tuple[str, str, object]]:
     """(name, attname, masker or None) of the logged fields; computed once per model."""
     specs = _SPECS.get(model)
     if specs is None:
+        # A model may leave out a field too large to copy into every entry
+        # (`changelog_exclude`: the monthly report's frozen figures, kept on the row itself).
+        skipped = _SKIPPED_NAMES | set(getattr(model, "changelog_exclude", ()))
         specs = _SPECS[model] = [
             (f.name, f.attname, MASKERS[f.mask] if isinstance(f, EncryptedTextField) else None)
             for f in model._meta.concrete_fields
-            if not isinstance(f, _SKIPPED) and f.name not in _SKIPPED_NAMES
+            if not isinstance(f, _SKIPPED) and f.name not in skipped
         ]
     return specs
 

@@ -417,6 +417,9 @@ class MonthlyReport(ChangeLoggedModel):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
 
+    # The frozen figures (~100 KB) stay on the row; the change log records the publication.
+    changelog_exclude = ("frozen",)
+
     class Meta:
         ordering = ["-month"]
         verbose_name = _("monthly quality report")

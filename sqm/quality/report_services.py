@@ -123,6 +123,9 @@ def publish(reported: MonthlyReport, user, *, seen_run: int | None = None) -> Mo
 
     SEEN_RUN: the run the publisher looked at; when a newer run has arrived since, the report
     is not published (they should look again)."""
+    if not (getattr(user, "is_superuser", False) or getattr(user, "all_cities", False)):
+        # The published issue holds every city's figures: its publisher sees them all.
+        raise ReportError(_("Only a quality manager of the whole province publishes the report."))
     month = Month(reported.month)
     run = report.run_for(month)
     if run is None:

@@ -188,13 +188,38 @@ def test_the_page_of_a_month_whose_run_is_still_queued_links_to_its_progress(qua
     assert 'id="no-run"' in page and f'href="/quality/runs/{queued.pk}/"' in page
 
 
-def test_publishing_freezes_figures_and_text_and_is_audited_once(runs, quality_manager):
+@pytest.fixture
+def province_manager(db):
+    """Publishing is for a quality manager of the whole province (the report holds every
+    city); the module's `quality_manager` is bound to 南京."""
+    return UserFactory(username="province-quality", roles=["quality_manager"], all_cities=True)
+
+
+def test_a_quality_manager_bound_to_cities_may_not_publish_the_provinces_report(
+    runs, quality_manager
+):
     draft = report_services.create_report(M, quality_manager)
+    with pytest.raises(report_services.ReportError, match="whole province"):
+        report_services.publish(draft, quality_manager)
+    draft.refresh_from_db()
+    assert draft.state == "draft" and not AuditEntry.objects.filter(action="publish").exists()
+
+
+def test_publishing_keeps_the_frozen_figures_out_of_the_change_log(runs, province_manager):
+    draft = report_services.create_report(M, province_manager)
+    report_services.publish(draft, province_manager)
+    entry = ChangeLogEntry.objects.filter(object_id=str(draft.pk), action="update").first()
+    assert entry.after["state"] == "published"
+    assert "frozen" not in entry.after and "frozen" not in entry.before
+
+
+def test_publishing_freezes_figures_and_text_and_is_audited_once(runs, province_manager):
+    draft = report_services.create_report(M, province_manager)
     texts = {"summary": "十月总体平稳", "analysis": "苏州投诉偏高", "measures": "苏州专项整治"}
-    report_services.save_text(draft, quality_manager, **texts)
+    report_services.save_text(draft, province_manager, **texts)
     assert ChangeLogEntry.objects.filter(object_id=str(draft.pk), action="update").exists()
-    published = report_services.publish(draft, quality_manager, seen_run=runs["current"].pk)
-    assert published.state == "published" and published.published_by == quality_manager
+    published = report_services.publish(draft, province_manager, seen_run=runs["current"].pk)
+    assert published.state == "published" and published.published_by == province_manager
     frozen = published.frozen
     assert frozen["text"]["summary"] == "十月总体平稳"
     assert frozen["run"]["run"] == runs["current"].pk
@@ -202,21 +227,21 @@ def test_publishing_freezes_figures_and_text_and_is_audited_once(runs, quality_m
     entry = AuditEntry.objects.get(action="publish")
     assert entry.target == "quality-report:2026-10" and entry.details["number"] == 1
     with pytest.raises(report_services.ReportError):
-        report_services.save_text(published, quality_manager, summary="改过")
+        report_services.save_text(published, province_manager, summary="改过")
     with pytest.raises(report_services.ReportError):
-        report_services.publish(published, quality_manager)
+        report_services.publish(published, province_manager)
     published.refresh_from_db()
     assert published.summary == "十月总体平稳"
     assert AuditEntry.objects.filter(action="publish").count() == 1
 
 
 def test_text_saved_while_publishing_refuses_the_publication_instead_of_freezing_old_text(
-    runs, quality_manager, monkeypatch
+    runs, province_manager, monkeypatch
 ):
     from sqm.core import changelog
 
-    draft = report_services.create_report(M, quality_manager)
-    report_services.save_text(draft, quality_manager, summary="原来的")
+    draft = report_services.create_report(M, province_manager)
+    report_services.save_text(draft, province_manager, summary="原来的")
     original, calls = changelog.snapshot, []
 
     def snapshot_then_a_colleague_saves(instance, values=None):
@@ -228,26 +253,26 @@ def test_text_saved_while_publishing_refuses_the_publication_instead_of_freezing
 
     monkeypatch.setattr(changelog, "snapshot", snapshot_then_a_colleague_saves)
     with pytest.raises(report_services.ReportError):
-        report_services.publish(draft, quality_manager)
+        report_services.publish(draft, province_manager)
     draft.refresh_from_db()
     assert draft.state == "draft" and draft.frozen is None
     assert not AuditEntry.objects.filter(action="publish").exists()
 
 
-def test_a_newer_run_than_the_one_looked_at_stops_publishing(runs, quality_manager):
-    draft = report_services.create_report(M, quality_manager)
+def test_a_newer_run_than_the_one_looked_at_stops_publishing(runs, province_manager):
+    draft = report_services.create_report(M, province_manager)
     make_run("2026-10", {(REPAIR, "南京"): 0.99})
     with pytest.raises(report_services.ReportError):
-        report_services.publish(draft, quality_manager, seen_run=runs["current"].pk)
+        report_services.publish(draft, province_manager, seen_run=runs["current"].pk)
     draft.refresh_from_db()
     assert draft.state == "draft" and draft.frozen is None
 
 
 def test_a_later_run_of_a_published_month_shows_as_differences_beside_the_frozen_figures(
-    runs, quality_manager, admin
+    runs, province_manager, admin
 ):
-    draft = report_services.create_report(M, quality_manager)
-    report_services.publish(draft, quality_manager)
+    draft = report_services.create_report(M, province_manager)
+    report_services.publish(draft, province_manager)
     later = make_run("2026-10", {
         (REPAIR, ""): 0.93, (REPAIR, "南京"): 0.99, (REPAIR, "苏州"): 0.90,
         (REPAIR, "无锡"): 0.93, (REPAIR, "常州"): 0.93,
@@ -267,12 +292,12 @@ def test_a_later_run_of_a_published_month_shows_as_differences_beside_the_frozen
     assert "99.00%" not in html  # the export is the published report, frozen
 
 
-def test_the_exports_of_a_published_report_carry_its_frozen_text(runs, quality_manager):
-    draft = report_services.create_report(M, quality_manager)
-    report_services.save_text(draft, quality_manager, measures="苏州专项整治")
-    report_services.publish(draft, quality_manager)
+def test_the_exports_of_a_published_report_carry_its_frozen_text(runs, province_manager):
+    draft = report_services.create_report(M, province_manager)
+    report_services.save_text(draft, province_manager, measures="苏州专项整治")
+    report_services.publish(draft, province_manager)
     MonthlyReport.objects.filter(pk=draft.pk).update(measures="改过的文字")  # behind its back
-    html = client_for(quality_manager).get("/quality/reports/2026-10/export.html")
+    html = client_for(province_manager).get("/quality/reports/2026-10/export.html")
     assert "苏州专项整治" in html.content.decode() and "改过的文字" not in html.content.decode()
 
 
@@ -359,9 +384,9 @@ def test_who_may_see_write_and_publish(runs, quality_manager, agent):
     assert Client().get("/quality/reports/").status_code == 302  # to the login page
 
 
-def test_writing_and_publishing_through_the_pages(runs, quality_manager):
-    client = client_for(quality_manager)
-    report_services.create_report(M, quality_manager)
+def test_writing_and_publishing_through_the_pages(runs, province_manager):
+    client = client_for(province_manager)
+    report_services.create_report(M, province_manager)
     texts = {"summary": "总体平稳", "analysis": "苏州投诉偏高", "measures": "整治"}
     assert client.post("/quality/reports/2026-10/edit/", texts).status_code == 302
     run = runs["current"].pk
