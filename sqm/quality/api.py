@@ -22,7 +22,7 @@ from sqm.api.pagination import Pagination
 from sqm.api.parsers import JSONParser
 from sqm.api.schema import AutoSchema, ErrorSerializer
 from sqm.api.viewsets import ReadOnlyViewSet
-from sqm.quality import dashboard, services
+from sqm.quality import dashboard, drilldown, services
 from sqm.quality.choices import Breakdown, Engine, IndicatorProduct, Phase, RunStatus
 from sqm.quality.models import Indicator, IndicatorTarget, KpiRun, KpiValue
 from sqm.quality.registry import definitions_by_code
@@ -333,12 +333,12 @@ class DrillDownViewSet(viewsets.GenericViewSet):
         if not request.query_params.get("month"):
             raise ApiValidationError({"month": [_("Give the month (YYYY-MM).")]})
         try:
-            found = dashboard.drill(
+            found = drilldown.drill(
                 request.user, code, request.query_params["month"], request.query_params
             )
         except dashboard.NotVisible:
             raise NotFound(_("No such city, or not one of your cities.")) from None
-        except dashboard.DrillError as exc:
+        except drilldown.DrillError as exc:
             raise ApiValidationError({"detail": [str(exc)]}) from None
         return Response(
             {
@@ -348,7 +348,7 @@ class DrillDownViewSet(viewsets.GenericViewSet):
                 "description": found.description,
                 "filters": found.filters,
                 "more": found.more,
-                "rows": [dashboard.row_json(row) for row in found.rows],
+                "rows": [drilldown.row_json(row) for row in found.rows],
             }
         )
 

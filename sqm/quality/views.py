@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from sqm.core.decorators import permission_required
 from sqm.core.views import paginate
-from sqm.quality import dashboard, services
+from sqm.quality import dashboard, drilldown, services
 from sqm.quality.choices import IndicatorProduct, Phase, RunStatus
 from sqm.quality.facts import Month
 from sqm.quality.kpi_forms import RunForm, TargetForm
@@ -151,14 +151,14 @@ def _breakdown_labels(indicator: Indicator) -> list[str]:
 @permission_required("quality.view_kpirun")
 def drill(request, code: str):
     try:
-        found = dashboard.drill(request.user, code, request.GET.get("month"), request.GET)
+        found = drilldown.drill(request.user, code, request.GET.get("month"), request.GET)
     except dashboard.NotVisible:
         raise Http404 from None
-    except dashboard.DrillError as exc:
+    except drilldown.DrillError as exc:
         return HttpResponseBadRequest(str(exc))
-    rows = [(row, dashboard.row_cells(found, row)) for row in found.rows]
+    rows = [(row, drilldown.row_cells(found, row)) for row in found.rows]
     return render(request, "quality/drill.html", {
-        "drill": found, "rows": rows, "limit": dashboard.DRILL_LIMIT,
+        "drill": found, "rows": rows, "limit": drilldown.DRILL_LIMIT,
         "complaints": found.fact == "complaints",
         "dashboard_query": f"month={found.month.label}",
     })  # fmt: skip
