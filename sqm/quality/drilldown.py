@@ -343,7 +343,7 @@ def drill(user, code: str, month_text: str | None, query) -> Drill:
     )
 
 
-def _choice_labels() -> dict[str, dict[str, str]]:
+def choice_labels() -> dict[str, dict[str, str]]:
     """Coded columns and the labels of their codes (in the active language)."""
     from sqm.complaints.choices import CallbackOutcome, Channel, RecordType
     from sqm.customers.choices import Service
@@ -360,10 +360,10 @@ def _choice_labels() -> dict[str, dict[str, str]]:
     return out
 
 
-def row_cells(drill_result: Drill, row: dict) -> list[object]:
+def row_cells(drill_result: Drill, row: dict, labels: dict | None = None) -> list[object]:
     """ROW's values in the drill's columns: times as local datetimes, codes as their
-    labels, fractions rounded."""
-    labels = _choice_labels()
+    labels (LABELS: choice_labels(), read once for many rows), fractions rounded."""
+    labels = labels if labels is not None else choice_labels()
     out = []
     for column in drill_result.columns:
         value = row.get(column)

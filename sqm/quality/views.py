@@ -156,7 +156,8 @@ def drill(request, code: str):
         raise Http404 from None
     except drilldown.DrillError as exc:
         return HttpResponseBadRequest(str(exc))
-    rows = [(row, drilldown.row_cells(found, row)) for row in found.rows]
+    labels = drilldown.choice_labels()
+    rows = [(row, drilldown.row_cells(found, row, labels)) for row in found.rows]
     return render(request, "quality/drill.html", {
         "drill": found, "rows": rows, "limit": drilldown.DRILL_LIMIT,
         "complaints": found.fact == "complaints",
