@@ -11,6 +11,7 @@ survey answers). `compare` checks the figures against the engine's values.
 from __future__ import annotations
 
 import math
+import warnings
 from datetime import UTC
 
 import pandas as pd
@@ -326,7 +327,9 @@ def lit(moment: pd.Timestamp) -> str:
 def read(sql: str, *times: str) -> pd.DataFrame:
     """SQL into a DataFrame; TIMES parsed as UTC times in whole seconds (the engine's unit)."""
     connection.ensure_connection()
-    frame = pd.read_sql(sql, connection.connection)  # the DB-API connection Django holds
+    with warnings.catch_warnings():  # psycopg works, though pandas names only sqlite3
+        warnings.filterwarnings("ignore", message="pandas only supports SQLAlchemy")
+        frame = pd.read_sql(sql, connection.connection)  # the DB-API connection Django holds
     for column in times:
         parsed = pd.to_datetime(frame[column], utc=True, format="ISO8601")
         frame[column] = parsed.dt.floor("s")
