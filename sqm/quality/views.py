@@ -31,9 +31,16 @@ def dashboard_page(request):
     form = None
     if request.user.has_perm("quality.compute_kpi"):
         form = RunForm(initial={"month": filters.month.label})
+    pending = (
+        KpiRun.objects.filter(
+            month=filters.month.first, status__in=[RunStatus.QUEUED, RunStatus.RUNNING]
+        )
+        .order_by("-created")
+        .first()
+    )
     return render(request, "quality/dashboard.html", {
         "filters": filters, "heat": heat, "run": run, "trend": trend, "chosen": chosen,
-        "indicators": indicators, "form": form,
+        "indicators": indicators, "form": form, "pending": pending,
         "months": services.month_choices(24), "products": IndicatorProduct.choices,
         "phases": Phase.choices,
     })  # fmt: skip

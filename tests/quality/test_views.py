@@ -414,3 +414,15 @@ def test_the_home_tile_is_for_people_who_read_the_indicators(agent):
 def test_the_quality_manager_home_page_shows_the_tile(quality_manager):
     html = client_for(quality_manager).get("/").content.decode()
     assert 'data-panel="short_boards"' in html
+
+
+def test_while_a_run_of_the_month_computes_the_dashboard_links_it_instead_of_the_button(
+    computed, quality_manager
+):
+    queued = services.queue_run(OCTOBER)
+    response = client_for(quality_manager).get(reverse("quality:dashboard"), {"month": "2026-10"})
+    html = response.content.decode()
+    assert response.context["pending"] == queued
+    assert 'id="pending-run"' in html and queued.get_absolute_url() in html
+    assert 'id="compute-form"' not in html
+    assert response.context["run"] == computed  # the done run's figures stay
