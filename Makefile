@@ -29,11 +29,12 @@ test: $(STAMP) system-deps
 test-fast: $(STAMP)
 	$(BIN)/pytest -n $(PYTEST_WORKERS) -m "not browser"
 
-## make bench: the import and work-order benchmarks (1,000,000 rows; PostgreSQL too when
+## make bench: the import, work-order and KPI benchmarks (1,000,000 rows; PostgreSQL too when
 ## SQM_DATABASE_URL is set). Figures: docs/benchmarks.md.
 bench: $(STAMP)
 	$(BIN)/python bench/import_customers.py
 	$(BIN)/python bench/complaints.py
+	$(BIN)/python bench/kpi.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -1,15 +1,16 @@
 """KPI engine benchmark: every indicator by city for one month, extraction included (issue 13 §5).
 
     .venv/bin/python bench/kpi.py [--orders 1000000] [--repairs 1000000] [--customers 100000]
-        [--month YYYY-MM] [--seed 1] [--database sqlite|postgres] [--no-spark] [--quick]
-        [--keep]
+        [--month YYYY-MM] [--seed 1] [--database sqlite|postgres|both] [--no-spark] [--quick]
+        [--keep] [--home DIR]
 
 A child process with its own SQM_HOME (SQLite) or a fresh database on the server named by
-SQM_DATABASE_URL (PostgreSQL, `--database postgres`) imports a generated province
-(customers, topology, accounts: `sqm generate`, the importers), fills the work-order table
-with bench/complaints.py's `fill` (its staff and SLA policies too), and writes the
-operational facts with bulk inserts (sqm.core.bulk.BulkInserter: COPY on PostgreSQL), all
-spread over the 12 months before now, so one month holds ~1/12 of them:
+SQM_DATABASE_URL (PostgreSQL; `--database` defaults to both when that is set) imports a
+generated province (customers, topology, accounts: `sqm generate`, the importers), fills
+the work-order table with bench/complaints.py's `fill` (its staff and SLA policies too),
+and writes the operational facts (bench/kpi_facts.py) with bulk inserts
+(sqm.core.bulk.BulkInserter: COPY on PostgreSQL), all spread over the 12 months before
+now, so one month holds ~1/12 of them:
 
 - `--repairs` repairs (a fifth rural, ~8 % restored late, 70 % with a visit, ~10 % of
   the visits late or early), activations (0.6 × repairs; ~10 % late, a few pending),
@@ -35,7 +36,8 @@ Then, in the same run, each figure next to its baseline:
 3. Spark local mode (`engine="spark"`), its start-up apart; no target (`--no-spark` skips).
 
 Target on SQLite: DuckDB under 10 s end to end and at least 5× faster than pandas.
-`--quick` shrinks everything for a smoke run. Figures are wall-clock on this machine; the
+`--quick` shrinks everything for a smoke run; `--keep` keeps the database and `--home DIR`
+measures again on one kept (SQLite). Figures are wall-clock on this machine; the
 load average is printed with them.
 """
 
@@ -272,7 +274,11 @@ def main() -> None:
     parser.add_argument("--month", help="YYYY-MM (default: the last full month)")
     parser.add_argument("--users", type=int, default=200, help="staff for the work orders")
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--database", choices=("sqlite", "postgres"), default="sqlite")
+    parser.add_argument(
+        "--database",
+        choices=("sqlite", "postgres", "both"),
+        help="default: both when SQM_DATABASE_URL is set, else sqlite",
+    )
     parser.add_argument("--no-spark", action="store_true", help="skip the Spark run")
     parser.add_argument("--quick", action="store_true", help="small sizes for a smoke run")
     parser.add_argument("--keep", action="store_true", help="keep the database for a look")
@@ -290,15 +296,14 @@ def main() -> None:
         "spark": not args.no_spark,
     }
     if args.month:
-        from datetime import datetime as _dt
-
         try:
-            _dt.strptime(args.month, "%Y-%m")
+            datetime.strptime(args.month, "%Y-%m")
         except ValueError:
             parser.error("--month takes YYYY-MM")
     customers = args.customers or (1_000 if quick else 100_000)
     server = os.environ.pop("SQM_DATABASE_URL", None)
-    if args.database == "postgres" and not server:
+    database = args.database or ("both" if server else "sqlite")
+    if database != "sqlite" and not server:
         parser.error("PostgreSQL needs SQM_DATABASE_URL (see scripts/pg-test-cluster.sh)")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sqm.settings")
     if args.home:
@@ -325,10 +330,10 @@ def main() -> None:
         start = time.perf_counter()
         counts = generate_province(data, customers=customers, seed=args.seed, months=0)
         log(f"generate: {counts} in {time.perf_counter() - start:.1f} s")
-        r = run_child(
-            __file__, "kpi", args.database, [str(data), json.dumps(opts)], server, args.keep
-        )
-        report(r, opts)
+        for db in ("sqlite", "postgres") if database == "both" else (database,):
+            r = run_child(__file__, "kpi", db, [str(data), json.dumps(opts)], server, args.keep)
+            report(r, opts)  # as soon as it is there: a later failure keeps it
+            sys.stdout.flush()
     finally:
         shutil.rmtree(data, ignore_errors=True)
         shutil.rmtree(scratch, ignore_errors=True)

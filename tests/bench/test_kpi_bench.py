@@ -11,7 +11,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def test_a_quick_run_prints_the_figures_the_baseline_and_no_mismatch():
     done = subprocess.run(
-        [sys.executable, str(ROOT / "bench" / "kpi.py"), "--quick", "--no-spark"],
+        [sys.executable, str(ROOT / "bench" / "kpi.py"), "--quick", "--no-spark"]
+        + ["--database", "sqlite"],
         capture_output=True,
         text=True,
         timeout=600,
@@ -29,7 +30,9 @@ def test_a_quick_run_prints_the_figures_the_baseline_and_no_mismatch():
     ):
         assert text in out, f"{text!r} missing from:\n{out}"
     assert "Spark" not in out.split("Baseline:")[0]
-    compared = re.search(r"values compared with pandas \((\d+) indicators\)\s+(\d+) mismatches", out)
+    compared = re.search(
+        r"values compared with pandas \((\d+) indicators\)\s+(\d+) mismatches", out
+    )
     assert compared, out
     # The fixed indicators of the issue and most of the rest are in the baseline, and agree.
     assert int(compared.group(1)) >= 40
