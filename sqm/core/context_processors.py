@@ -23,6 +23,7 @@ def navigation(request) -> dict:
         ("network:fault_sms", _("Fault SMS"), "notify.change_outboundmessage"),
         ("surveys:list", _("Satisfaction surveys"), "surveys.view_questionnaire"),
         ("quality:dashboard", _("Quality dashboard"), "quality.view_indicator"),
+        ("quality:reports", _("Quality reports"), "quality.view_monthlyreport"),
         ("core:imports", _("Imports"), "core.add_importjob"),
         ("core:audit", _("Audit log"), "core.view_auditentry"),
         ("core:changelog", _("Change log"), "core.view_changelogentry"),

@@ -30,3 +30,8 @@ def load_facts(load) -> None:
         # is locked" / "disk I/O error" after the demo's imports. The demo's months are small.
         with transaction.atomic():
             compute_now(current.shifted(-back), breakdowns=("province", "city"))
+    # The last complete month's issue of the monthly report, as a draft for the quality
+    # manager to write and publish.
+    from sqm.quality.report_services import create_report
+
+    create_report(current.shifted(-1), compute=False)
