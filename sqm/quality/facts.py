@@ -17,7 +17,6 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 import pyarrow as pa
@@ -347,17 +346,18 @@ def _params(month: Month) -> dict:
 
 
 def extract(name: str, month: Month) -> pa.Table:
-    spec = FACTS[name]
-    if spec.build is not None:
-        return spec.build(month)
-    sql, extra = spec.query(month)
-    params = {**_params(month), **extra}
-    columns = _read_adbc(sql, params)
-    if columns is None:
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            rows = cursor.fetchall()
-        columns = [pa.array(values) for values in zip(*rows, strict=True)] if rows else []
+    """One fact of MONTH, read through the database connection."""
+    return extract_all(month, [name])[name]
+
+
+def _cursor_columns(sql: str, params: dict) -> list[pa.Array]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    return [pa.array(values) for values in zip(*rows, strict=True)] if rows else []
+
+
+def _as_fact(spec: FactSpec, columns: list[pa.Array]) -> pa.Table:
     if not columns:
         return spec.schema.empty_table()
     arrays = [_conform(column, field) for column, field in zip(columns, spec.schema, strict=True)]
@@ -379,67 +379,76 @@ def _conform(column: pa.Array, field: pa.Field) -> pa.Array:
 
 def _adbc_usable() -> bool:
     """ADBC is installed and the database is a SQLite file this connection has no open
-    transaction on (else another connection would not see its rows, e.g. in tests)."""
+    transaction on (else another connection would not see its rows, e.g. in tests). The
+    driver is only looked for here, never loaded: it runs in reader processes
+    (sqlite_reader)."""
+    import importlib.util
+
     if connection.vendor != "sqlite" or connection.in_atomic_block:
         return False
     if connection.is_in_memory_db() or not Path(connection.settings_dict["NAME"]).exists():
         return False
-    try:
-        import adbc_driver_sqlite.dbapi  # noqa: F401
-    except ImportError:
-        return False
-    return True
+    return importlib.util.find_spec("adbc_driver_sqlite") is not None
 
 
-def _read_adbc(sql: str, params: dict, path: str | None = None) -> list[pa.Array] | None:
-    """The query's columns read straight into Arrow by the ADBC SQLite driver (no Python
-    object per value), from PATH or, when ADBC can be used (_adbc_usable), the database's
-    file (no columns when it has no rows); None otherwise, and the cursor reads."""
-    if path is None:
-        if not _adbc_usable():
-            return None
-        path = str(connection.settings_dict["NAME"])
-    import adbc_driver_sqlite.dbapi as adbc
-
+def _qmark(sql: str, params: dict) -> tuple[str, list]:
     names = re.findall(r"%\((\w+)\)s", sql)
-    query = re.sub(r"%\((\w+)\)s", "?", sql).replace("%%", "%")
-    uri = f"file:{quote(path)}?mode=ro"  # reading only
-    with adbc.connect(uri) as conn, conn.cursor() as cursor:
-        # Memory-mapped pages and a larger page cache for the joins' look-ups by key
-        # (reading only; ~20 % on the bench's complaints and repairs).
-        for pragma in ("mmap_size = 1073741824", "cache_size = -131072"):
-            cursor.execute(f"PRAGMA {pragma}")
-            cursor.fetchall()
-        # Infer each column's type from the whole result, not its first rows.
-        cursor.adbc_statement.set_options(**{"adbc.sqlite.query.batch_rows": "1000000000"})
-        cursor.execute(query, parameters=[params[name] for name in names])
-        table = cursor.fetch_arrow_table()
+    return re.sub(r"%\((\w+)\)s", "?", sql).replace("%%", "%"), [params[n] for n in names]
+
+
+def _read_adbc(sql: str, params: dict, path: str, readers=None) -> list[pa.Array]:
+    """The query's columns, read straight into Arrow by the ADBC SQLite driver in a reader
+    process (sqlite_reader: never in this one); no columns when it has no rows."""
+    from sqm.quality import sqlite_reader
+
+    query, values = _qmark(sql, params)
+    if readers is None:
+        with sqlite_reader.pool(1) as own:
+            stream = own.submit(sqlite_reader.read, path, query, values).result()
+    else:
+        stream = readers.submit(sqlite_reader.read, path, query, values).result()
+    table = sqlite_reader.table_of(stream)
     if table.num_rows == 0:
         return []
     return [column.combine_chunks() for column in table.columns]
 
 
 def extract_all(month: Month, names=None, progress=None) -> dict[str, pa.Table]:
+    """The facts NAMES (all) of MONTH as Arrow tables. On a SQLite file the queries run in
+    two reader processes side by side (sqlite_reader); otherwise through the connection."""
     names = list(names or FACTS)
-    tables = {}
-    if _adbc_usable():
-        # Each query on its own ADBC connection, two at a time: SQLite runs a query on one
-        # core, and ADBC holds no Python lock while it reads. (Django's connection is per
-        # thread, so the cursor way stays in this one.)
-        from concurrent.futures import ThreadPoolExecutor
+    tables: dict[str, pa.Table] = {}
+    params = _params(month)
 
-        queried = [name for name in names if FACTS[name].query is not None]
-        with ThreadPoolExecutor(max_workers=2) as pool:
-            futures = {name: pool.submit(extract, name, month) for name in queried}
-            for index, name in enumerate(queried):
-                tables[name] = futures[name].result()
-                if progress is not None:
-                    progress(name, (index + 1) / len(names))
+    def done(name: str, table: pa.Table) -> None:
+        tables[name] = table
+        if progress is not None:
+            progress(name, len(tables) / len(names))
+
+    queried = [name for name in names if FACTS[name].query is not None]
+    if queried and _adbc_usable():
+        from sqm.quality import sqlite_reader
+
+        path = str(connection.settings_dict["NAME"])
+        with sqlite_reader.pool(min(2, len(queried))) as readers:
+            futures = {}
+            for name in queried:
+                sql, extra = FACTS[name].query(month)
+                query, values = _qmark(sql, {**params, **extra})
+                futures[name] = readers.submit(sqlite_reader.read, path, query, values)
+            for name in queried:
+                table = sqlite_reader.table_of(futures[name].result())
+                columns = [c.combine_chunks() for c in table.columns] if table.num_rows else []
+                done(name, _as_fact(FACTS[name], columns))
     for name in names:
-        if name not in tables:
-            tables[name] = extract(name, month)
-            if progress is not None:
-                progress(name, len(tables) / len(names))
+        if name in tables:
+            continue
+        spec = FACTS[name]
+        if spec.build is not None:
+            done(name, spec.build(month))
+        else:
+            sql, extra = spec.query(month)
+            done(name, _as_fact(spec, _cursor_columns(sql, {**params, **extra})))
     return {name: tables[name] for name in names}
 
 

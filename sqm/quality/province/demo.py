@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from datetime import date
 
-from django.db import transaction
 from django.utils.translation import gettext
 
 from sqm.quality.province import DEMO_FACT_MONTHS, FILES
@@ -25,11 +24,7 @@ def load_facts(load) -> None:
     )
     current = Month(date(load.today.year, load.today.month, 1))
     for back in range(DEMO_FACT_MONTHS, -1, -1):
-        # Inside a transaction the facts are read through Django's own connection: the
-        # ADBC reader (a second SQLite library in this process) failed here with "database
-        # is locked" / "disk I/O error" after the demo's imports. The demo's months are small.
-        with transaction.atomic():
-            compute_now(current.shifted(-back), breakdowns=("province", "city"))
+        compute_now(current.shifted(-back), breakdowns=("province", "city"))
     # The last complete month's issue of the monthly report, as a draft for the quality
     # manager to write and publish.
     from sqm.quality.report_services import create_report
