@@ -292,7 +292,7 @@ def _aggregate_all(derived: dict, fact: str, definitions: list[Definition], brea
 
 
 def _parts_of(rows: list[dict], n: int, kind: str, breakdown: str) -> list[dict]:
-    """The Nth definition's parts (as measures.aggregate gives them): the breakdown values
+    """The Nth definition's parts of `_aggregate_all`'s rows: the breakdown values
     it has rows for, with `numerator`, `denominator` and `value`."""
     keys = measures.BREAKDOWN_COLUMNS[breakdown]
     out = []

@@ -2,9 +2,9 @@
 
 `derive` turns the raw fact tables (facts.py: Arrow, times in epoch seconds) into the tables
 the definitions name, with their flags and durations (one place says what "in time",
-"repeat" or "first-time fix" means). `aggregate` builds one measure of a definition, grouped
-by a breakdown. Everything here is an Ibis expression, so DuckDB and Spark run the same
-thing (engine.py); nothing here knows which engine runs it.
+"repeat" or "first-time fix" means); `selected` gives the rows a measure counts and `drill`
+the records behind a figure (engine.py aggregates the measures). Everything here is an Ibis
+expression, so DuckDB and Spark run the same thing; nothing here knows which engine runs it.
 """
 
 from __future__ import annotations
@@ -323,42 +323,6 @@ def selected(table, measure, month: Month):
         else:
             table = table.filter(table[flag])
     return table
-
-
-def aggregate(derived: dict, measure, breakdown: str, month: Month):
-    """Ibis expressions giving, per breakdown value, the measure's parts: a table with the
-    breakdown columns and `numerator`, `denominator` (and `value` for quantiles); for a
-    `per` measure a second expression gives the base."""
-    keys = list(BREAKDOWN_COLUMNS[breakdown])
-    table = selected(derived[measure.fact], measure, month)
-    grouped = table.group_by(keys) if keys else table
-    if measure.kind == "ratio":
-        parts = grouped.aggregate(
-            numerator=table[measure.flag].cast("int64").sum(), denominator=table.count()
-        )
-    elif measure.kind in {"count", "per"}:
-        parts = grouped.aggregate(numerator=table.count())
-    elif measure.kind == "mean":
-        column = table[measure.column]
-        parts = grouped.aggregate(numerator=column.sum(), denominator=column.count())
-    elif measure.kind == "quantile":
-        column = table[measure.column]
-        parts = grouped.aggregate(value=column.quantile(measure.q), denominator=column.count())
-    elif measure.kind == "sum_ratio":
-        parts = grouped.aggregate(
-            numerator=table[measure.numerator].sum(),
-            denominator=table[measure.denominator].sum(),
-        )
-    else:  # registry.load_definitions refuses other kinds
-        raise ValueError(measure.kind)
-    base = None
-    if measure.kind == "per":
-        fact, flag = BASES[measure.base]
-        base_table = derived[fact].filter(derived[fact][flag])
-        base = (base_table.group_by(keys) if keys else base_table).aggregate(
-            denominator=base_table.count()
-        )
-    return parts, base
 
 
 def drill(derived: dict, measure, better: str, month: Month, filters: dict):
