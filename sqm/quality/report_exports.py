@@ -76,6 +76,17 @@ def _cells(info: dict, row: dict) -> dict:
     }
 
 
+# Units whose figures mean nothing without their mark where no column names the unit (the
+# short boards mix hours, Mbit/s and yuan with shares; a share carries its own %).
+_MARKED_UNITS = {Unit.HOURS, Unit.MINUTES, Unit.SECONDS, Unit.MBPS, Unit.YUAN}
+
+
+def _with_mark(text: str, unit: str) -> str:
+    from sqm.quality.dashboard import unit_mark
+
+    return f"{text} {unit_mark(unit)}" if unit in _MARKED_UNITS and text != "—" else text
+
+
 def _info(figures: dict, code: str) -> dict:
     return figures["indicators"].get(code) or {"unit": "", "better": Better.HIGHER}
 
@@ -103,8 +114,13 @@ def presentation(figures: dict) -> dict:
                       "control_label": _control_label(r.get("control"))} for r in rows],
         })  # fmt: skip
     boards = figures["short_boards"]
-    missed = [{"code": r["indicator"], "name": name(r["indicator"]),
-               **_cells(_info(figures, r["indicator"]), r)} for r in boards["missed"]]  # fmt: skip
+    missed = []
+    for r in boards["missed"]:
+        info = _info(figures, r["indicator"])
+        cells = _cells(info, r)
+        for key in ("value", "target"):
+            cells[key] = _with_mark(cells[key], info["unit"])
+        missed.append({"code": r["indicator"], "name": name(r["indicator"]), **cells})
     worst = [{"city": t["city"], "missed": len(t["missed"]), "warning": len(t["warning"]),
               "missed_names": [name(c) for c in t["missed"]]}
              for t in boards["worst_cities"]]  # fmt: skip
@@ -113,9 +129,9 @@ def presentation(figures: dict) -> dict:
         info = _info(figures, r["indicator"])
         worse.append({
             "code": r["indicator"], "name": name(r["indicator"]), "city": _city(r["city"]),
-            "value": display(r["value"], info["unit"]),
-            "previous": display(r["previous"], info["unit"]),
-            "change": change_display(r["change"], info["unit"]),
+            "value": _with_mark(display(r["value"], info["unit"]), info["unit"]),
+            "previous": _with_mark(display(r["previous"], info["unit"]), info["unit"]),
+            "change": _with_mark(change_display(r["change"], info["unit"]), info["unit"]),
             "target": display(r["target"], info["unit"]),
             "relative": f"{r['relative'] * 100:.1f}%",
         })  # fmt: skip
