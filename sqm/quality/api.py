@@ -8,6 +8,7 @@ cities reads their cities' values only and drills into their cities only.
 from __future__ import annotations
 
 import django_filters
+from django.db.models import Prefetch, Q
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
@@ -83,8 +84,16 @@ class IndicatorViewSet(ReadOnlyViewSet):
     lookup_value_regex = "[^/]+"
 
     def get_queryset(self):
+        # A user bound to cities reads the province's targets and their cities' (as the
+        # indicator page shows them), not other cities'.
+        targets = IndicatorTarget.objects.select_related("city")
+        user = getattr(self.request, "user", None)
+        if user is None or not user.is_authenticated:
+            targets = targets.none()
+        elif not dashboard.all_cities(user):
+            targets = targets.filter(Q(city__isnull=True) | Q(city_id__in=sorted(user.city_ids())))
         return Indicator.objects.filter(code__in=list(definitions_by_code())).prefetch_related(
-            "targets__city"
+            Prefetch("targets", queryset=targets)
         )
 
 

@@ -351,6 +351,22 @@ def start_run(month: Month, user, **options) -> KpiRun:
 
     from sqm.quality.tasks import compute_run
 
+    codes, breakdowns = services.check_request(
+        options.get("codes"),
+        options.get("breakdowns", services.DEFAULT_BREAKDOWNS),
+        options.get("engine", "duckdb"),
+    )
+    # Pressing the button again while the same run still waits for the worker queues
+    # nothing new (it would compute the same facts); a running one may have read them
+    # before an import, so asking again then is a new run.
+    waiting = (
+        KpiRun.objects.filter(month=month.first, status=RunStatus.QUEUED)
+        .filter(engine=options.get("engine", "duckdb"), indicators=codes, breakdowns=breakdowns)
+        .order_by("-created", "-pk")
+        .first()
+    )
+    if waiting is not None:
+        return waiting
     run = services.queue_run(month, user=user, **options)
     language = translation.get_language()
     transaction.on_commit(lambda: compute_run(run.pk, language))

@@ -61,6 +61,13 @@ class TargetForm(forms.Form):
             if value is not None and (not math.isfinite(value) or abs(value) > 1e12):
                 self.add_error(name, _("Enter an ordinary number."))
                 return data
+            # Every unit counts or measures something: never below zero, a share at most 100 %.
+            if value is not None and (value < 0 or (self.percent and value > 100)):
+                self.add_error(
+                    name,
+                    _("Enter a share from 0 to 100.") if self.percent else _("Enter 0 or more."),
+                )
+                return data
         if target is not None and warning is not None:
             higher = self.indicator.better == Better.HIGHER
             if (higher and warning > target) or (not higher and warning < target):

@@ -113,20 +113,22 @@ def do_compute_run(
             progress=report,
             tables=tables,
         )
+        # Storing can fail too (a code missing from the Indicator table, the database):
+        # inside the try, so the run is never left 'running' for ever.
+        with transaction.atomic():
+            store_values(run, result.values)
+            KpiRun.objects.filter(pk=run_id).update(
+                status=RunStatus.DONE,
+                progress=1.0,
+                stage=_("done"),
+                seconds=time.perf_counter() - started,
+                finished=timezone.now(),
+            )
     except Exception as exc:  # the run shows why; the worker's log has the trace
         KpiRun.objects.filter(pk=run_id).update(
             status=RunStatus.FAILED, error=str(exc)[:2000], finished=timezone.now()
         )
         raise
-    with transaction.atomic():
-        store_values(run, result.values)
-        KpiRun.objects.filter(pk=run_id).update(
-            status=RunStatus.DONE,
-            progress=1.0,
-            stage=_("done"),
-            seconds=time.perf_counter() - started,
-            finished=timezone.now(),
-        )
     run.refresh_from_db()
     return run
 
