@@ -396,21 +396,13 @@ def _qmark(sql: str, params: dict) -> tuple[str, list]:
     return re.sub(r"%\((\w+)\)s", "?", sql).replace("%%", "%"), [params[n] for n in names]
 
 
-def _read_adbc(sql: str, params: dict, path: str, readers=None) -> list[pa.Array]:
+def _read_adbc(sql: str, params: dict, path: str) -> list[pa.Array]:
     """The query's columns, read straight into Arrow by the ADBC SQLite driver in a reader
     process (sqlite_reader: never in this one); no columns when it has no rows."""
     from sqm.quality import sqlite_reader
 
-    query, values = _qmark(sql, params)
-    if readers is None:
-        with sqlite_reader.pool(1) as own:
-            stream = own.submit(sqlite_reader.read, path, query, values).result()
-    else:
-        stream = readers.submit(sqlite_reader.read, path, query, values).result()
-    table = sqlite_reader.table_of(stream)
-    if table.num_rows == 0:
-        return []
-    return [column.combine_chunks() for column in table.columns]
+    table = sqlite_reader.read_all(path, {"query": _qmark(sql, params)}, workers=1)["query"]
+    return [column.combine_chunks() for column in table.columns] if table.num_rows else []
 
 
 def extract_all(month: Month, names=None, progress=None) -> dict[str, pa.Table]:
@@ -429,17 +421,14 @@ def extract_all(month: Month, names=None, progress=None) -> dict[str, pa.Table]:
     if queried and _adbc_usable():
         from sqm.quality import sqlite_reader
 
+        jobs = {}
+        for name in queried:
+            sql, extra = FACTS[name].query(month)
+            jobs[name] = _qmark(sql, {**params, **extra})
         path = str(connection.settings_dict["NAME"])
-        with sqlite_reader.pool(min(2, len(queried))) as readers:
-            futures = {}
-            for name in queried:
-                sql, extra = FACTS[name].query(month)
-                query, values = _qmark(sql, {**params, **extra})
-                futures[name] = readers.submit(sqlite_reader.read, path, query, values)
-            for name in queried:
-                table = sqlite_reader.table_of(futures[name].result())
-                columns = [c.combine_chunks() for c in table.columns] if table.num_rows else []
-                done(name, _as_fact(FACTS[name], columns))
+        for name, table in sqlite_reader.read_all(path, jobs).items():
+            columns = [c.combine_chunks() for c in table.columns] if table.num_rows else []
+            done(name, _as_fact(FACTS[name], columns))
     for name in names:
         if name in tables:
             continue
