@@ -164,6 +164,7 @@ class Cell:
     status: str  # met, warning, missed, or "" (no value or no target)
     link: str = ""
     target: str = ""
+    fraction: str = ""  # "7 / 9": the records behind a share or a rate, as the drill-down counts
 
     @property
     def status_label(self) -> str:
@@ -226,7 +227,16 @@ def _cell(
         status=value.status if value.value is not None else "",
         link=drill_url(indicator.code, month, city) if link else "",
         target=format_value(value.target, indicator.unit) if value.target is not None else "",
+        fraction=_fraction(value, indicator.unit),
     )
+
+
+def _fraction(value: KpiValue, unit: str) -> str:
+    """Numerator and denominator of a share or a rate per 10,000 or 100 (whole counts); the
+    sums behind a mean or a quantile say nothing to a reader."""
+    if unit not in CLOSE_UNITS or value.numerator is None or not value.denominator:
+        return ""
+    return f"{value.numerator:,.0f} / {value.denominator:,.0f}"
 
 
 def heat_map(user, run: KpiRun | None, indicators) -> HeatMap:

@@ -1,6 +1,7 @@
-"""What a quality manager reads on the report's short boards and the dashboard's short-board
-tile, in Chinese: a missed figure in hours says "小时" (the list names no unit column), and
-the tile's counts and names are joined with Chinese punctuation."""
+"""What a quality manager reads on the report's short boards and the dashboard's heat map,
+in Chinese: a missed figure in hours says "小时" (the list names no unit column), and
+a heat-map cell of a share tells the numerator and denominator, the counts its drill-down
+lists."""
 
 from __future__ import annotations
 
@@ -28,3 +29,18 @@ def test_a_missed_indicator_in_hours_shows_its_hours_on_the_reports_short_boards
     assert missed[HOURS]["target"] == "96.0 小时"
     worse = [row for row in shown["deteriorations"] if row["code"] == HOURS]
     assert worse and worse[0]["value"].endswith(" 小时") and worse[0]["change"].endswith(" 小时")
+
+
+def test_a_heat_map_cell_of_a_share_names_the_records_the_drill_down_lists(quality_manager):
+    from sqm.quality import dashboard
+    from sqm.quality.models import Indicator, KpiValue
+
+    run = make_run("2026-10", {("BB-ACTIVATION-TIMELY", "南京"): 7 / 9, (HOURS, "南京"): 40.0})
+    KpiValue.objects.filter(run=run).update(numerator=7, denominator=9)
+    indicators = Indicator.objects.filter(code__in=["BB-ACTIVATION-TIMELY", HOURS])
+    heat = dashboard.heat_map(quality_manager, run, indicators)
+    rows = {row.indicator.code: row for row in heat.rows}
+    nanjing = [c.name for c in heat.cities].index("南京")
+    share = rows["BB-ACTIVATION-TIMELY"].cells[nanjing]
+    assert (share.text, share.status, share.fraction) == ("77.8%", "missed", "7 / 9")
+    assert rows[HOURS].cells[nanjing].fraction == ""  # a sum of hours means nothing alone
