@@ -32,12 +32,11 @@ def navigation(request) -> dict:
     from sqm.core.models import Notification
 
     unread = Notification.objects.filter(user=user, read_at__isnull=True).count()
+    links = [(reverse(url), label) for url, label, perm in items if user.has_perm(perm)]
+    # Only the most specific entry is current: /quality/reports/ is the reports', not also
+    # the dashboard's (/quality/).
+    current = max((h for h, _label in links if request.path.startswith(h)), key=len, default="")
     return {
-        "nav": [
-            (href, label, request.path.startswith(href))
-            for href, label in (
-                (reverse(url), label) for url, label, perm in items if user.has_perm(perm)
-            )
-        ],
+        "nav": [(href, label, href == current) for href, label in links],
         "unread_notifications": unread,
     }

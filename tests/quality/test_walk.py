@@ -44,3 +44,15 @@ def test_a_heat_map_cell_of_a_share_names_the_records_the_drill_down_lists(quali
     share = rows["BB-ACTIVATION-TIMELY"].cells[nanjing]
     assert (share.text, share.status, share.fraction) == ("77.8%", "missed", "7 / 9")
     assert rows[HOURS].cells[nanjing].fraction == ""  # a sum of hours means nothing alone
+
+
+def test_on_the_reports_page_only_the_reports_entry_of_the_top_bar_is_current(quality_manager):
+    from django.test import Client
+
+    client = Client()
+    client.force_login(quality_manager)
+    response = client.get("/quality/reports/", HTTP_ACCEPT_LANGUAGE="zh-hans")
+    current = [href for href, _label, active in response.context["nav"] if active]
+    assert current == ["/quality/reports/"]
+    response = client.get("/quality/runs/", HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert [href for href, _label, active in response.context["nav"] if active] == ["/quality/"]
