@@ -71,6 +71,9 @@ def report_detail(request, month: str):
                "differences": differences, "later_run": shown.later_run,
                "missing_run": shown.missing_run, "pending_run": shown.pending_run,
                "may_write": request.user.has_perm(PUBLISH),
+               # Only a finished month may get an issue (the current or a future one: no
+               # button that the list would refuse).
+               "may_create": request.user.has_perm(PUBLISH) and month.label in _months(),
                "next_number": report_services.next_number()}  # fmt: skip
     if shown.figures is not None:
         context["shown"] = report_exports.presentation(shown.figures)

@@ -56,3 +56,22 @@ def test_on_the_reports_page_only_the_reports_entry_of_the_top_bar_is_current(qu
     assert current == ["/quality/reports/"]
     response = client.get("/quality/runs/", HTTP_ACCEPT_LANGUAGE="zh-hans")
     assert [href for href, _label, active in response.context["nav"] if active] == ["/quality/"]
+
+
+def test_the_report_page_offers_an_issue_only_for_a_finished_month(quality_manager):
+    from django.test import Client
+
+    from sqm.quality import services
+
+    current, finished = services.month_choices(3)[0], services.month_choices(3)[2]
+    for month in (current, finished):
+        make_run(month, {(HOURS, ""): 40.0})
+    client = Client()
+    client.force_login(quality_manager)
+    page = client.get(f"/quality/reports/{finished}/").content.decode()
+    assert 'id="create-report"' in page
+    # The current month (linked from the dashboard) and a future one: no button the list
+    # would refuse with a 400.
+    for month in (current, "2031-01"):
+        page = client.get(f"/quality/reports/{month}/").content.decode()
+        assert 'action="/quality/reports/"' not in page
