@@ -370,7 +370,7 @@ def row_cells(drill_result: Drill, row: dict, labels: dict | None = None) -> lis
         if column in TIME_COLUMNS and isinstance(value, int):
             value = local_time(value)
         elif isinstance(value, float):
-            value = round(value, 2)
+            value = f"{value:.2f}"  # one width per column: 0.00 and 21.81, not 0.0 and 21.81
         elif isinstance(value, str) and column in labels:
             value = labels[column].get(value, value)
         out.append(value)

@@ -75,3 +75,14 @@ def test_the_report_page_offers_an_issue_only_for_a_finished_month(quality_manag
     for month in (current, "2031-01"):
         page = client.get(f"/quality/reports/{month}/").content.decode()
         assert 'action="/quality/reports/"' not in page
+
+
+def test_the_drill_down_prints_every_fraction_with_two_decimals():
+    from sqm.quality import drilldown
+
+    class Found:  # only the columns matter here
+        columns = ["repair_id", "hours"]
+
+    found = Found()
+    assert drilldown.row_cells(found, {"repair_id": "R1", "hours": 0.0}, {}) == ["R1", "0.00"]
+    assert drilldown.row_cells(found, {"repair_id": "R2", "hours": 21.806}, {}) == ["R2", "21.81"]
