@@ -295,7 +295,7 @@ def workbook(figures: dict, *, state: str = "") -> bytes:
     sheet.append([_("Month"), figures["month"]])
     sheet.append([_("State"), _state_label(state)])
     sheet.append([_("KPI run"), figures["run"]["run"]])
-    sheet.append([_("Computed"), figures["run"]["created"]])
+    sheet.append([_("Computed"), _when(figures["run"]["created"])])  # not the raw ISO time
     for key, label in _text_labels().items():
         sheet.append([label, (figures.get("text") or {}).get(key, "")])
 

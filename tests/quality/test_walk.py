@@ -86,3 +86,19 @@ def test_the_drill_down_prints_every_fraction_with_two_decimals():
     found = Found()
     assert drilldown.row_cells(found, {"repair_id": "R1", "hours": 0.0}, {}) == ["R1", "0.00"]
     assert drilldown.row_cells(found, {"repair_id": "R2", "hours": 21.806}, {}) == ["R2", "21.81"]
+
+
+def test_the_workbooks_overview_gives_the_runs_time_to_the_minute():
+    import io
+
+    import openpyxl
+
+    from sqm.quality.report_exports import workbook
+
+    make_run("2026-10", {(HOURS, ""): 40.0})
+    figures = report.build(Month.parse("2026-10"))
+    with translation.override("zh-hans"):
+        data = workbook(figures)
+    sheet = openpyxl.load_workbook(io.BytesIO(data)).worksheets[0]
+    computed = [row[1] for row in sheet.iter_rows(values_only=True) if row[0] == "计算时间"]
+    assert computed == [figures["run"]["created"][:16].replace("T", " ")]
