@@ -22,30 +22,59 @@ from pathlib import Path
 from urllib.parse import quote
 
 
-def _read(path: str, query: str, parameters: list):
-    import adbc_driver_sqlite.dbapi as adbc
+def _literal(value) -> str:
+    """A parameter as an SQL literal: the callers' parameters are their own times, dates and
+    numbers, never user text; quoted all the same."""
+    if isinstance(value, bool) or value is None:
+        return {True: "1", False: "0", None: "NULL"}[value]
+    if isinstance(value, int | float):
+        return repr(value)
+    return "'" + str(value).replace("'", "''") + "'"
 
-    uri = f"file:{quote(path)}?mode=ro"  # reading only
-    with adbc.connect(uri) as conn, conn.cursor() as cursor:
-        # Memory-mapped pages and a larger page cache for the joins' look-ups by key.
-        for pragma in ("mmap_size = 1073741824", "cache_size = -131072"):
-            cursor.execute(f"PRAGMA {pragma}")
-            cursor.fetchall()
-        # Infer each column's type from the whole result, not its first rows.
-        cursor.adbc_statement.set_options(**{"adbc.sqlite.query.batch_rows": "1000000000"})
-        cursor.execute(query, parameters=parameters)
-        return cursor.fetch_arrow_table()
+
+def _inline(query: str, parameters: list) -> str:
+    parts = query.split("?")
+    if len(parts) != len(parameters) + 1:
+        raise ValueError("the query's ? do not match its parameters")
+    out = [parts[0]]
+    for value, rest in zip(parameters, parts[1:], strict=True):
+        out += [_literal(value), rest]
+    return "".join(out)
 
 
 def main() -> None:
-    """The reader process: {"path": …, "queries": [{"query", "parameters", "out"}]} on stdin."""
+    """The reader process: {"path": …, "queries": [{"query", "parameters", "out"}]} on stdin.
+    It uses the driver's own API, not its DB-API module, which imports pandas (a second)."""
+    import adbc_driver_manager as adbc
+    import adbc_driver_sqlite
     import pyarrow as pa
 
     request = json.load(sys.stdin)
-    for job in request["queries"]:
-        table = _read(request["path"], job["query"], job["parameters"])
-        with pa.OSFile(job["out"], "wb") as sink, pa.ipc.new_file(sink, table.schema) as out:
-            out.write_table(table)
+    database = adbc_driver_sqlite.connect(f"file:{quote(request['path'])}?mode=ro")
+    connection = adbc.AdbcConnection(database)
+
+    def query(sql: str) -> pa.Table:
+        statement = adbc.AdbcStatement(connection)
+        try:
+            # Infer each column's type from the whole result, not its first rows.
+            statement.set_options(**{"adbc.sqlite.query.batch_rows": "1000000000"})
+            statement.set_sql_query(sql)
+            handle, _rows = statement.execute_query()
+            return pa.RecordBatchReader._import_from_c(handle.address).read_all()
+        finally:
+            statement.close()
+
+    try:
+        # Memory-mapped pages and a larger page cache for the joins' look-ups by key.
+        query("PRAGMA mmap_size = 1073741824")
+        query("PRAGMA cache_size = -131072")
+        for job in request["queries"]:
+            table = query(_inline(job["query"], job["parameters"]))
+            with pa.OSFile(job["out"], "wb") as sink, pa.ipc.new_file(sink, table.schema) as out:
+                out.write_table(table)
+    finally:
+        connection.close()
+        database.close()
 
 
 def read_all(path: str, jobs: dict[str, tuple[str, list]], workers: int = 2) -> dict:
