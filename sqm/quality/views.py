@@ -28,6 +28,10 @@ def dashboard_page(request):
     heat = dashboard.heat_map(request.user, run, indicators)
     chosen = _chosen_indicator(request.GET.get("indicator"), indicators, heat)
     trend = dashboard.trend(request.user, chosen, filters.month) if chosen else None
+    # An empty chart (no run in the twelve months, or no value) says less than a sentence.
+    trend_empty = trend is not None and not any(
+        v is not None for series in trend["series"] for v in series["values"]
+    )
     form = None
     if request.user.has_perm("quality.compute_kpi"):
         form = RunForm(initial={"month": filters.month.label})
@@ -40,6 +44,7 @@ def dashboard_page(request):
     )
     return render(request, "quality/dashboard.html", {
         "filters": filters, "heat": heat, "run": run, "trend": trend, "chosen": chosen,
+        "trend_empty": trend_empty,
         "indicators": indicators, "form": form, "pending": pending,
         "months": services.month_choices(24), "products": IndicatorProduct.choices,
         "phases": Phase.choices,

@@ -102,3 +102,27 @@ def test_the_workbooks_overview_gives_the_runs_time_to_the_minute():
     sheet = openpyxl.load_workbook(io.BytesIO(data)).worksheets[0]
     computed = [row[1] for row in sheet.iter_rows(values_only=True) if row[0] == "计算时间"]
     assert computed == [figures["run"]["created"][:16].replace("T", " ")]
+
+
+def test_a_month_never_computed_offers_to_compute_it_and_draws_no_empty_trend(quality_manager):
+    from django.test import Client
+
+    client = Client()
+    client.force_login(quality_manager)
+    page = client.get("/quality/?month=2025-06", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert 'id="no-run"' in page and 'id="trend-empty"' in page
+    assert 'id="trend-chart"' not in page
+    with translation.override("zh-hans"):  # not "again": nothing was computed
+        button = translation.gettext("Compute %(month)s") % {"month": "2025-06"}
+        again = translation.gettext("Compute %(month)s again") % {"month": "2025-06"}
+    assert f">{button}</button>" in page and again not in page
+
+
+def test_a_computed_month_draws_its_trend(quality_manager):
+    from django.test import Client
+
+    make_run("2026-10", {("BB-REPAIR-TIMELY", "南京"): 0.9})
+    client = Client()
+    client.force_login(quality_manager)
+    page = client.get("/quality/?month=2026-10&indicator=BB-REPAIR-TIMELY").content.decode()
+    assert 'id="trend-chart"' in page and 'id="trend-empty"' not in page
