@@ -59,8 +59,15 @@ def test_a_manager_drills_from_a_missed_cell_to_the_late_repair(page, live_serve
     nanjing = row.locator("td").nth(cities.index("南京") - 1)
     expect(nanjing).to_have_attribute("data-status", "missed")
     expect(nanjing).to_have_text("66.7%")
+    # The tooltip: the status, the target and the records behind the share (2 of 3 in time).
     expect(nanjing).to_have_attribute(
-        "title", zh("missed", "indicator status") + " · " + zh("target", "indicator") + " 95.0%"
+        "title",
+        zh("missed", "indicator status")
+        + " · "
+        + zh("target", "indicator")
+        + " 95.0% · "
+        + zh("numerator / denominator")
+        + " 2 / 3",
     )
     suzhou = row.locator("td").nth(cities.index("苏州") - 1)
     expect(suzhou).to_have_attribute("data-status", "met")
