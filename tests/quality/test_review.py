@@ -86,6 +86,13 @@ def test_hostile_parameters_on_the_quality_pages_and_api_are_never_a_server_erro
         assert response.status_code < 500, (url, query, response.status_code)
         if query.get("city") == "苏州":  # another city: refused, or no rows of it
             assert response.status_code in (400, 404) or response.json()["results"] == []
+    if "\x00" in value:
+        return
+    for path in ("/quality/indicators/", "/quality/drill/", "/quality/reports/"):
+        response = client.get(f"{path}{value}/")
+        assert response.status_code in (400, 404), (path, response.status_code)
+    assert client.get(f"/api/v1/kpi/indicators/{value}/").status_code == 404
+    assert client.get(f"/quality/reports/{value}/export.xlsx").status_code == 404
 
 
 def test_the_api_shows_a_nanjing_manager_no_suzhou_targets(quality_manager):
@@ -164,3 +171,31 @@ def test_a_target_no_unit_can_have_is_refused(province_manager, code, body):
     response = client_for(province_manager).post(url, body)
     assert response.status_code == 200 and response.context["form"].errors
     assert not IndicatorTarget.objects.exists()
+
+
+def test_every_quality_post_without_a_csrf_token_is_refused(province_manager):
+    from sqm.quality import report_services
+
+    report_services.create_report(Month.parse("2026-09"), province_manager, compute=False)
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(province_manager)
+    posts = [
+        (reverse("quality:runs"), {"month": "2026-10", "engine": "duckdb"}),
+        (reverse("quality:indicator", args=["BB-REPAIR-TIMELY"]), {"year": "2026", "target": "95"}),
+        (reverse("quality:reports"), {"month": "2026-08"}),
+        (reverse("quality:report_edit", args=["2026-09"]), {"summary": "x"}),
+        (reverse("quality:report_publish", args=["2026-09"]), {"run": "1"}),
+        ("/api/v1/kpi/runs/", {"month": "2026-10"}),
+    ]
+    for url, body in posts:
+        assert client.post(url, body).status_code == 403, url
+    assert not KpiRun.objects.exists() and not IndicatorTarget.objects.exists()
+
+
+def test_a_run_claimed_twice_is_computed_once(db):
+    repair(account("NJ"), "2026-10-10 08:00", "2026-10-12 10:00")
+    run = services.queue_run(OCTOBER)
+    first = services.do_compute_run(run.pk)
+    count = first.values.count()
+    assert services.do_compute_run(run.pk) is None  # already done: nothing to claim
+    assert KpiRun.objects.get(pk=run.pk).values.count() == count
