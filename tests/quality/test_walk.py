@@ -135,7 +135,7 @@ def test_a_city_user_is_not_told_nothing_got_worse_when_only_other_cities_are_li
 
     repair = "BB-REPAIR-TIMELY"
     make_run("2026-09", {(repair, ""): 1.0, (repair, "南京"): 1.0, (repair, "苏州"): 1.0})
-    make_run("2026-10", {(repair, ""): 0.9, (repair, "南京"): 1.0, (repair, "苏州"): 0.5})
+    make_run("2026-10", {(repair, ""): 1.0, (repair, "南京"): 1.0, (repair, "苏州"): 0.5})
     client = Client()
     client.force_login(quality_manager)  # of 南京: 苏州's deterioration is not shown
     page = client.get("/quality/reports/2026-10/").content.decode()
