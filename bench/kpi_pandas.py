@@ -43,6 +43,8 @@ def compute(month) -> dict[tuple[str, str], tuple]:
     def in_m(df, column):
         return df[(df[column] >= start) & (df[column] < end)]
 
+    cities = read("SELECT name AS city FROM core_city")["city"].tolist()
+
     # accounts: the broadband base by city
     accounts = read(
         "SELECT a.service, a.status, a.opened_at, ci.name AS city FROM customers_account a "
@@ -84,10 +86,10 @@ def compute(month) -> dict[tuple[str, str], tuple]:
     bb_closed = closed[closed.broadband & closed.work_order]
     put("BB-COMPLAINTS-PER-10K", per(bb_created, base, 10_000))
     put("BB-REPEAT-COMPLAINTS", ratio(bb_created, "repeat"))
-    put("BB-COMPLAINTS", count(bb_created))
-    put("BB-UPGRADED-COMPLAINTS", count(bb_created[bb_created.upgraded.astype(bool)]))
-    put("BB-ORDINARY-COMPLAINTS", count(bb_created[bb_created.ordinary]))
-    put("BB-BATCH-COMPLAINTS", count(bb_created[bb_created.batch]))
+    put("BB-COMPLAINTS", count(bb_created, cities))
+    put("BB-UPGRADED-COMPLAINTS", count(bb_created[bb_created.upgraded.astype(bool)], cities))
+    put("BB-ORDINARY-COMPLAINTS", count(bb_created[bb_created.ordinary], cities))
+    put("BB-BATCH-COMPLAINTS", count(bb_created[bb_created.batch], cities))
     put("BB-COMPLAINT-TIMELY", ratio(bb_closed, "in_time"))
     put("BB-COMPLAINT-HOURS-MEAN", mean(bb_closed, "handling_hours"))
     put("BB-COMPLAINT-HOURS-P80", quantile(bb_closed, "handling_hours", 0.8))
@@ -106,7 +108,7 @@ def compute(month) -> dict[tuple[str, str], tuple]:
     put("DL-COMPLAINT-TIMELY", ratio(dl_closed, "in_time"))
     put("DL-COMPLAINT-HOURS-MEAN", mean(dl_closed, "handling_hours"))
     put("DL-REPEAT-COMPLAINTS", ratio(dl_created, "repeat"))
-    put("DL-UPGRADED-COMPLAINTS", count(dl_created[dl_created.upgraded.astype(bool)]))
+    put("DL-UPGRADED-COMPLAINTS", count(dl_created[dl_created.upgraded.astype(bool)], cities))
     put("DL-CALLBACK-SATISFACTION", ratio(dl_closed[dl_closed.rated], "satisfied"))
 
     # repairs: the month with 31 days before (repeats) and 8 after (a fix that holds)
@@ -173,7 +175,7 @@ def compute(month) -> dict[tuple[str, str], tuple]:
     done = in_m(v, "activated_at")
     bb_done = done[done.service == "broadband"]
     put("BB-ACTIVATION-TIMELY", ratio(bb_done, "on_time"))
-    put("BB-ACTIVATION-OVERDUE", count(overdue[overdue.service == "broadband"]))
+    put("BB-ACTIVATION-OVERDUE", count(overdue[overdue.service == "broadband"], cities))
     put("BB-ACTIVATION-HOURS-MEAN", mean(bb_done, "activation_hours"))
     put("BB-ACTIVATION-HOURS-P80", quantile(bb_done, "activation_hours", 0.8))
     put("BB-ACTIVATION-HOURS-P95", quantile(bb_done, "activation_hours", 0.95))
@@ -268,7 +270,7 @@ def compute(month) -> dict[tuple[str, str], tuple]:
         months.available_seconds * 100
         >= months.contract_availability.astype(float) * months.service_seconds
     )
-    put("DL-CIRCUITS", count(months))
+    put("DL-CIRCUITS", count(months, cities))
     put("DL-AVAILABILITY", sum_ratio(months, "available_seconds", "service_seconds"))
     put("DL-AVAILABILITY-CONTRACT", ratio(months, "meets"))
     put("DL-OUTAGE-MINUTES-MEAN", mean(months, "down_minutes"))
@@ -349,8 +351,10 @@ def ratio(df, flag):
     return {city: (num[city] / den[city], num[city], den[city]) for city in den.index}
 
 
-def count(df):
-    return {city: (float(n), n, None) for city, n in df.groupby("city").size().items()}
+def count(df, cities):
+    """Rows by city; every city of the province, with 0 where it has none (as the engine)."""
+    sizes = df.groupby("city").size()
+    return {city: (float(sizes.get(city, 0)), int(sizes.get(city, 0)), None) for city in cities}
 
 
 def per(df, base, scale):

@@ -227,6 +227,7 @@ def compute(
         started = time.perf_counter()
         derived = measures.derive(runner.load(tables), month)
         targets = Targets(month.first.year)
+        cities = _city_names()
         jobs = [(d, b) for d in definitions for b in breakdowns if _allows(d, b)]
         # One query per fact and breakdown for all its indicators, and one per base: building
         # and compiling an Ibis expression costs more than DuckDB running it.
@@ -252,7 +253,7 @@ def compute(
             base = definition.measure.base
             base_rows = None if base is None else bases[base, breakdown]
             rows = parts[definition.code, breakdown]
-            result.values += _values(definition, breakdown, month, rows, base_rows, targets)
+            result.values += _values(definition, breakdown, month, rows, base_rows, targets, cities)
         result.seconds["compute"] = time.perf_counter() - started
     finally:
         runner.close()
@@ -318,6 +319,12 @@ def _base(derived: dict, base: str, breakdown: str):
     return (table.group_by(keys) if keys else table).aggregate(denominator=table.count())
 
 
+def _city_names() -> list[str]:
+    from sqm.core.models import City
+
+    return list(City.objects.values_list("name", flat=True))
+
+
 def _empty_facts() -> dict[str, pa.Table]:
     return {name: spec.schema.empty_table() for name, spec in facts_module.FACTS.items()}
 
@@ -337,7 +344,7 @@ def _allows(definition: Definition, breakdown: str) -> bool:
     return breakdown == "province" or breakdown in definition.breakdowns
 
 
-def _values(definition, breakdown, month, rows, base_rows, targets) -> list[Value]:
+def _values(definition, breakdown, month, rows, base_rows, targets, cities=()) -> list[Value]:
     keys = measures.BREAKDOWN_COLUMNS[breakdown]
     kind = definition.measure.kind
 
@@ -353,6 +360,8 @@ def _values(definition, breakdown, month, rows, base_rows, targets) -> list[Valu
         all_keys = sorted(parts)
     if not keys and not all_keys:
         all_keys = [()]  # the province always has its value (null when nothing counted)
+    if kind == "count" and breakdown == "city":  # a city where nothing happened counts 0
+        all_keys = sorted(set(all_keys) | {(city,) for city in cities})
     out = []
     for key in all_keys:
         row = parts.get(key, {})

@@ -277,3 +277,14 @@ def test_speed_attainment_is_90_percent_of_the_subscribed_speed_at_the_user_end(
     value = value_of("BB-SPEED-USER-ATTAIN")
     assert (value.numerator, value.denominator) == (1, 2)
     assert value_of("BB-SPEED-USER-MEAN").value == pytest.approx(449.5)
+
+
+def test_a_count_by_city_is_zero_in_a_city_where_nothing_happened():
+    complaint(account("NJ"), "2026-10-02 10:00", upgraded=True)
+    result = compute(OCTOBER, codes=["BB-UPGRADED-COMPLAINTS"], breakdowns=["city"])
+    by_city = {v.key["city"]: (v.value, v.status) for v in result.values}
+    assert by_city["南京"] == (1.0, "met")  # target 2
+    assert by_city["无锡"] == (0.0, "met")
+    from sqm.core.models import City
+
+    assert set(by_city) == set(City.objects.values_list("name", flat=True))
