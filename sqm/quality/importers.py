@@ -231,8 +231,33 @@ class FactImporter(Importer):
                 changed.append(obj)
         self.model.objects.bulk_create(new, batch_size=500)
         if changed:
-            self.model.objects.bulk_update(changed, self.update_fields(), batch_size=500)
+            differing = self._differing(changed, now)
+            if differing:
+                self.model.objects.bulk_update(differing, self.update_fields(), batch_size=500)
         return len(new), len(changed)
+
+    def _differing(self, objs: list, now: dt.datetime) -> list:
+        """The rows of OBJS whose values differ from the stored ones; the others only get
+        their import time. A corrected file mostly repeats what is stored, and bulk_update
+        costs about 2 ms a row (a 200,000-row re-import took 11 minutes)."""
+        names = [
+            self.model._meta.get_field(name).attname
+            for name in self.update_fields()
+            if name != "imported"
+        ]
+        stored: dict = {}
+        for chunk in _chunks([obj.pk for obj in objs]):
+            for row in self.model.objects.filter(pk__in=chunk).values("pk", *names):
+                stored[row["pk"]] = row
+        missing = object()
+        same, differing = [], []
+        for obj in objs:
+            row = stored.get(obj.pk, {})
+            equal = all(getattr(obj, name) == row.get(name, missing) for name in names)
+            (same if equal else differing).append(obj)
+        for chunk in _chunks([obj.pk for obj in same]):
+            self.model.objects.filter(pk__in=chunk).update(imported=now)
+        return differing
 
 
 class AccountFactImporter(FactImporter):

@@ -63,3 +63,45 @@ def test_a_repair_counts_in_its_own_city_after_the_account_moved():
     run = services.compute_now(OCTOBER)
     timely = values(run, "BB-REPAIR-TIMELY")
     assert set(timely) == {"", "南京"}
+
+
+def test_a_reimport_that_moves_a_repair_to_another_account_moves_its_city(tmp_path):
+    from sqm.core.importing import run_import
+    from sqm.quality.models import Repair
+    from tests.quality.import_files import GOOD, references, write_csv
+
+    references()
+    row = dict(GOOD["repairs"][0])
+    assert run_import("repairs", write_csv(tmp_path / "a.csv", "repairs", [row])).ok
+    assert Repair.objects.get(repair_id=row["repair_id"]).city.code == "NJ"
+    moved = {**row, "account_id": "A-SZ-1"}
+    result = run_import("repairs", write_csv(tmp_path / "b.csv", "repairs", [moved]))
+    assert result.ok and (result.created, result.updated) == (0, 1)
+    again = Repair.objects.get(repair_id=row["repair_id"])
+    assert (again.account.account_id, again.city.code, again.district) == (
+        "A-SZ-1",
+        "SZ",
+        "姑苏区",
+    )
+
+
+def test_a_reimport_rewrites_only_the_rows_that_changed_and_dates_every_row(
+    tmp_path, django_assert_max_num_queries
+):
+    import datetime as dt
+
+    from sqm.core.importing import run_import
+    from sqm.quality.models import Repair
+    from tests.quality.import_files import GOOD, references, write_csv
+
+    references()
+    rows = [dict(row) for row in GOOD["repairs"]]
+    assert run_import("repairs", write_csv(tmp_path / "a.csv", "repairs", rows)).ok
+    old = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    Repair.objects.update(imported=old)
+    corrected = [{**rows[0], "cause": "断纤"}, rows[1]]
+    result = run_import("repairs", write_csv(tmp_path / "b.csv", "repairs", corrected))
+    assert result.ok and (result.created, result.updated) == (0, 2)
+    first, second = Repair.objects.order_by("repair_id")
+    assert (first.cause, second.cause) == ("断纤", rows[1]["cause"])
+    assert first.imported > old and second.imported > old
