@@ -41,7 +41,7 @@ def parse_month(text: str) -> Month:
 def check_request(
     codes: Iterable[str] | None, breakdowns: Iterable[str], engine: str
 ) -> tuple[list[str], list[str]]:
-    codes = list(codes or [])
+    codes = list(dict.fromkeys(codes or []))  # a code asked twice is computed once
     known = definitions_by_code()
     unknown = [code for code in codes if code not in known]
     if unknown:

@@ -199,3 +199,16 @@ def test_a_run_claimed_twice_is_computed_once(db):
     count = first.values.count()
     assert services.do_compute_run(run.pk) is None  # already done: nothing to claim
     assert KpiRun.objects.get(pk=run.pk).values.count() == count
+
+
+def test_an_indicator_asked_twice_is_computed_once(
+    quality_manager, django_capture_on_commit_callbacks
+):
+    repair(account("NJ"), "2026-10-10 08:00", "2026-10-12 10:00")
+    body = {"month": "2026-10", "indicators": ["BB-REPAIR-TIMELY", "BB-REPAIR-TIMELY"]}
+    with django_capture_on_commit_callbacks(execute=True):
+        response = api_for(quality_manager).post("/api/v1/kpi/runs/", body, format="json")
+    run = KpiRun.objects.get(pk=response.json()["id"])
+    assert run.status == RunStatus.DONE, run.error
+    assert run.indicators == ["BB-REPAIR-TIMELY"]
+    assert run.values.filter(breakdown="city", key="南京").count() == 1
