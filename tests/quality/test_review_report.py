@@ -60,3 +60,18 @@ def test_a_later_run_shows_a_nanjing_manager_no_suzhou_difference(quality_manage
     make_run("2026-10", {(REPAIR, "南京"): 0.5, (REPAIR, "苏州"): 0.5, (REPAIR, ""): 0.5})
     shown = report_services.shown(M, quality_manager, reported=issue)
     assert shown.differences and {d["key"] for d in shown.differences} <= {"南京", ""}
+
+
+def test_a_nanjing_managers_home_tile_names_no_suzhou_short_board(quality_manager):
+    import datetime as dt
+
+    from sqm.quality import panels
+
+    build_runs()
+    now = dt.datetime(2026, 11, 15, 9, tzinfo=dt.UTC)
+    tile = panels.short_boards(quality_manager, now)
+    assert tile is not None and not tile.get("missing")
+    assert {row["name"] for row in tile["cities"]} <= {"南京"}
+    assert all("city=SZ" not in i["link"] for row in tile["cities"] for i in row["indicators"])
+    province = UserFactory(username="pq", roles=["quality_manager"], all_cities=True)
+    assert "苏州" in {row["name"] for row in panels.short_boards(province, now)["cities"]}
