@@ -213,11 +213,12 @@ def compute(
     definitions = _chosen(codes)
     result = Computation(month=month, engine=engine)
     started = time.perf_counter()
+    first = {}
     if tables is None:
+        needed = facts_needed(definitions)
+        first = facts_module.first_records(needed)
         tables = facts_module.extract_all(
-            month,
-            facts_needed(definitions),
-            progress=lambda name, share: progress and progress(name, 0.4 * share),
+            month, needed, progress=lambda name, share: progress and progress(name, 0.4 * share)
         )
     # Facts not needed (or absent from a snapshot or a test's tables) are empty tables.
     tables = {**_empty_facts(), **tables}
@@ -253,7 +254,12 @@ def compute(
             base = definition.measure.base
             base_rows = None if base is None else bases[base, breakdown]
             rows = parts[definition.code, breakdown]
-            result.values += _values(definition, breakdown, month, rows, base_rows, targets, cities)
+            source = measures.DERIVED[definition.measure.fact][0]
+            begins = first.get(source, month.start)
+            covered = begins is not None and begins < month.end
+            result.values += _values(
+                definition, breakdown, month, rows, base_rows, targets, cities, covered
+            )
         result.seconds["compute"] = time.perf_counter() - started
     finally:
         runner.close()
@@ -344,7 +350,11 @@ def _allows(definition: Definition, breakdown: str) -> bool:
     return breakdown == "province" or breakdown in definition.breakdowns
 
 
-def _values(definition, breakdown, month, rows, base_rows, targets, cities=()) -> list[Value]:
+def _values(
+    definition, breakdown, month, rows, base_rows, targets, cities=(), covered=True
+) -> list[Value]:
+    """The values of one definition by one breakdown. Not COVERED: the month ends before its
+    fact's first record, so there is no value (no data), whatever was counted."""
     keys = measures.BREAKDOWN_COLUMNS[breakdown]
     kind = definition.measure.kind
 
@@ -380,7 +390,7 @@ def _values(definition, breakdown, month, rows, base_rows, targets, cities=()) -
             numerator = None
         else:
             value = numerator / denominator if denominator else None
-        if value is not None and not math.isfinite(value):
+        if value is not None and not math.isfinite(value) or not covered:
             value = None
         city = dict(zip(keys, key, strict=True)).get("city")
         target, warning = targets(definition.code, city)

@@ -441,6 +441,35 @@ def extract_all(month: Month, names=None, progress=None) -> dict[str, pa.Table]:
     return {name: tables[name] for name in names}
 
 
+# Where each fact's records begin: a month that ends before a fact's first record has no
+# data for its indicators (no value), not a count of 0 that would read as "met" — say, the
+# months before the complaint history was loaded.
+COVERAGE = {
+    "complaints": ("complaints.WorkOrder", "created"),
+    "repairs": ("quality.Repair", "reported_at"),
+    "activations": ("quality.Activation", "ordered_at"),
+    "transfers": ("quality.Transfer", "requested_at"),
+    "speed_tests": ("quality.SpeedTest", "measured_at"),
+    "circuit_outages": ("quality.CircuitOutage", "started_at"),
+    "fault_events": ("network.FaultEvent", "started_at"),
+}
+
+
+def first_records(names) -> dict[str, int | None]:
+    """For each raw fact of NAMES that COVERAGE knows: its first record's time (epoch
+    seconds), None when it has none."""
+    from django.apps import apps
+    from django.db.models import Min
+
+    out = {}
+    for name in names:
+        if name in COVERAGE:
+            model, column = COVERAGE[name]
+            first = apps.get_model(model).objects.aggregate(first=Min(column))["first"]
+            out[name] = None if first is None else int(first.timestamp())
+    return out
+
+
 def write_snapshot(tables: dict[str, pa.Table], folder: Path) -> list[Path]:
     import pyarrow.parquet as pq
 

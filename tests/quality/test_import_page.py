@@ -7,6 +7,7 @@ import pytest
 from django.contrib.auth.models import Permission
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils import translation
 
 from sqm.core.audit_text import import_kind_label
 from sqm.core.importing import jobs, upload_kinds
@@ -112,7 +113,11 @@ def test_a_dry_run_upload_of_circuits_checks_and_writes_nothing(client, quality_
     client.post(reverse("core:imports"), data)
     job = ImportJob.objects.get()
     assert (job.status, job.dry_run, job.created_count) == ("done", True, 2)
-    assert not Repair.objects.exists() and job.kind_label == "dedicated circuits"
+    assert not Repair.objects.exists()
+    with translation.override("en"):
+        assert job.kind_label == "dedicated circuits"
+    with translation.override("zh-hans"):
+        assert job.kind_label == "专线电路"
 
 
 def test_a_first_line_agent_neither_sees_the_page_nor_can_post_repairs(client, first_line):

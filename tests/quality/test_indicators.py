@@ -288,3 +288,13 @@ def test_a_count_by_city_is_zero_in_a_city_where_nothing_happened():
     from sqm.core.models import City
 
     assert set(by_city) == set(City.objects.values_list("name", flat=True))
+
+
+def test_a_month_before_a_facts_first_record_has_no_value_rather_than_a_met_zero():
+    a = account()
+    complaint(a, "2026-11-03 10:00")  # the complaint history begins in November
+    before = compute(OCTOBER, codes=["BB-COMPLAINTS", "BB-COMPLAINTS-PER-10K"],
+                     breakdowns=["province"])  # fmt: skip
+    assert [(v.value, v.status) for v in before.values] == [(None, ""), (None, "")]
+    november = compute(Month.parse("2026-11"), codes=["BB-COMPLAINTS"], breakdowns=["province"])
+    assert november.values[0].value == 1
