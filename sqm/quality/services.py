@@ -198,10 +198,16 @@ def differences(old: KpiRun, new: KpiRun, *, tolerance: float = 1e-9) -> list[di
             for v in KpiValue.objects.filter(run=run).select_related("indicator")
         }
 
+    def covers(run: KpiRun, code: str, breakdown: str) -> bool:
+        return (not run.indicators or code in run.indicators) and breakdown in run.breakdowns
+
     before, after = table(old), table(new)
     out = []
     for key in sorted(set(before) | set(after)):
         a, b = before.get(key), after.get(key)
+        code = (a or b).indicator.code
+        if not (covers(old, code, key[1]) and covers(new, code, key[1])):
+            continue  # computed by one run only: not a change (a narrower run is no news)
         va = None if a is None else a.value
         vb = None if b is None else b.value
         same = (va is None and vb is None) or (

@@ -212,3 +212,14 @@ def test_an_indicator_asked_twice_is_computed_once(
     assert run.status == RunStatus.DONE, run.error
     assert run.indicators == ["BB-REPAIR-TIMELY"]
     assert run.values.filter(breakdown="city", key="南京").count() == 1
+
+
+def test_a_run_of_one_indicator_differs_from_a_full_run_only_in_that_indicator(computed):
+    repair(account("NJ"), "2026-10-20 08:00", "2026-10-25 08:00")  # another late repair
+    narrow = services.compute_now(OCTOBER, codes=["BB-REPAIR-TIMELY"])
+    changed = services.differences(computed, narrow)
+    assert changed and {row["indicator"] for row in changed} == {"BB-REPAIR-TIMELY"}
+    # Back from the narrow run to a full one: the other indicators did not vanish either.
+    assert {row["indicator"] for row in services.differences(narrow, computed)} == {
+        "BB-REPAIR-TIMELY"
+    }
