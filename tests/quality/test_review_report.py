@@ -75,3 +75,17 @@ def test_a_nanjing_managers_home_tile_names_no_suzhou_short_board(quality_manage
     assert all("city=SZ" not in i["link"] for row in tile["cities"] for i in row["indicators"])
     province = UserFactory(username="pq", roles=["quality_manager"], all_cities=True)
     assert "苏州" in {row["name"] for row in panels.short_boards(province, now)["cities"]}
+
+
+def test_creating_writing_and_publishing_an_issue_are_each_recorded(quality_manager):
+    from sqm.core.models import AuditEntry, ChangeLogEntry
+
+    build_runs()
+    province = UserFactory(username="pq", roles=["quality_manager"], all_cities=True)
+    issue = report_services.create_report(M, province, compute=False)
+    report_services.save_text(issue, quality_manager, summary="南京维修超时")
+    report_services.publish(issue, province)
+    entries = ChangeLogEntry.objects.filter(object_id=str(issue.pk))
+    assert entries.count() >= 3
+    assert {e.user for e in entries} >= {province, quality_manager}
+    assert AuditEntry.objects.filter(target="quality-report:2026-10", actor=province).exists()
