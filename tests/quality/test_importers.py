@@ -405,9 +405,14 @@ def test_a_refused_correction_leaves_the_stored_rows_as_they_were(refs, tmp_path
 
 
 def sqm(*args: str) -> int:
-    """Run the console script in this process; its exit status."""
+    """Run the console script in this process; its exit status. (A command closes the
+    database connections when it ends, which would end the test's transaction on
+    PostgreSQL: kept open here.)"""
+    from unittest import mock
+
     try:
-        sqm_main(["sqm", *args])
+        with mock.patch("django.core.management.base.connections.close_all"):
+            sqm_main(["sqm", *args])
     except SystemExit as exc:
         return exc.code
     return 0
