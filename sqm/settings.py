@@ -289,6 +289,13 @@ SQM_REPEAT_DAYS = env_int("SQM_REPEAT_DAYS", 30)
 # The monthly service-quality report (docs/kpi.md, "Monthly report"): the number of the
 # first issue SQM publishes (the operator had published 17 before SQM, so it sets 18).
 SQM_REPORT_FIRST_NUMBER = env_int("SQM_REPORT_FIRST_NUMBER", 1)
+# A KPI run still queued or running after this many minutes is taken as abandoned (its worker
+# died): it no longer holds up a new run of the month (docs/kpi.md).
+SQM_KPI_RUN_TIMEOUT_MINUTES = env_int("SQM_KPI_RUN_TIMEOUT_MINUTES", 60)
+# The Spark master of `--engine spark` (local mode by default; a cluster's URL at scale).
+SQM_SPARK_MASTER = env("SQM_SPARK_MASTER", "local[2]")
+# Overrides of the indicator definitions' time limits (sqm.quality.measures.Limits).
+SQM_KPI_LIMITS: dict = {}
 
 # Personal-data protection (docs/security.md).
 SQM_REVEAL_ALERT_PER_HOUR = env_int("SQM_REVEAL_ALERT_PER_HOUR", 20)

@@ -370,9 +370,9 @@ def start_run(month: Month, user, **options) -> KpiRun:
     # nothing new (it would compute the same facts); a running one may have read them
     # before an import, so asking again then is a new run.
     waiting = (
-        KpiRun.objects.filter(month=month.first, status=RunStatus.QUEUED)
+        services.unfinished_runs(month)
+        .filter(status=RunStatus.QUEUED)
         .filter(engine=options.get("engine", "duckdb"), indicators=codes, breakdowns=breakdowns)
-        .order_by("-created", "-pk")
         .first()
     )
     if waiting is not None:

@@ -66,12 +66,8 @@ def create_report(month: Month, user=None, *, compute: bool = True) -> MonthlyRe
 
 def pending_run(month: Month):
     """A full run of MONTH by city still queued or running (the newest), or None."""
-    from sqm.quality.choices import RunStatus
-    from sqm.quality.models import KpiRun
 
-    runs = KpiRun.objects.filter(
-        month=month.first, indicators=[], status__in=[RunStatus.QUEUED, RunStatus.RUNNING]
-    ).order_by("-created")
+    runs = services.unfinished_runs(month).filter(indicators=[])
     return next((r for r in runs[:5] if Breakdown.CITY in r.breakdowns), None)
 
 

@@ -175,6 +175,30 @@ def compute_now(
     return do_compute_run(run.pk, progress=progress, tables=tables)
 
 
+def abandoned_before():
+    """Runs queued or running since before this moment are taken as abandoned (a worker that
+    died mid-way): they no longer stand in the way of a new run. SQM_KPI_RUN_TIMEOUT_MINUTES,
+    default 60 (a month's run takes seconds to minutes)."""
+    from django.conf import settings
+
+    minutes = getattr(settings, "SQM_KPI_RUN_TIMEOUT_MINUTES", 60)
+    return timezone.now() - dt.timedelta(minutes=minutes)
+
+
+def unfinished_runs(month: Month):
+    """MONTH's runs still queued or running (not abandoned), newest first."""
+    return KpiRun.objects.filter(
+        month=month.first,
+        status__in=[RunStatus.QUEUED, RunStatus.RUNNING],
+        created__gte=abandoned_before(),
+    ).order_by("-created", "-pk")
+
+
+def is_abandoned(run: KpiRun) -> bool:
+    unfinished = run.status in (RunStatus.QUEUED, RunStatus.RUNNING)
+    return unfinished and run.created < abandoned_before()
+
+
 def latest_run(month: Month) -> KpiRun | None:
     """The newest finished run of MONTH with every indicator by province and city; else the
     newest by city alone (a run computed by city only has no province figures, so it does

@@ -35,13 +35,7 @@ def dashboard_page(request):
     form = None
     if request.user.has_perm("quality.compute_kpi"):
         form = RunForm(initial={"month": filters.month.label})
-    pending = (
-        KpiRun.objects.filter(
-            month=filters.month.first, status__in=[RunStatus.QUEUED, RunStatus.RUNNING]
-        )
-        .order_by("-created")
-        .first()
-    )
+    pending = services.unfinished_runs(filters.month).first()
     return render(request, "quality/dashboard.html", {
         "filters": filters, "heat": heat, "run": run, "trend": trend, "chosen": chosen,
         "trend_empty": trend_empty,
@@ -82,8 +76,10 @@ def run_list(request):
 @permission_required("quality.view_kpirun")
 def run_detail(request, pk: int):
     run = get_object_or_404(KpiRun, pk=pk)
-    running = run.status in (RunStatus.QUEUED, RunStatus.RUNNING)
-    context = {"run": run, "running": running, "percent": round(run.progress * 100)}
+    abandoned = services.is_abandoned(run)
+    running = run.status in (RunStatus.QUEUED, RunStatus.RUNNING) and not abandoned
+    context = {"run": run, "running": running, "abandoned": abandoned,
+               "percent": round(run.progress * 100)}  # fmt: skip
     if request.htmx and running:
         return render(request, "quality/_run_status.html", context)
     if request.htmx:  # finished while the page polled: reload it whole
