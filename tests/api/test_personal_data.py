@@ -34,7 +34,16 @@ def object_ids(nj, order) -> dict[str, object]:
         ).pk,
         "alerts": Alert.objects.get().pk,
         "fault-events": build_fault(nj).pk,
+        "kpi/runs": _kpi_run().pk,
+        "kpi/indicators": "BB-REPAIR-TIMELY",
     }
+
+
+def _kpi_run():
+    from sqm.quality import services
+    from sqm.quality.facts import Month
+
+    return services.compute_now(Month.parse("2026-10"), codes=["BB-REPAIR-TIMELY"])
 
 
 def assert_no_plaintext(body: str, where: str) -> None:
@@ -56,7 +65,9 @@ def test_no_read_endpoint_returns_plaintext_personal_data(api, admin, agent, nj,
     assert len(paths) >= 16
     for template in paths:
         resource = template.removeprefix("/api/v1/").split("/")[0]
-        for key in ("{id}", "{number}"):
+        if resource == "kpi":  # the indicators' endpoints sit one level down
+            resource = "/".join(template.removeprefix("/api/v1/").split("/")[:2])
+        for key in ("{id}", "{number}", "{code}"):
             if key in template:
                 template = template.replace(key, str(ids[resource]))
         path = template
