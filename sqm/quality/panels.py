@@ -7,7 +7,6 @@ from datetime import datetime
 
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from sqm.core.home import Panel, register_panel
@@ -31,24 +30,20 @@ def short_boards(user, now: datetime) -> dict | None:
         "more": (f"{board}?month={month.label}", _("Quality dashboard")),
     }
     try:
-        figures = report.for_user(report.build(month), user)
+        boards, indicators = report.short_boards(month, user)
     except report.NoRun:
         return {**context, "missing": True}
-    boards = figures["short_boards"]
-    names = {code: info for code, info in figures["indicators"].items()}
     codes = {c.name: c.code for c in City.objects.all()}
 
-    zh = (get_language() or "").startswith("zh")
-
     def name(code: str) -> str:
-        return names.get(code, {}).get("name_zh" if zh else "name_en") or code
+        return indicators[code].name if code in indicators else code
 
     missed = [
         {
             "code": row["indicator"],
             "name": name(row["indicator"]),
-            "value": dashboard.format_value(row["value"], names[row["indicator"]]["unit"]),
-            "target": dashboard.format_value(row["target"], names[row["indicator"]]["unit"]),
+            "value": dashboard.format_value(row["value"], indicators[row["indicator"]].unit),
+            "target": dashboard.format_value(row["target"], indicators[row["indicator"]].unit),
             "link": f"{board}?month={month.label}&indicator={row['indicator']}",
         }
         for row in boards["missed"][:SHOWN]

@@ -236,6 +236,34 @@ def _short_boards(indicators, cities, current, previous) -> dict:
     return {"missed": missed, "worst_cities": worst, "deteriorations": worse[:TOP_DETERIORATIONS]}
 
 
+def short_boards(month: Month, user=None) -> tuple[dict, dict[str, Indicator]]:
+    """The short boards of MONTH alone, as the report finds them, for the home tile: from the
+    month's run and the one before (not the twelve months the whole report reads), scoped
+    to USER's cities; with the indicators by code."""
+    from sqm.core.models import City
+
+    run = latest_full_run(month)
+    if run is None:
+        raise NoRun(_("No finished KPI run of %(month)s by city.") % {"month": month.label})
+    indicators = {i.code: i for i in Indicator.objects.all()}
+    cities = list(City.objects.order_by("ordering", "code").values_list("name", flat=True))
+    previous = _rows(latest_full_run(month.shifted(-1)))
+    boards = _short_boards(indicators, cities, _rows(run), previous)
+    mine = visible_cities(user) if user is not None else None
+    return (boards if mine is None else _boards_for(boards, mine)), indicators
+
+
+def _boards_for(boards: dict, mine: set[str]) -> dict:
+    """BOARDS with the cities outside MINE left out (the province's rows stay)."""
+    return {
+        **boards,
+        "worst_cities": [t for t in boards["worst_cities"] if t["city"] in mine],
+        "deteriorations": [
+            r for r in boards["deteriorations"] if not r["city"] or r["city"] in mine
+        ],
+    }
+
+
 def _trends(month: Month, headline, cities, current, earlier) -> dict:
     months = [month.shifted(-n) for n in range(TREND_MONTHS - 1, -1, -1)]
     tables = [current if m == month else earlier[m.label] for m in months]
@@ -326,11 +354,7 @@ def for_user(figures: dict, user) -> dict:
     out["rankings"] = {
         code: [r for r in rows if r["city"] in mine] for code, rows in out["rankings"].items()
     }
-    boards = out["short_boards"]
-    boards["worst_cities"] = [t for t in boards["worst_cities"] if t["city"] in mine]
-    boards["deteriorations"] = [
-        r for r in boards["deteriorations"] if not r["city"] or r["city"] in mine
-    ]
+    out["short_boards"] = _boards_for(out["short_boards"], mine)
     for series in out["trends"]["series"].values():
         series["cities"] = {c: v for c, v in series["cities"].items() if c in mine}
     out["control"]["flags"] = [f for f in out["control"]["flags"] if f["city"] in mine]
