@@ -268,18 +268,14 @@ def compute(
 
 def _aggregate_all(derived: dict, fact: str, definitions: list[Definition], breakdown, month):
     """The parts of every definition over FACT in one aggregate, each measure's aggregates
-    filtered to its own rows (measures.selected as a condition): columns `rows_N`,
+    filtered to its own rows (measures.counted): columns `rows_N`,
     `numerator_N`, `denominator_N`, `value_N` for the Nth definition, by the breakdown."""
     table = derived[fact]
     keys = list(measures.BREAKDOWN_COLUMNS[breakdown])
     metrics = {}
     for n, definition in enumerate(definitions):
         m = definition.measure
-        where = ibis.literal(True)
-        if m.when is not None:
-            where &= (table[m.when] >= month.start) & (table[m.when] < month.end)
-        for flag in m.where:
-            where &= ~table[flag[1:]] if flag.startswith("!") else table[flag]
+        where = measures.counted(table, m, month)
         metrics[f"rows_{n}"] = table.count(where=where)
         if m.kind == "ratio":
             metrics[f"numerator_{n}"] = table[m.flag].cast("int64").sum(where=where)

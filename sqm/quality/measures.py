@@ -312,17 +312,21 @@ def check_measure(code: str, measure, breakdowns) -> None:
                 )
 
 
-def selected(table, measure, month: Month):
-    """The rows a measure counts: in the month by its time column, with its flags."""
+def counted(table, measure, month: Month):
+    """The condition of the rows a measure counts: in the month by its time column, with its
+    flags (the engine's aggregates filter by it; `selected` keeps those rows)."""
+    condition = ibis.literal(True)
     if measure.when is not None:
         column = table[measure.when]
-        table = table.filter((column >= month.start) & (column < month.end))
+        condition &= (column >= month.start) & (column < month.end)
     for flag in measure.where:
-        if flag.startswith("!"):
-            table = table.filter(~table[flag[1:]])
-        else:
-            table = table.filter(table[flag])
-    return table
+        condition &= ~table[flag[1:]] if flag.startswith("!") else table[flag]
+    return condition
+
+
+def selected(table, measure, month: Month):
+    """The rows a measure counts."""
+    return table.filter(counted(table, measure, month))
 
 
 def drill(derived: dict, measure, better: str, month: Month, filters: dict):
