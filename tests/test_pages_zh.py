@@ -25,7 +25,8 @@ from tests.factories import AccountFactory, CustomerFactory, OltFactory, UserFac
 ENGLISH = (
     "open closed suspended pending paused overdue active cleared merged major minor critical "
     "warning failed delivered scheduled sent sending cancelled escalated replied reopened "
-    "queued running done new power-off link-down board-fault high-temperature dying-gasp"
+    "queued running done new power-off link-down board-fault high-temperature dying-gasp "
+    "met missed draft published"
 ).split()
 ENGLISH_RE = re.compile(r"(?<![\w-])(" + "|".join(map(re.escape, ENGLISH)) + r")(?![\w-])", re.I)
 # An account's words: on a work-order page they mistake a closed order for a cut-off line.
@@ -215,7 +216,7 @@ def survey_run(province, tmp_path, django_capture_on_commit_callbacks):
     return run
 
 
-def pages(p: dict, run=None) -> list[tuple[str, str, bool]]:
+def pages(p: dict, run=None, kpi_run=None) -> list[tuple[str, str, bool]]:
     """(role, url, is a work-order page) of the main pages of each role."""
     order = lambda o: reverse("complaints:order", args=[o.pk])  # noqa: E731
     customer = reverse("customers:customer", args=[p["customer"].pk])
@@ -251,6 +252,19 @@ def pages(p: dict, run=None) -> list[tuple[str, str, bool]]:
     ]
     if run is not None:
         listed.append(("quality", reverse("surveys:run", args=[run.pk]), False))
+    if kpi_run is not None:
+        month = f"{kpi_run.month:%Y-%m}"
+        listed += [
+            ("quality", reverse("quality:dashboard") + f"?month={month}", False),
+            ("quality", reverse("quality:indicators"), False),
+            ("quality", reverse("quality:indicator", args=["BB-REPAIR-TIMELY"]), False),
+            ("quality", reverse("quality:runs"), False),
+            ("quality", reverse("quality:run", args=[kpi_run.pk]), False),
+            ("quality", reverse("quality:reports"), False),
+            ("quality", reverse("quality:report", args=[month]), False),
+            ("quality", f"/quality/drill/BB-REPAIR-TIMELY/?month={month}&city=南京", False),
+            ("lead", reverse("quality:dashboard") + f"?month={month}", False),
+        ]
     return listed
 
 
@@ -269,9 +283,14 @@ def problems_of(client: Client, url: str, work_order_page: bool) -> list[str]:
 
 
 def test_the_main_pages_of_every_role_speak_chinese_with_the_right_words(province, survey_run):
+    from sqm.quality import services
+    from sqm.quality.facts import Month
+
+    last_month = Month(timezone.localdate().replace(day=1)).shifted(-1)
+    kpi_run = services.compute_now(last_month, breakdowns=("province", "city"))
     clients = {}
     problems = {}
-    for role, url, work_order_page in pages(province, survey_run):
+    for role, url, work_order_page in pages(province, survey_run, kpi_run):
         if role not in clients:
             clients[role] = Client(HTTP_ACCEPT_LANGUAGE="zh-hans")
             clients[role].force_login(province[role])
