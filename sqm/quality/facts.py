@@ -52,7 +52,7 @@ class Month:
 
     @property
     def previous(self) -> Month:
-        return Month((self.first - dt.timedelta(days=1)).replace(day=1))
+        return self.shifted(-1)
 
     def shifted(self, months: int) -> Month:
         index = self.first.year * 12 + self.first.month - 1 + months
@@ -401,7 +401,11 @@ def _read_adbc(sql: str, params: dict, path: str) -> list[pa.Array]:
     process (sqlite_reader: never in this one); no columns when it has no rows."""
     from sqm.quality import sqlite_reader
 
-    table = sqlite_reader.read_all(path, {"query": _qmark(sql, params)}, workers=1)["query"]
+    return _columns(sqlite_reader.read_all(path, {"q": _qmark(sql, params)}, workers=1)["q"])
+
+
+def _columns(table: pa.Table) -> list[pa.Array]:
+    """A read table's columns (none when it has no rows: their types are unknown then)."""
     return [column.combine_chunks() for column in table.columns] if table.num_rows else []
 
 
@@ -427,8 +431,7 @@ def extract_all(month: Month, names=None, progress=None) -> dict[str, pa.Table]:
             jobs[name] = _qmark(sql, {**params, **extra})
         path = str(connection.settings_dict["NAME"])
         for name, table in sqlite_reader.read_all(path, jobs).items():
-            columns = [c.combine_chunks() for c in table.columns] if table.num_rows else []
-            done(name, _as_fact(FACTS[name], columns))
+            done(name, _as_fact(FACTS[name], _columns(table)))
     for name in names:
         if name in tables:
             continue
