@@ -25,13 +25,17 @@ def at(seconds: float | None) -> datetime | None:
     return None if seconds is None else datetime.fromtimestamp(int(seconds), UTC)
 
 
-def insert(model, rows) -> int:
-    """ROWS (an iterable of dicts) into MODEL's table, CHUNK at a time, one transaction."""
+def insert(model, rows, by: str | None = None) -> int:
+    """ROWS (an iterable of dicts) into MODEL's table, CHUNK at a time, one transaction; in
+    the order of the time BY when given, as an operational database receives them (the
+    other systems' records arrive as they happen, so ids follow time)."""
     from django.db import transaction
 
     from sqm.core.bulk import BulkInserter
 
     inserter = BulkInserter(model)
+    if by is not None:
+        rows = sorted(rows, key=lambda row: row[by])
     count = 0
     chunk: list[dict] = []
     with transaction.atomic():
@@ -64,14 +68,18 @@ def fill_facts(rng: random.Random, opts: dict, now: float) -> dict:
     repairs, orders = opts["repairs"], opts["orders"]
     counts = {}
 
-    counts["repairs"] = insert(q.Repair, repair_rows(rng, repairs, broadband, now))
+    counts["repairs"] = insert(q.Repair, repair_rows(rng, repairs, broadband, now), "reported_at")
     log(f"  {counts['repairs']:,} repairs")
     counts["activations"] = insert(
-        q.Activation, activation_rows(rng, int(0.6 * repairs), broadband, dedicated, now)
+        q.Activation,
+        activation_rows(rng, int(0.6 * repairs), broadband, dedicated, now),
+        "ordered_at",
     )
-    counts["transfers"] = insert(q.Transfer, transfer_rows(rng, orders // 2, cities, now))
+    counts["transfers"] = insert(
+        q.Transfer, transfer_rows(rng, orders // 2, cities, now), "requested_at"
+    )
     counts["speed_tests"] = insert(
-        q.SpeedTest, speed_rows(rng, repairs // 2, broadband, cities, now)
+        q.SpeedTest, speed_rows(rng, repairs // 2, broadband, cities, now), "measured_at"
     )
     counts["operations"] = insert(q.OperationsMonth, operations_rows(rng, cities, now))
     counts["circuits"] = insert(
@@ -79,7 +87,7 @@ def fill_facts(rng: random.Random, opts: dict, now: float) -> dict:
     )
     circuits = list(q.Circuit.objects.values_list("pk", "city_id", "opened_at"))
     counts["circuit_outages"] = insert(
-        q.CircuitOutage, outage_rows(rng, max(10, repairs // 20), circuits, now)
+        q.CircuitOutage, outage_rows(rng, max(10, repairs // 20), circuits, now), "started_at"
     )
     counts["fault_events"] = fault_events(rng, max(10, repairs // 50), olts, now)
     events = list(q_events())

@@ -12,6 +12,7 @@ import math
 import threading
 import time
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import ibis
@@ -73,13 +74,23 @@ class DuckDBEngine:
         self.con = ibis.duckdb.connect()  # in memory; no extension is loaded or fetched
 
     def load(self, tables: dict[str, pa.Table]) -> dict:
+        # Registered, not copied: DuckDB scans the Arrow tables where they are.
         out = {}
         for name, table in tables.items():
-            out[name] = self.con.create_table(name, table, overwrite=True)
+            self.con.con.register(name, table)
+            out[name] = self.con.table(name)
         return out
 
     def execute(self, expr):
         return self.con.to_pyarrow(expr)
+
+    def register(self, tables: dict[str, pa.Table]) -> None:
+        for name, table in tables.items():
+            self.con.con.register(name, table)
+
+    def run(self, sql: str, schema: pa.Schema) -> pa.Table:
+        """Compiled SQL (engine._compiled), its result in the types its expression has."""
+        return self.con.con.sql(sql).to_arrow_table().cast(schema)
 
     def close(self) -> None:
         self.con.disconnect()
@@ -211,14 +222,26 @@ def compute(
 ) -> Computation:
     """Every chosen indicator (all by default) for MONTH by each breakdown it allows."""
     definitions = _chosen(codes)
+    breakdowns = tuple(breakdowns)
     result = Computation(month=month, engine=engine)
     started = time.perf_counter()
     first = {}
+    jobs = [(d, b) for d in definitions for b in breakdowns if _allows(d, b)]
+    plan = None
+    if engine == "duckdb":
+        # Building and compiling the Ibis expressions takes as long as DuckDB running them,
+        # and needs only the facts' schemas: it happens while the facts are read.
+        planner = ThreadPoolExecutor(max_workers=1)
+        plan = planner.submit(_compiled, definitions, jobs, month)
+        planner.shutdown(wait=False)
     if tables is None:
         needed = facts_needed(definitions)
         first = facts_module.first_records(needed)
         tables = facts_module.extract_all(
-            month, needed, progress=lambda name, share: progress and progress(name, 0.4 * share)
+            month,
+            needed,
+            progress=lambda name, share: progress and progress(name, 0.4 * share),
+            columns=facts_module.columns_for(breakdowns),
         )
     # Facts not needed (or absent from a snapshot or a test's tables) are empty tables.
     tables = {**_empty_facts(), **tables}
@@ -226,30 +249,31 @@ def compute(
     runner = ENGINES[engine]()
     try:
         started = time.perf_counter()
-        derived = measures.derive(runner.load(tables), month)
         targets = Targets(month.first.year)
         cities = _city_names()
-        jobs = [(d, b) for d in definitions for b in breakdowns if _allows(d, b)]
-        # One query per fact and breakdown for all its indicators, and one per base: building
-        # and compiling an Ibis expression costs more than DuckDB running it.
-        groups: dict[tuple[str, str], list[Definition]] = {}
-        for definition, breakdown in jobs:
-            groups.setdefault((definition.measure.fact, breakdown), []).append(definition)
+        if plan is not None:  # DuckDB: the SQL compiled while the facts were read
+            queries = plan.result()
+            runner.register(tables)
+        else:
+            derived = measures.derive(runner.load(tables), month)
+            queries = _queries(derived, definitions, jobs, month)
         parts: dict[tuple[str, str], list[dict]] = {}
         bases: dict[tuple[str, str], list[dict]] = {}
-        for index, ((fact, breakdown), members) in enumerate(groups.items()):
-            expr = _aggregate_all(derived, fact, members, breakdown, month)
-            rows = runner.execute(expr).to_pylist()
-            for n, definition in enumerate(members):
-                kind = definition.measure.kind
-                parts[definition.code, breakdown] = _parts_of(rows, n, kind, breakdown)
-                base = definition.measure.base
-                if base is not None and (base, breakdown) not in bases:
-                    bases[base, breakdown] = runner.execute(
-                        _base(derived, base, breakdown)
-                    ).to_pylist()
+        for index, query in enumerate(queries):
+            if plan is not None:
+                rows = runner.run(query.sql, query.schema).to_pylist()
+            else:
+                rows = runner.execute(query.expr).to_pylist()
             if progress is not None:
-                progress(fact, 0.4 + 0.6 * (index + 1) / max(1, len(groups)))
+                progress(query.key[1], 0.4 + 0.6 * (index + 1) / len(queries))
+            if query.key[0] == "base":
+                bases[query.key[1:]] = rows
+                continue
+            breakdown = query.key[2]
+            for n, definition in enumerate(query.members):
+                parts[definition.code, breakdown] = _parts_of(
+                    rows, n, definition.measure.kind, breakdown
+                )
         for definition, breakdown in jobs:
             base = definition.measure.base
             base_rows = None if base is None else bases[base, breakdown]
@@ -264,6 +288,47 @@ def compute(
     finally:
         runner.close()
     return result
+
+
+@dataclass
+class _Query:
+    """One query of a computation: the aggregate of a fact's definitions by a breakdown
+    (key ("group", fact, breakdown)), or a base by a breakdown (("base", base, breakdown))."""
+
+    key: tuple[str, str, str]
+    expr: object
+    members: list[Definition]
+    sql: str = ""
+    schema: pa.Schema | None = None
+
+
+def _queries(derived: dict, definitions, jobs, month: Month) -> list[_Query]:
+    """One aggregate per fact and breakdown for all its definitions, and one per base: building
+    and compiling an Ibis expression costs more than DuckDB running it."""
+    groups: dict[tuple[str, str], list[Definition]] = {}
+    for definition, breakdown in jobs:
+        groups.setdefault((definition.measure.fact, breakdown), []).append(definition)
+    queries, bases = [], set()
+    for (fact, breakdown), members in groups.items():
+        expr = _aggregate_all(derived, fact, members, breakdown, month)
+        queries.append(_Query(("group", fact, breakdown), expr, members))
+        for definition in members:
+            base = definition.measure.base
+            if base is not None and (base, breakdown) not in bases:
+                bases.add((base, breakdown))
+                expr = _base(derived, base, breakdown)
+                queries.append(_Query(("base", base, breakdown), expr, []))
+    return queries
+
+
+def _compiled(definitions, jobs, month: Month) -> list[_Query]:
+    """The queries over the facts' schemas (tables named as the facts, as DuckDBEngine
+    registers them), compiled to DuckDB's SQL."""
+    queries = _queries(measures.derive(measures._unbound(), month), definitions, jobs, month)
+    for query in queries:
+        query.sql = ibis.to_sql(query.expr, dialect="duckdb")
+        query.schema = query.expr.schema().to_pyarrow()
+    return queries
 
 
 def _aggregate_all(derived: dict, fact: str, definitions: list[Definition], breakdown, month):

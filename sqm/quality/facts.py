@@ -80,14 +80,20 @@ def _table(app_model: str) -> str:
 def _epoch(column: str) -> str:
     if connection.vendor == "sqlite":
         # The stored UTC text as it is: Arrow parses it (_conform), many times faster than
-        # strftime() row by row in SQLite.
+        # strftime() row by row in SQLite (and no slower than unixepoch(), measured).
         return column
     return f"CAST(FLOOR(EXTRACT(EPOCH FROM {column})) AS BIGINT)"
 
 
-# A unary plus on a join column (`ci.id = +r.city_id`) keeps SQLite from walking the fact
-# by its city index (every row, in random order) instead of scanning it: measured 2× on
-# 1,000,000 repairs (bench/kpi.py). PostgreSQL ignores it.
+# A unary plus on a join column (`cu.id = +a.customer_id`) keeps SQLite from walking the
+# table by that column's index (every row, in random order) instead of scanning it: measured
+# 2× on 1,000,000 repairs (bench/kpi.py). PostgreSQL ignores it.
+
+
+def _unindexed(column: str) -> str:
+    """COLUMN, not to be searched by its index (SQLite's unary plus; PostgreSQL has no
+    unary plus on times, and plans by its statistics)."""
+    return f"+{column}" if connection.vendor == "sqlite" else column
 
 
 def _window(column: str) -> str:
@@ -100,155 +106,305 @@ def _in_month(column: str) -> str:
     return f"({column} >= %(m0)s AND {column} < %(m1)s)"
 
 
-# Each fact: its Arrow schema and a function giving (SQL, parameters) for a month. The SQL
-# names the columns in the schema's order.
+# Each fact: its Arrow schema and a function giving its Query for a month. A query names an
+# SQL expression for every column of the schema; a computation that needs fewer columns (no
+# references, no district when nothing is broken down by district) reads only those, and only
+# the joins they need.
 INT, S, B, F = pa.int64(), pa.string(), pa.bool_(), pa.float64()
 
 
-def _accounts(month: Month):
-    sql = f"""
-        SELECT a.id, a.service, a.status, {_epoch("a.opened_at")}, ci.name, cu.district
-        FROM {_table("customers.Account")} a
-        JOIN {_table("customers.Customer")} cu ON cu.id = +a.customer_id
-        JOIN {_table("core.City")} ci ON ci.id = +cu.city_id
-    """
-    return sql, {}
+@dataclass(frozen=True)
+class Lookup:
+    """A column read as its key and looked up afterwards in a small dimension (DIMENSIONS):
+    a city's name by its id, an account's service. The lookup happens once per key in
+    Arrow, not once per row in a join the database would run."""
+
+    dimension: str
+    key: str
 
 
-def _complaints(month: Month):
-    sql = f"""
-        SELECT w.id, w.number, w.record_type, {_epoch("w.created")}, {_epoch("w.closed_at")},
-               {_epoch("w.replied_at")}, w.untimely, ci.name, cu.district, w.channel,
-               w.upgraded, w.repeat_of_id IS NOT NULL,
-               (w.cause_id IS NOT NULL OR w.fault_event_id IS NOT NULL), w.fault_event_id,
-               COALESCE(parent.name, cat.name), a.service, w.callback_outcome
-        FROM {_table("complaints.WorkOrder")} w
-        JOIN {_table("core.City")} ci ON ci.id = w.city_id
-        JOIN {_table("customers.Customer")} cu ON cu.id = w.customer_id
-        JOIN {_table("complaints.Category")} cat ON cat.id = w.category_id
-        LEFT JOIN {_table("complaints.Category")} parent ON parent.id = cat.parent_id
-        LEFT JOIN {_table("customers.Account")} a ON a.id = w.account_id
-        WHERE w.record_type IN ('direct_answer_complaint', 'complaint_work_order')
-          AND ({_in_month("w.created")} OR {_in_month("w.closed_at")})
-    """
-    return sql, {}
+@dataclass(frozen=True)
+class Query:
+    select: dict[str, str | Lookup]  # column -> SQL expression, in the schema's order
+    source: str  # FROM the fact's own table AS its alias
+    joins: tuple[tuple[str, str], ...] = ()  # (alias, JOIN clause), in order
+    where: str = ""
+    # Joins that can drop rows (an inner join on a nullable key) stay in every read.
+    kept: frozenset[str] = frozenset()
+
+    def sql(self, columns=None) -> tuple[str, list[str]]:
+        """The SELECT of COLUMNS (all by default) and the columns it reads, in order."""
+        names = [c for c in self.select if columns is None or c in columns]
+        expressions = [
+            e.key if isinstance(e, Lookup) else e for e in (self.select[c] for c in names)
+        ]
+        text = " ".join(expressions) + " " + self.where
+        joins = []
+        # A join is read when a later part refers to its alias: walk back from the end.
+        for alias, clause in reversed(self.joins):
+            if alias in self.kept or re.search(rf"\b{alias}\.", text):
+                joins.append(clause)
+                text += " " + clause
+        joins.reverse()
+        where = f"WHERE {self.where}" if self.where else ""
+        sql = f"SELECT {', '.join(expressions)} FROM {self.source} {' '.join(joins)} {where}"
+        return sql, names
+
+    def lookups(self, names) -> dict[str, str]:
+        """Column -> dimension, for the read columns NAMES that are looked up."""
+        return {c: e.dimension for c in names if isinstance(e := self.select[c], Lookup)}
 
 
-def _repairs(month: Month):
-    sql = f"""
-        SELECT r.id, r.repair_id, r.account_id, a.service, ci.name, r.district,
-               {_epoch("r.reported_at")}, {_epoch("r.restored_at")}, r.area, r.cause,
-               r.network_fault, {_epoch("r.appointment_from")}, {_epoch("r.appointment_to")},
-               {_epoch("r.arrived_at")}, r.visit_rating
-        FROM {_table("quality.Repair")} r
-        JOIN {_table("customers.Account")} a ON a.id = r.account_id
-        JOIN {_table("core.City")} ci ON ci.id = +r.city_id
-        WHERE {_window("r.reported_at")} OR {_window("r.restored_at")}
-           OR {_window("r.arrived_at")}
-    """
-    return sql, {}
+# The dimensions looked up: (SQL of key and value).
+DIMENSIONS = {
+    "city": lambda: f"SELECT id, name FROM {_table('core.City')}",
+    "service": lambda: f"SELECT id, service FROM {_table('customers.Account')}",
+}
 
 
-def _activations(month: Month):
-    sql = f"""
-        SELECT v.id, v.order_id, v.account_id, a.service, ci.name, v.district,
-               {_epoch("v.ordered_at")}, {_epoch("v.committed_at")}, {_epoch("v.activated_at")},
-               {_epoch("v.appointment_from")}, {_epoch("v.appointment_to")},
-               {_epoch("v.arrived_at")}, v.visit_rating
-        FROM {_table("quality.Activation")} v
-        JOIN {_table("customers.Account")} a ON a.id = v.account_id
-        JOIN {_table("core.City")} ci ON ci.id = v.city_id
-        WHERE v.ordered_at < %(w1)s
-          AND (v.activated_at IS NULL OR v.activated_at >= %(m0)s OR {_in_month("v.arrived_at")})
-    """
-    return sql, {}
+def _looked_up(keys: pa.Array, dimension: pa.Table) -> pa.Array:
+    if not len(keys):
+        return pa.array([], pa.string())
+    ids, values = dimension.column(0), dimension.column(1)
+    position = pc.index_in(pc.cast(keys, pa.int64()), value_set=pc.cast(ids, pa.int64()))
+    return pc.take(pc.cast(values, pa.string()), position)
 
 
-def _transfers(month: Month):
-    sql = f"""
-        SELECT t.id, t.transfer_id, ci.name, {_epoch("t.requested_at")},
-               {_epoch("t.connected_at")}, t.skill
-        FROM {_table("quality.Transfer")} t
-        JOIN {_table("core.City")} ci ON ci.id = t.city_id
-        WHERE {_in_month("t.requested_at")}
-    """
-    return sql, {}
+def _accounts(month: Month) -> Query:
+    return Query(
+        select={
+            "id": "a.id",
+            "service": "a.service",
+            "status": "a.status",
+            "opened": _epoch("a.opened_at"),
+            "city": Lookup("city", "cu.city_id"),
+            "district": "cu.district",
+        },
+        source=f"{_table('customers.Account')} a",
+        joins=(("cu", f"JOIN {_table('customers.Customer')} cu ON cu.id = +a.customer_id"),),
+        kept=frozenset({"cu"}),
+    )
 
 
-def _speed_tests(month: Month):
-    sql = f"""
-        SELECT s.id, s.test_id, s.level, ci.name, {_epoch("s.measured_at")}, s.down_mbps,
-               s.up_mbps, s.subscribed_mbps
-        FROM {_table("quality.SpeedTest")} s
-        JOIN {_table("core.City")} ci ON ci.id = s.city_id
-        WHERE {_in_month("s.measured_at")}
-    """
-    return sql, {}
+def _complaints(month: Month) -> Query:
+    # Customer and category are required keys: leaving their joins out drops no row.
+    return Query(
+        select={
+            "id": "w.id",
+            "ref": "w.number",
+            "record_type": "w.record_type",
+            "created": _epoch("w.created"),
+            "closed": _epoch("w.closed_at"),
+            "replied": _epoch("w.replied_at"),
+            "untimely": "w.untimely",
+            "city": Lookup("city", "w.city_id"),
+            "district": "cu.district",
+            "channel": "w.channel",
+            "upgraded": "w.upgraded",
+            "repeat": "w.repeat_of_id IS NOT NULL",
+            "batch": "(w.cause_id IS NOT NULL OR w.fault_event_id IS NOT NULL)",
+            "fault_event": "w.fault_event_id",
+            "cause": "COALESCE(parent.name, cat.name)",
+            "service": Lookup("service", "w.account_id"),
+            "callback_outcome": "w.callback_outcome",
+        },
+        source=f"{_table('complaints.WorkOrder')} w",
+        joins=(
+            ("cu", f"JOIN {_table('customers.Customer')} cu ON cu.id = w.customer_id"),
+            ("cat", f"JOIN {_table('complaints.Category')} cat ON cat.id = w.category_id"),
+            (
+                "parent",
+                f"LEFT JOIN {_table('complaints.Category')} parent ON parent.id = cat.parent_id",
+            ),
+        ),  # fmt: skip
+        where=f"""w.record_type IN ('direct_answer_complaint', 'complaint_work_order')
+          AND ({_in_month("w.created")} OR {_in_month("w.closed_at")})""",
+    )
 
 
-def _operations(month: Month):
-    sql = f"""
-        SELECT o.id, ci.name, o.product, CAST(o.revenue_yuan AS REAL), o.billed_accounts,
-               o.ports_built, o.ports_in_use
-        FROM {_table("quality.OperationsMonth")} o
-        JOIN {_table("core.City")} ci ON ci.id = o.city_id
-        WHERE o.month = %(first)s
-    """
-    if connection.vendor != "sqlite":
-        sql = sql.replace("AS REAL", "AS DOUBLE PRECISION")
-    return sql, {}
+def _repairs(month: Month) -> Query:
+    return Query(
+        select={
+            "id": "r.id",
+            "ref": "r.repair_id",
+            "account": "r.account_id",
+            "service": Lookup("service", "r.account_id"),
+            "city": Lookup("city", "r.city_id"),
+            "district": "r.district",
+            "reported": _epoch("r.reported_at"),
+            "restored": _epoch("r.restored_at"),
+            "area": "r.area",
+            "cause": "r.cause",
+            "network_fault": "r.network_fault",
+            "appointment_from": _epoch("r.appointment_from"),
+            "appointment_to": _epoch("r.appointment_to"),
+            "arrived": _epoch("r.arrived_at"),
+            "rating": "r.visit_rating",
+        },
+        source=f"{_table('quality.Repair')} r",
+        # Each of the three is an index range (repair_reported, _restored, _arrived).
+        where=f"""{_window("r.reported_at")} OR {_window("r.restored_at")}
+           OR {_window("r.arrived_at")}""",
+    )
 
 
-def _circuits(month: Month):
-    sql = f"""
-        SELECT c.id, c.circuit_id, ci.name, c.product, CAST(c.contract_availability AS REAL),
-               c.contract_repair_hours, {_epoch("c.opened_at")}
-        FROM {_table("quality.Circuit")} c
-        JOIN {_table("core.City")} ci ON ci.id = c.city_id
-        WHERE c.opened_at < %(w1)s
-    """
-    if connection.vendor != "sqlite":
-        sql = sql.replace("AS REAL", "AS DOUBLE PRECISION")
-    return sql, {}
+def _activations(month: Month) -> Query:
+    return Query(
+        select={
+            "id": "v.id",
+            "ref": "v.order_id",
+            "account": "v.account_id",
+            "service": Lookup("service", "v.account_id"),
+            "city": Lookup("city", "v.city_id"),
+            "district": "v.district",
+            "ordered": _epoch("v.ordered_at"),
+            "committed": _epoch("v.committed_at"),
+            "activated": _epoch("v.activated_at"),
+            "appointment_from": _epoch("v.appointment_from"),
+            "appointment_to": _epoch("v.appointment_to"),
+            "arrived": _epoch("v.arrived_at"),
+            "rating": "v.visit_rating",
+        },
+        source=f"{_table('quality.Activation')} v",
+        # Not by the ordered_at index (`+`): most orders were placed before the window's end,
+        # and the three terms after it are index ranges.
+        where=f"""{_unindexed("v.ordered_at")} < %(w1)s AND (v.activated_at IS NULL
+          OR v.activated_at >= %(m0)s OR {_in_month("v.arrived_at")})""",
+    )
 
 
-def _circuit_outages(month: Month):
-    sql = f"""
-        SELECT o.id, o.outage_id, o.circuit_id, ci.name, c.product, {_epoch("o.started_at")},
-               {_epoch("o.restored_at")}, o.cause, o.network_fault, c.contract_repair_hours
-        FROM {_table("quality.CircuitOutage")} o
-        JOIN {_table("quality.Circuit")} c ON c.id = o.circuit_id
-        JOIN {_table("core.City")} ci ON ci.id = o.city_id
-        WHERE o.started_at < %(w1)s AND (o.restored_at IS NULL OR o.restored_at >= %(w0)s)
-    """
-    return sql, {}
+def _transfers(month: Month) -> Query:
+    return Query(
+        select={
+            "id": "t.id",
+            "ref": "t.transfer_id",
+            "city": Lookup("city", "t.city_id"),
+            "requested": _epoch("t.requested_at"),
+            "connected": _epoch("t.connected_at"),
+            "skill": "t.skill",
+        },
+        source=f"{_table('quality.Transfer')} t",
+        where=_in_month("t.requested_at"),
+    )
 
 
-def _fault_events(month: Month):
-    sql = f"""
-        SELECT f.id, ci.name, {_epoch("f.started_at")}, f.affected_accounts,
-               {_epoch("sms.first_sent")}, {_epoch("wo.first_contact")}
-        FROM {_table("network.FaultEvent")} f
-        JOIN {_table("core.City")} ci ON ci.id = f.city_id
-        LEFT JOIN (SELECT fault_event_id, MIN(sent_at) AS first_sent
+def _speed_tests(month: Month) -> Query:
+    return Query(
+        select={
+            "id": "s.id",
+            "ref": "s.test_id",
+            "level": "s.level",
+            "city": Lookup("city", "s.city_id"),
+            "measured": _epoch("s.measured_at"),
+            "down": "s.down_mbps",
+            "up": "s.up_mbps",
+            "subscribed": "s.subscribed_mbps",
+        },
+        source=f"{_table('quality.SpeedTest')} s",
+        where=_in_month("s.measured_at"),
+    )
+
+
+def _real(expression: str) -> str:
+    kind = "REAL" if connection.vendor == "sqlite" else "DOUBLE PRECISION"
+    return f"CAST({expression} AS {kind})"
+
+
+def _operations(month: Month) -> Query:
+    return Query(
+        select={
+            "id": "o.id",
+            "city": Lookup("city", "o.city_id"),
+            "product": "o.product",
+            "revenue": _real("o.revenue_yuan"),
+            "billed": "o.billed_accounts",
+            "ports_built": "o.ports_built",
+            "ports_in_use": "o.ports_in_use",
+        },
+        source=f"{_table('quality.OperationsMonth')} o",
+        where="o.month = %(first)s",
+    )
+
+
+def _circuits(month: Month) -> Query:
+    return Query(
+        select={
+            "id": "c.id",
+            "ref": "c.circuit_id",
+            "city": Lookup("city", "c.city_id"),
+            "product": "c.product",
+            "contract_availability": _real("c.contract_availability"),
+            "contract_repair_hours": "c.contract_repair_hours",
+            "opened": _epoch("c.opened_at"),
+        },
+        source=f"{_table('quality.Circuit')} c",
+        where="c.opened_at < %(w1)s",
+    )
+
+
+def _circuit_outages(month: Month) -> Query:
+    return Query(
+        select={
+            "id": "o.id",
+            "ref": "o.outage_id",
+            "circuit": "o.circuit_id",
+            "city": Lookup("city", "o.city_id"),
+            "product": "c.product",
+            "started": _epoch("o.started_at"),
+            "restored": _epoch("o.restored_at"),
+            "cause": "o.cause",
+            "network_fault": "o.network_fault",
+            "contract_repair_hours": "c.contract_repair_hours",
+        },
+        source=f"{_table('quality.CircuitOutage')} o",
+        joins=(("c", f"JOIN {_table('quality.Circuit')} c ON c.id = o.circuit_id"),),
+        where="o.started_at < %(w1)s AND (o.restored_at IS NULL OR o.restored_at >= %(w0)s)",
+        kept=frozenset({"c"}),
+    )
+
+
+def _fault_events(month: Month) -> Query:
+    # The first SMS and the first complaint of the month's events only: looked up by event
+    # (their fault_event_id indexes), not grouped over every message and work order.
+    events = f"""SELECT id FROM {_table("network.FaultEvent")}
+                 WHERE merged_into_id IS NULL AND {_in_month("started_at")}"""
+    return Query(
+        select={
+            "id": "f.id",
+            "city": Lookup("city", "f.city_id"),
+            "started": _epoch("f.started_at"),
+            "accounts": "f.affected_accounts",
+            "first_sms": _epoch("sms.first_sent"),
+            "first_contact": _epoch("wo.first_contact"),
+        },
+        source=f"{_table('network.FaultEvent')} f",
+        joins=(
+            (
+                "sms",
+                f"""LEFT JOIN (SELECT fault_event_id, MIN(sent_at) AS first_sent
                    FROM {_table("notify.OutboundMessage")}
-                   WHERE kind = 'fault' AND sent_at IS NOT NULL AND fault_event_id IS NOT NULL
-                   GROUP BY fault_event_id) sms ON sms.fault_event_id = f.id
-        LEFT JOIN (SELECT fault_event_id, MIN(created) AS first_contact
+                   WHERE kind = 'fault' AND sent_at IS NOT NULL
+                     AND fault_event_id IN ({events})
+                   GROUP BY fault_event_id) sms ON sms.fault_event_id = f.id""",
+            ),
+            (
+                "wo",
+                f"""LEFT JOIN (SELECT fault_event_id, MIN(created) AS first_contact
                    FROM {_table("complaints.WorkOrder")}
-                   WHERE fault_event_id IS NOT NULL
-                     AND record_type IN ('direct_answer_complaint', 'complaint_work_order')
-                   GROUP BY fault_event_id) wo ON wo.fault_event_id = f.id
-        WHERE f.merged_into_id IS NULL AND {_in_month("f.started_at")}
-    """
-    return sql, {}
+                   WHERE record_type IN ('direct_answer_complaint', 'complaint_work_order')
+                     AND fault_event_id IN ({events})
+                   GROUP BY fault_event_id) wo ON wo.fault_event_id = f.id""",
+            ),
+        ),  # fmt: skip
+        where=f"f.merged_into_id IS NULL AND {_in_month('f.started_at')}",
+    )
 
 
 @dataclass(frozen=True)
 class FactSpec:
     name: str
     schema: pa.Schema
-    query: Callable[[Month], tuple[str, dict]] | None = None
+    query: Callable[[Month], Query] | None = None
     build: Callable[[Month], pa.Table] | None = None  # facts made in Python
 
 
@@ -350,17 +506,23 @@ def extract(name: str, month: Month) -> pa.Table:
     return extract_all(month, [name])[name]
 
 
-def _cursor_columns(sql: str, params: dict) -> list[pa.Array]:
+def _cursor_columns(sql: str, params: dict | None) -> list[pa.Array]:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
     return [pa.array(values) for values in zip(*rows, strict=True)] if rows else []
 
 
-def _as_fact(spec: FactSpec, columns: list[pa.Array]) -> pa.Table:
+def _as_fact(spec: FactSpec, columns: list[pa.Array], names: list[str]) -> pa.Table:
+    """The read COLUMNS (named NAMES) as the fact's table; a column not read is all null."""
     if not columns:
         return spec.schema.empty_table()
-    arrays = [_conform(column, field) for column, field in zip(columns, spec.schema, strict=True)]
+    read = dict(zip(names, columns, strict=True))
+    rows = len(columns[0])
+    arrays = [
+        _conform(read[field.name], field) if field.name in read else pa.nulls(rows, field.type)
+        for field in spec.schema
+    ]
     return pa.Table.from_arrays(arrays, schema=spec.schema)
 
 
@@ -401,7 +563,7 @@ def _read_adbc(sql: str, params: dict, path: str) -> list[pa.Array]:
     process (sqlite_reader: never in this one); no columns when it has no rows."""
     from sqm.quality import sqlite_reader
 
-    return _columns(sqlite_reader.read_all(path, {"q": _qmark(sql, params)}, workers=1)["q"])
+    return _columns(sqlite_reader.read_all(path, {"q": _qmark(sql, params)})["q"])
 
 
 def _columns(table: pa.Table) -> list[pa.Array]:
@@ -409,9 +571,34 @@ def _columns(table: pa.Table) -> list[pa.Array]:
     return [column.combine_chunks() for column in table.columns] if table.num_rows else []
 
 
-def extract_all(month: Month, names=None, progress=None) -> dict[str, pa.Table]:
-    """The facts NAMES (all) of MONTH as Arrow tables. On a SQLite file the queries run in
-    two reader processes side by side (sqlite_reader); otherwise through the connection."""
+# The columns only some computations read: a reference (for the records behind a figure)
+# and the columns of the breakdowns other than city and product.
+DETAIL_COLUMNS = {
+    "ref": (),
+    "district": ("district",),
+    "channel": ("channel",),
+    "cause": ("cause",),
+    "skill": ("cause",),  # a transfer's cause is its skill
+}
+
+
+HEAVIEST = ("complaints", "repairs", "activations", "accounts", "transfers", "speed_tests")
+
+
+def columns_for(breakdowns) -> dict[str, frozenset[str]]:
+    """Each fact's columns a computation by BREAKDOWNS reads."""
+    skipped = {c for c, needs in DETAIL_COLUMNS.items() if not set(needs) & set(breakdowns)}
+    return {
+        name: frozenset(spec.schema.names) - skipped
+        for name, spec in FACTS.items()
+        if spec.query is not None
+    }
+
+
+def extract_all(month: Month, names=None, progress=None, columns=None) -> dict[str, pa.Table]:
+    """The facts NAMES (all) of MONTH as Arrow tables, with every column, or only those in
+    COLUMNS (fact -> names; the others all null). On a SQLite file the queries run in two
+    reader processes side by side (sqlite_reader); otherwise through the connection."""
     names = list(names or FACTS)
     tables: dict[str, pa.Table] = {}
     params = _params(month)
@@ -421,26 +608,35 @@ def extract_all(month: Month, names=None, progress=None) -> dict[str, pa.Table]:
         if progress is not None:
             progress(name, len(tables) / len(names))
 
-    queried = [name for name in names if FACTS[name].query is not None]
-    if queried and _adbc_usable():
+    reads: dict[str, tuple[str, list[str], dict[str, str]]] = {}
+    # The readers take the heaviest reads first, so that neither is left with a long one at
+    # the end while the other waits.
+    for name in sorted(names, key=lambda n: HEAVIEST.index(n) if n in HEAVIEST else 99):
+        if FACTS[name].query is not None:
+            query = FACTS[name].query(month)
+            sql, read = query.sql(None if columns is None else columns.get(name))
+            reads[name] = (sql, read, query.lookups(read))
+    dimensions = sorted({d for *_, lookups in reads.values() for d in lookups.values()})
+    jobs = {name: (sql, params) for name, (sql, *_) in reads.items()}
+    jobs.update({f"dimension:{d}": (DIMENSIONS[d](), None) for d in dimensions})
+    if jobs and _adbc_usable():
         from sqm.quality import sqlite_reader
 
-        jobs = {}
-        for name in queried:
-            sql, extra = FACTS[name].query(month)
-            jobs[name] = _qmark(sql, {**params, **extra})
         path = str(connection.settings_dict["NAME"])
-        for name, table in sqlite_reader.read_all(path, jobs).items():
-            done(name, _as_fact(FACTS[name], _columns(table)))
+        qmarked = {name: _qmark(sql, p or {}) for name, (sql, p) in jobs.items()}
+        results = {n: _columns(t) for n, t in sqlite_reader.read_all(path, qmarked).items()}
+    else:
+        results = {name: _cursor_columns(sql, p) for name, (sql, p) in jobs.items()}
+    for name, (_sql, read, lookups) in reads.items():
+        found = results[name]
+        for column, dimension in lookups.items() if found else ():
+            at = read.index(column)
+            table = pa.Table.from_arrays(results[f"dimension:{dimension}"], names=["id", "v"])
+            found[at] = _looked_up(found[at], table)
+        done(name, _as_fact(FACTS[name], found, read))
     for name in names:
-        if name in tables:
-            continue
-        spec = FACTS[name]
-        if spec.build is not None:
-            done(name, spec.build(month))
-        else:
-            sql, extra = spec.query(month)
-            done(name, _as_fact(spec, _cursor_columns(sql, {**params, **extra})))
+        if name not in tables:  # facts made in Python
+            done(name, FACTS[name].build(month))
     return {name: tables[name] for name in names}
 
 

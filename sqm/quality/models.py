@@ -77,6 +77,9 @@ class Repair(Visit):
         indexes = [
             models.Index(fields=["reported_at"], name="repair_reported"),
             models.Index(fields=["restored_at"], name="repair_restored"),
+            # With the other two, a month's window (reported, restored or visited in it) is
+            # read by index ranges rather than a scan of every repair (facts._repairs).
+            models.Index(fields=["arrived_at"], name="repair_arrived"),
             models.Index(fields=["account", "reported_at"], name="repair_account"),
         ]
         verbose_name = _("repair")
@@ -98,6 +101,7 @@ class Activation(Visit):
     class Meta:
         ordering = ["-ordered_at"]
         indexes = [
+            models.Index(fields=["ordered_at"], name="activation_ordered"),
             models.Index(fields=["activated_at"], name="activation_done"),
             models.Index(fields=["arrived_at"], name="activation_arrived"),
         ]

@@ -55,3 +55,57 @@ def test_the_adbc_reader_runs_pyformat_sql_on_a_database_file(tmp_path):
     # October's first second in Shanghai, the fraction dropped.
     assert facts._conform(columns[1], TIME).to_pylist()[0] == facts.Month.parse("2026-10").start
     assert facts._read_adbc(sql, {"w0": "2027-01-01 00:00:00"}, path=str(path)) == []
+
+
+def test_a_computation_by_city_reads_no_reference_district_or_cause_and_joins_nothing():
+    from sqm.quality.facts import FACTS, Month, columns_for
+
+    month = Month.parse("2026-10")
+    by_city = columns_for(("city",))
+    sql, read = FACTS["complaints"].query(month).sql(by_city["complaints"])
+    assert {"ref", "district", "cause", "channel"}.isdisjoint(read)
+    assert "complaints_category" not in sql and "customers_customer" not in sql
+    # City and service are read as keys and looked up once per key afterwards.
+    assert "JOIN" not in sql and {"city", "service"} <= set(read)
+    assert FACTS["complaints"].query(month).lookups(read) == {"city": "city", "service": "service"}
+    everything, read_all = FACTS["complaints"].query(month).sql()
+    assert "complaints_category" in everything and read_all == FACTS["complaints"].schema.names
+    assert "skill" not in columns_for(("city",))["transfers"]
+    assert "skill" in columns_for(("cause",))["transfers"]
+    assert "district" in columns_for(("district",))["repairs"]
+
+
+def test_keys_are_looked_up_in_their_dimension_and_an_unknown_or_null_key_gives_null():
+    dimension = pa.table({"id": [1, 2], "v": ["南京", "无锡"]})
+    keys = pa.array([2, 1, None, 9])
+    assert facts._looked_up(keys, dimension).to_pylist() == ["无锡", "南京", None, None]
+
+
+def test_a_column_not_read_comes_as_nulls_of_its_type():
+    spec = facts.FACTS["transfers"]
+    table = facts._as_fact(
+        spec, [pa.array([7]), pa.array(["2026-10-01 00:00:00"])], ["id", "requested"]
+    )
+    assert table.schema == spec.schema
+    assert table.column("requested").to_pylist() == [SECOND]
+    assert table.column("skill").to_pylist() == [None]
+
+
+def test_the_readers_share_more_queries_than_there_are_readers_and_a_bad_one_is_reported(
+    tmp_path,
+):
+    import pytest
+
+    from sqm.quality import sqlite_reader
+
+    path = tmp_path / "facts.sqlite3"
+    with sqlite3.connect(path) as db:
+        db.execute("CREATE TABLE t (x INTEGER)")
+        db.executemany("INSERT INTO t VALUES (?)", [(n,) for n in range(10)])
+    jobs = {f"q{n}": ("SELECT x FROM t WHERE x >= ?", [n]) for n in range(5)}
+    tables = sqlite_reader.read_all(str(path), jobs, workers=2)
+    assert {name: table.num_rows for name, table in tables.items()} == {
+        "q0": 10, "q1": 9, "q2": 8, "q3": 7, "q4": 6,
+    }  # fmt: skip
+    with pytest.raises(RuntimeError, match="no such table: missing"):
+        sqlite_reader.read_all(str(path), {**jobs, "bad": ("SELECT x FROM missing", [])})
