@@ -150,8 +150,11 @@ def _megabytes(size: int) -> str:
 
 def _sniff(path: Path) -> str | None:
     """The kind of a file whose name has no extension, from its first bytes."""
-    with open(path, "rb") as file:
-        head = file.read(1024)
+    try:
+        with open(path, "rb") as file:
+            head = file.read(1024)
+    except OSError:
+        return None
     if b"%PDF-" in head:
         return "pdf"
     if head.startswith(b"PK\x03\x04"):
