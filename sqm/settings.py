@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "sqm.notify",
     "sqm.complaints",
     "sqm.surveys",
+    "sqm.knowledge",
     "sqm.quality",
     "sqm.api",
 ]

@@ -14,6 +14,7 @@ urlpatterns = [
     path("network/", include("sqm.network.urls")),
     path("complaints/", include("sqm.complaints.urls")),
     path("surveys/", include("sqm.surveys.urls")),
+    path("knowledge/", include("sqm.knowledge.urls")),
     path("quality/", include("sqm.quality.urls")),
     path("api/v1/", include("sqm.api.urls")),
     path("admin/", admin.site.urls),

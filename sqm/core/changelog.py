@@ -9,6 +9,7 @@ from collections.abc import Iterable
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
+from django.dispatch import Signal
 
 from sqm.core import context
 from sqm.core.fields import EncryptedTextField, KeyIdField, LookupHashField
@@ -92,6 +93,18 @@ def _entry(instance, action: str, before: dict | None, after: dict | None, ct=No
     )
 
 
+# Sent inside the writing transaction with every change-log row written: sender = the model,
+# pks = the changed objects' ids, action = create / update / delete. Whatever keeps a
+# derived copy (the search index) follows the change log, so it cannot miss a write that
+# the change log saw, bulk or guarded update alike.
+changed = Signal()
+
+
+def _changed(model, pks: list, action: str) -> None:
+    if pks:
+        changed.send(sender=model, pks=pks, action=action)
+
+
 def record_save(sender, instance, created, raw=False, **kwargs) -> None:
     # `_log_later`: the caller writes the entry itself once the object is complete (a row
     # whose number depends on its id is saved twice but logged once).
@@ -100,12 +113,14 @@ def record_save(sender, instance, created, raw=False, **kwargs) -> None:
     after = snapshot(instance)
     if created:
         _entry(instance, "create", None, after).save()
+        _changed(type(instance), [instance.pk], "create")
         return
     loaded = getattr(instance, "_loaded_values", None)
     before = snapshot(instance, loaded) if loaded is not None else None
     if before == after:
         return
     _entry(instance, "update", before, after).save()
+    _changed(type(instance), [instance.pk], "update")
     instance._loaded_values = {
         f.attname: getattr(instance, f.attname) for f in instance._meta.concrete_fields
     }
@@ -113,6 +128,7 @@ def record_save(sender, instance, created, raw=False, **kwargs) -> None:
 
 def record_delete(sender, instance, **kwargs) -> None:
     _entry(instance, "delete", snapshot(instance), None).save()
+    _changed(type(instance), [instance.pk], "delete")
 
 
 def record_bulk(instances: Iterable[models.Model], action: str, befores: dict | None = None) -> int:
@@ -124,12 +140,15 @@ def record_bulk(instances: Iterable[models.Model], action: str, befores: dict | 
     user_id = getattr(actor.user, "pk", None)
     rows = []
     ct = None
+    model, pks = None, []
     for instance in instances:
         ct = ct or ContentType.objects.get_for_model(instance).pk
         before = (befores or {}).get(instance.pk)
         after = snapshot(instance)
         if action == "update" and before == after:
             continue
+        model = type(instance)
+        pks.append(instance.pk)
         rows.append(
             {
                 "user_id": user_id,
@@ -145,4 +164,7 @@ def record_bulk(instances: Iterable[models.Model], action: str, befores: dict | 
         )
     from sqm.core.models import ChangeLogEntry
 
-    return bulk.inserter_for(ChangeLogEntry).insert(rows)
+    written = bulk.inserter_for(ChangeLogEntry).insert(rows)
+    if model is not None:
+        _changed(model, pks, action)
+    return written

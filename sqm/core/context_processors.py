@@ -39,4 +39,6 @@ def navigation(request) -> dict:
     return {
         "nav": [(href, label, href == current) for href, label in links],
         "unread_notifications": unread,
+        # The one search (sqm.knowledge), in the header of every page for every role.
+        "header_search": reverse("knowledge:search"),
     }

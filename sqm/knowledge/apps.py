@@ -1,0 +1,13 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class KnowledgeConfig(AppConfig):
+    name = "sqm.knowledge"
+    label = "knowledge"
+    verbose_name = _("Problem library and knowledge")
+
+    def ready(self) -> None:
+        from sqm.knowledge import sources
+
+        sources.register()  # what each kind indexes, and the signals that keep it current

@@ -1,0 +1,78 @@
+"""Writing the search index: records of a source into SearchDocument rows (docs/search.md).
+
+Each write replaces the records' rows in one transaction; the FTS5 table (SQLite) or the
+tsvector columns (PostgreSQL) follow by triggers and generated columns in that same
+transaction, so a search never sees a record half indexed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+from django.db import transaction
+
+from sqm.knowledge import segment
+from sqm.knowledge.models import SearchDocument
+from sqm.knowledge.sources import SOURCES, Source
+
+CHUNK = 2000
+
+
+def _document(source: Source, record) -> SearchDocument:
+    fields = source.document(record)
+    text = segment.normalise(" ".join([fields["ref"], fields["title"], fields["body"]]))
+    return SearchDocument(
+        kind=source.kind,
+        object_id=record.pk,
+        words=" ".join(segment.words(text)),
+        grams=" ".join(segment.grams(text)),
+        version=segment.version(),
+        **fields,
+    )
+
+
+def index_records(kind: str, ids: Iterable[int]) -> int:
+    """(Re)index the records IDS of KIND; records that no longer exist lose their row."""
+    source = SOURCES[kind]
+    ids = list(ids)
+    records = list(source.queryset().filter(pk__in=ids))
+    with transaction.atomic():
+        SearchDocument.objects.filter(kind=kind, object_id__in=ids).delete()
+        SearchDocument.objects.bulk_create(_document(source, r) for r in records)
+    return len(records)
+
+
+def remove_records(kind: str, ids: Iterable[int]) -> None:
+    SearchDocument.objects.filter(kind=kind, object_id__in=list(ids)).delete()
+
+
+def reindex(
+    kinds: Iterable[str] | None = None,
+    *,
+    since=None,
+    progress: Callable[[str, int, int], None] | None = None,
+) -> dict[str, int]:
+    """Index every record of KINDS (all) again, or only those changed SINCE (a time; for the
+    records that bulk writes saved without signals). PROGRESS(kind, done, total)."""
+    counts = {}
+    for kind in kinds or list(SOURCES):
+        source = SOURCES[kind]
+        queryset = source.queryset().order_by("pk")
+        if since is not None:
+            queryset = queryset.filter(updated__gte=since)
+        ids = list(queryset.values_list("pk", flat=True))
+        done = 0
+        for start in range(0, len(ids), CHUNK):
+            done += index_records(kind, ids[start : start + CHUNK])
+            if progress is not None:
+                progress(kind, min(start + CHUNK, len(ids)), len(ids))
+        if since is None:  # records gone since the last full index
+            present = source.queryset().values("pk")
+            SearchDocument.objects.filter(kind=kind).exclude(object_id__in=present).delete()
+        counts[kind] = done
+    return counts
+
+
+def outdated() -> int:
+    """How many rows were cut by another segmentation version (a dictionary change)."""
+    return SearchDocument.objects.exclude(version=segment.version()).count()

@@ -1,0 +1,101 @@
+"""What each kind of record puts into the search index, and the signals that keep it current.
+
+A source turns records of one model into SearchDocument rows (masked title and text, the
+scoping and filter columns, the cut terms). Every write the change log records (a save, a
+guarded update, a bulk write of an import) re-indexes those records in the same
+transaction (`sqm.core.changelog.changed`); a segmentation change (a new dictionary) needs
+a full `sqm search reindex`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from django.db import models
+from django.urls import reverse
+
+from sqm.core.masking import mask_numbers
+from sqm.knowledge.choices import SearchKind
+
+
+@dataclass(frozen=True)
+class Source:
+    kind: str
+    model: str  # app_label.Model
+    permission: str  # who may find these records (and the city scoping of SearchDocument)
+    queryset: Callable[[], models.QuerySet]
+    document: Callable[[models.Model], dict]  # the document's fields but the terms
+    url: Callable[[int], str]  # the record's page, from its id
+
+
+SOURCES: dict[str, Source] = {}
+
+
+def register_source(source: Source) -> None:
+    SOURCES[source.kind] = source
+
+
+def _work_orders():
+    from sqm.complaints.models import WorkOrder
+
+    return WorkOrder.objects.select_related("category", "assignee")
+
+
+def _work_order_document(order) -> dict:
+    description = mask_numbers(order.description or "")
+    reply = mask_numbers(order.reply or "")
+    category = order.category.name if order.category_id else ""
+    return {
+        "ref": order.number,
+        "title": f"{category} · {description[:60]}".strip(" ·"),
+        "body": "\n".join(part for part in (description, reply) if part),
+        "city_id": order.city_id,
+        "category": category,
+        "handler": order.assignee.get_username() if order.assignee_id else "",
+        "state": order.state,
+        "happened": order.created,
+    }
+
+
+def register() -> None:
+    from sqm.core import changelog
+
+    register_source(
+        Source(
+            kind=SearchKind.ORDER,
+            model="complaints.WorkOrder",
+            permission="complaints.view_workorder",
+            queryset=_work_orders,
+            document=_work_order_document,
+            url=lambda pk: reverse("complaints:order", args=[pk]),
+        )
+    )
+    changelog.changed.connect(_changed, dispatch_uid="search-index")
+
+
+def _source_of(model) -> Source | None:
+    label = f"{model._meta.app_label}.{model.__name__}"
+    return next((s for s in SOURCES.values() if s.model == label), None)
+
+
+def _changed(sender, pks, action, **kwargs) -> None:
+    """Every change the change log records, indexed in the same transaction."""
+    source = _source_of(sender)
+    if source is None:
+        return
+    from sqm.knowledge import index
+
+    if action == "delete":
+        index.remove_records(source.kind, pks)
+    else:
+        index.index_records(source.kind, pks)
+
+
+def kinds_for(user) -> list[str]:
+    """The kinds USER may find."""
+    return [kind for kind, s in SOURCES.items() if user.has_perm(s.permission)]
+
+
+def sources(kinds: Iterable[str] | None = None) -> list[Source]:
+    return [s for k, s in SOURCES.items() if kinds is None or k in kinds]
