@@ -8,6 +8,7 @@ class KnowledgeConfig(AppConfig):
     verbose_name = _("Problem library and knowledge")
 
     def ready(self) -> None:
-        from sqm.knowledge import sources
+        from sqm.knowledge import province, sources
 
         sources.register()  # what each kind indexes, and the signals that keep it current
+        province.register()  # its part of the demo: the search index

@@ -76,3 +76,15 @@ def reindex(
 def outdated() -> int:
     """How many rows were cut by another segmentation version (a dictionary change)."""
     return SearchDocument.objects.exclude(version=segment.version()).count()
+
+
+def catch_up(progress: Callable[[str, int, int], None] | None = None) -> dict[str, int]:
+    """Reindex the kinds whose index is incomplete or cut by another segmentation version
+    (records written without the change log, a new dictionary); nothing when it is current."""
+    stale = []
+    for kind, source in SOURCES.items():
+        rows = SearchDocument.objects.filter(kind=kind)
+        current = rows.filter(version=segment.version()).count()
+        if current != rows.count() or rows.count() != source.queryset().count():
+            stale.append(kind)
+    return reindex(stale, progress=progress) if stale else {}

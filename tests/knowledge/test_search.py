@@ -127,3 +127,12 @@ def test_a_query_of_only_punctuation_finds_nothing_and_does_not_fail(people):
     record(people["nj"], description="宽带断网")
     for query in ["", "  ", "，。！", '"', "*", "AND", "NEAR(", "'; DROP TABLE x; --"]:
         search.search(people["nj"], query)
+
+
+def test_catching_up_indexes_only_what_is_missing_or_cut_by_an_old_dictionary(people):
+    order = record(people["nj"], description="宽带断网")
+    assert index.catch_up() == {}
+    SearchDocument.objects.filter(object_id=order.pk).update(version="0-old")
+    assert index.outdated() == 1
+    assert index.catch_up() == {"order": 1}
+    assert index.outdated() == 0
