@@ -22,6 +22,7 @@ from sqm.complaints import sla
 from sqm.complaints.choices import RecordType
 from sqm.complaints.choices import WorkOrderState as S
 from sqm.complaints.models import WorkOrder
+from sqm.core import textsearch
 from sqm.core.inputs import parse_day
 from sqm.customers import lookups
 
@@ -314,9 +315,11 @@ def narrow(
         elif term.upper().startswith("TS"):
             orders = orders.filter(number__startswith=term.upper())
         else:
-            orders = orders.filter(
-                Q(number=term) | Q(customer__customer_id=term) | Q(description__contains=term)
-            )
+            # The one search's index when an app keeps one (sqm.knowledge): every word must
+            # be found, Chinese however it is cut; else a substring of the description.
+            text = textsearch.matching(WorkOrder, term)
+            found = Q(pk__in=text) if text is not None else Q(description__contains=term)
+            orders = orders.filter(Q(number=term) | Q(customer__customer_id=term) | found)
     simple = {
         "state": f.state,
         "city__code": f.city,

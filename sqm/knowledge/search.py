@@ -132,6 +132,19 @@ def search(user, query: str, filters: Filters | None = None, *, limit=20, offset
     return results
 
 
+def matching_sql(query: str, kind: str) -> tuple[str, list] | None:
+    """The ids of the KIND records that contain every term of QUERY, as SQL and parameters
+    for a subquery (the work-order list's `q`: its own scoping and order apply); None when
+    QUERY has nothing to search for."""
+    terms = segment.terms(query)
+    if not terms:
+        return None
+    backend = _SQLite() if connection.vendor == "sqlite" else _Postgres()
+    match_from, match_where, match_params, _rank, _rank_params = backend.match(terms)
+    sql = f"SELECT d.object_id {match_from} WHERE {match_where} AND d.kind = %s"
+    return sql, [*match_params, kind]
+
+
 def _facet(values) -> list[tuple[str, int]]:
     counts: dict[str, int] = {}
     for value in values:

@@ -72,6 +72,16 @@ def register() -> None:
         )
     )
     changelog.changed.connect(_changed, dispatch_uid="search-index")
+    from sqm.core import textsearch
+
+    for kind, source in SOURCES.items():
+        textsearch.register(source.model, lambda text, kind=kind: _matching(text, kind))
+
+
+def _matching(text: str, kind: str):
+    from sqm.knowledge import search
+
+    return search.matching_sql(text, kind)
 
 
 def _source_of(model) -> Source | None:

@@ -84,3 +84,16 @@ def test_hostile_page_parameters_never_fail(client, staff, params):
 def test_signed_out_visitors_are_sent_to_log_in(client):
     assert client.get("/knowledge/search/", {"q": "宽带"}).status_code == 302
     assert client.get("/api/v1/search/", {"q": "宽带"}).status_code in (401, 403)
+
+
+def test_the_work_order_lists_q_finds_two_words_anywhere_through_the_same_index(client, staff):
+    both = record(staff["nj"], code="NQ.BB.04", description="网速慢而且经常掉线")
+    record(staff["nj"], code="NQ.BB.04", description="晚上掉线")
+    client.force_login(staff["nj"])
+    page = client.get("/complaints/orders/", {"q": "网速慢 掉线"}).content.decode()
+    assert both.number in page
+    assert page.count("/complaints/orders/") >= 1
+    from sqm.complaints import queries
+
+    found = queries.search(staff["nj"], queries.Filters.from_query({"q": "網速慢 掉線"}))
+    assert [o.number for o in found] == [both.number]
