@@ -56,3 +56,10 @@ class AutoSchema(openapi.AutoSchema):
     def _needs_authentication(self) -> bool:
         classes = getattr(self.view, "permission_classes", ())
         return any(not issubclass(cls, AllowAny) for cls in classes)
+
+
+class SingleAnswerSchema(AutoSchema):
+    """For a `list` action that answers one object (a search, a drill-down), not an array."""
+
+    def _is_list_view(self, serializer=None) -> bool:
+        return False

@@ -96,7 +96,7 @@ class WorkOrderState(models.TextChoices):
 
 
 class WorkOrderAction(models.TextChoices):
-    OPEN = "open", _("open")
+    OPEN = "open", pgettext_lazy("work order action", "open")
     ACCEPT = "accept", _("accept")
     ESCALATE = "escalate", _("escalate")
     TRANSFER = "transfer", _("ask another department to act")

@@ -44,6 +44,7 @@ from sqm.complaints.models import (
     WorkOrder,
     WorkOrderAttachment,
 )
+from sqm.complaints.order_panels import render_order_panels
 from sqm.core.decorators import permission_required
 from sqm.core.exceptions import refusal_status
 from sqm.core.inputs import parse_id, parse_whole
@@ -356,6 +357,8 @@ def _detail(request, order: WorkOrder, **forms) -> dict:
         "similar": textmining.similar_complaints(
             order.customer, order.description, exclude_pk=order.pk, limit=3
         ),
+        # What the apps above add (the problems it is part of: sqm.knowledge).
+        "panels": render_order_panels(request, order),
     }
 
 

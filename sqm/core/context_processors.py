@@ -15,6 +15,7 @@ def navigation(request) -> dict:
         ("complaints:orders", _("Work orders"), "complaints.view_workorder"),
         ("complaints:overview", _("Team overview"), "complaints.oversee_workorders"),
         ("complaints:causes", _("Batch causes"), "complaints.view_complaintcause"),
+        ("knowledge:problems", _("Problems"), "knowledge.view_problem"),
         ("customers:customers", _("Customers"), "customers.view_customer"),
         ("customers:accounts", _("Accounts"), "customers.view_account"),
         ("network:olts", _("Topology"), "network.view_olt"),

@@ -39,7 +39,11 @@ VIEW_COMPLAINT_DATA = [
     "complaints.view_workorder",
     "complaints.view_complaintcause",
     "complaints.view_workorderattachment",
+    # The problem library (sqm.knowledge): everyone who handles complaints reads it.
+    "knowledge.view_problem",
 ]
+# Second line, team leads and quality managers group work orders into problems.
+WORK_PROBLEMS = ["knowledge.add_problem", "knowledge.change_problem"]
 FRONT_LINE_WORK = [
     # Finding the caller by mobile or ID number (counted, audited: customers.lookups).
     "customers.lookup_by_number",
@@ -113,6 +117,7 @@ ROLES: tuple[Role, ...] = (
             *VIEW_FAULTS,
             *VIEW_COMPLAINT_DATA,
             *MANAGE_CAUSES,
+            *WORK_PROBLEMS,
             "complaints.handle_back_office",
             "complaints.add_workorderattachment",
             "customers.reveal_customer",
@@ -128,6 +133,7 @@ ROLES: tuple[Role, ...] = (
             *VIEW_COMPLAINT_DATA,
             *FRONT_LINE_WORK,
             *MANAGE_CAUSES,
+            *WORK_PROBLEMS,
             "complaints.handle_back_office",
             "complaints.do_callback",
             "complaints.oversee_workorders",
@@ -145,6 +151,7 @@ ROLES: tuple[Role, ...] = (
             *EDIT_CUSTOMERS,
             *VIEW_COMPLAINT_DATA,
             *MANAGE_CAUSES,
+            *WORK_PROBLEMS,
             "complaints.do_callback",
             "complaints.oversee_workorders",
             "complaints.import_history",

@@ -11,7 +11,7 @@ from rest_framework import serializers, viewsets
 from rest_framework.exceptions import ValidationError as ApiValidationError
 from rest_framework.response import Response
 
-from sqm.api.schema import AutoSchema
+from sqm.api.schema import SingleAnswerSchema
 from sqm.knowledge import forms, search
 from sqm.knowledge.models import SearchDocument
 
@@ -53,7 +53,7 @@ class SearchViewSet(viewsets.GenericViewSet):
     phrase is found however it is cut. Only the kinds and cities the user may see."""
 
     queryset = SearchDocument.objects.none()
-    schema = AutoSchema()
+    schema = SingleAnswerSchema()
     pagination_class = None
     filter_backends: list = []
     action_permissions = {"list": []}  # any signed-in user; what they find is scoped

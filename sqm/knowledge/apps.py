@@ -8,7 +8,8 @@ class KnowledgeConfig(AppConfig):
     verbose_name = _("Problem library and knowledge")
 
     def ready(self) -> None:
-        from sqm.knowledge import province, sources
+        from sqm.knowledge import panels, province, sources
 
         sources.register()  # what each kind indexes, and the signals that keep it current
         province.register()  # its part of the demo: the search index
+        panels.register()  # the problems of a work order, on its page

@@ -59,7 +59,7 @@ def reindex(
         source = SOURCES[kind]
         queryset = source.queryset().order_by("pk")
         if since is not None:
-            queryset = queryset.filter(updated__gte=since)
+            queryset = queryset.filter(last_updated__gte=since)
         ids = list(queryset.values_list("pk", flat=True))
         done = 0
         for start in range(0, len(ids), CHUNK):

@@ -1,11 +1,15 @@
-"""The search index (docs/search.md); problems and articles follow."""
+"""The search index (docs/search.md) and the problem library (docs/problems.md)."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
-from sqm.knowledge.choices import SearchKind
+from sqm.core.models import ChangeLoggedModel
+from sqm.knowledge.choices import ProblemAction, ProblemState, SearchKind
 
 
 class SearchDocument(models.Model):
@@ -48,3 +52,121 @@ class SearchDocument(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.ref}"
+
+
+class ModuleOwner(ChangeLoggedModel):
+    """A second-line staff member who owns a module (a second-level category) and closes
+    its day (日结): groups its work orders into problems."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, verbose_name=_("owner"),
+        related_name="owned_modules",
+    )  # fmt: skip
+    module = models.ForeignKey(
+        "complaints.Category", on_delete=models.CASCADE, verbose_name=_("module"),
+        related_name="owners",
+    )  # fmt: skip
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "module"], name="moduleowner_unique")
+        ]
+        verbose_name = _("module owner")
+        verbose_name_plural = _("module owners")
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.module}"
+
+
+class Problem(ChangeLoggedModel):
+    """A problem (问题): related work orders grouped under one symptom and root cause, with an
+    owner and a responsible department, worked open → analysing → cause found → solved →
+    archived."""
+
+    code = models.CharField(_("problem code"), max_length=24, unique=True)
+    module = models.ForeignKey(
+        "complaints.Category", on_delete=models.PROTECT, verbose_name=_("module"),
+        related_name="problems",
+    )  # fmt: skip
+    title = models.CharField(_("title"), max_length=120)
+    symptom = models.TextField(_("symptom"))
+    root_cause = models.TextField(_("root cause"), blank=True)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, verbose_name=_("owner"),
+        related_name="problems",
+    )  # fmt: skip
+    department = models.ForeignKey(
+        "complaints.Department", null=True, blank=True, on_delete=models.PROTECT,
+        verbose_name=_("responsible department"),
+    )  # fmt: skip
+    # The city of its work orders; none when they span cities (a province-wide problem).
+    city = models.ForeignKey(
+        "core.City", null=True, blank=True, on_delete=models.PROTECT, verbose_name=_("city")
+    )
+    state = models.CharField(
+        pgettext_lazy("problem", "state"), max_length=16, choices=ProblemState.choices,
+        default=ProblemState.OPEN,
+    )  # fmt: skip
+    version = models.PositiveIntegerField(default=0)
+    solved_at = models.DateTimeField(_("solved at"), null=True, blank=True)
+    orders = models.ManyToManyField(
+        "complaints.WorkOrder", through="ProblemOrder", related_name="problems",
+        verbose_name=_("work orders"),
+    )  # fmt: skip
+
+    city_path = "city"
+
+    class Meta:
+        ordering = ["-created"]
+        indexes = [models.Index(fields=["module", "state"], name="problem_module_state")]
+        verbose_name = _("problem")
+        verbose_name_plural = _("problems")
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.title}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("knowledge:problem", args=[self.pk])
+
+
+class ProblemOrder(models.Model):
+    """A work order linked to a problem: by whom, when."""
+
+    problem = models.ForeignKey(Problem, on_delete=models.CASCADE, related_name="links")
+    order = models.ForeignKey(
+        "complaints.WorkOrder", on_delete=models.CASCADE, related_name="problem_links"
+    )
+    linked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    linked_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["problem", "order"], name="problemorder_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.problem_id} · {self.order_id}"
+
+
+class ProblemEvent(models.Model):
+    """One step of a problem's timeline."""
+
+    problem = models.ForeignKey(Problem, on_delete=models.CASCADE, related_name="events")
+    time = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, verbose_name=_("by")
+    )
+    action = models.CharField(_("action"), max_length=16, choices=ProblemAction.choices)
+    from_state = models.CharField(max_length=16, choices=ProblemState.choices, blank=True)
+    to_state = models.CharField(max_length=16, choices=ProblemState.choices, blank=True)
+    note = models.TextField(_("note"), blank=True)
+
+    class Meta:
+        ordering = ["time", "pk"]
+        verbose_name = _("problem event")
+        verbose_name_plural = _("problem events")
+
+    def __str__(self) -> str:
+        return f"{self.problem_id} {self.action}"

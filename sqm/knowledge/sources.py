@@ -58,6 +58,27 @@ def _work_order_document(order) -> dict:
     }
 
 
+def _problems():
+    from sqm.knowledge.models import Problem
+
+    return Problem.objects.select_related("module", "owner")
+
+
+def _problem_document(problem) -> dict:
+    symptom = mask_numbers(problem.symptom or "")
+    cause = mask_numbers(problem.root_cause or "")
+    return {
+        "ref": problem.code,
+        "title": mask_numbers(problem.title),
+        "body": "\n".join(part for part in (symptom, cause) if part),
+        "city_id": problem.city_id,
+        "category": problem.module.name,
+        "handler": problem.owner.get_username(),
+        "state": problem.state,
+        "happened": problem.created,
+    }
+
+
 def register() -> None:
     from sqm.core import changelog
 
@@ -69,6 +90,16 @@ def register() -> None:
             queryset=_work_orders,
             document=_work_order_document,
             url=lambda pk: reverse("complaints:order", args=[pk]),
+        )
+    )
+    register_source(
+        Source(
+            kind=SearchKind.PROBLEM,
+            model="knowledge.Problem",
+            permission="knowledge.view_problem",
+            queryset=_problems,
+            document=_problem_document,
+            url=lambda pk: reverse("knowledge:problem", args=[pk]),
         )
     )
     changelog.changed.connect(_changed, dispatch_uid="search-index")

@@ -1,8 +1,12 @@
 from django.urls import path
 
-from sqm.knowledge import views
+from sqm.knowledge import problem_views, views
 
 app_name = "knowledge"
 urlpatterns = [
     path("search/", views.search_page, name="search"),
+    path("problems/", problem_views.problem_list, name="problems"),
+    path("problems/new/", problem_views.problem_new, name="problem_new"),
+    path("problems/today/", problem_views.owner_day, name="day"),
+    path("problems/<int:pk>/", problem_views.problem_detail, name="problem"),
 ]

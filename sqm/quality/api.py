@@ -21,7 +21,7 @@ from rest_framework.response import Response
 
 from sqm.api.pagination import Pagination
 from sqm.api.parsers import JSONParser
-from sqm.api.schema import AutoSchema, ErrorSerializer
+from sqm.api.schema import AutoSchema, ErrorSerializer, SingleAnswerSchema
 from sqm.api.viewsets import ReadOnlyViewSet
 from sqm.quality import dashboard, drilldown, services
 from sqm.quality.choices import Breakdown, Engine, IndicatorProduct, Phase, RunStatus
@@ -320,7 +320,7 @@ class DrillDownViewSet(viewsets.GenericViewSet):
     their cities (`city=`); at most 500 records."""
 
     queryset = KpiValue.objects.none()
-    schema = AutoSchema()
+    schema = SingleAnswerSchema()
     pagination_class = None
     filter_backends: list = []
     action_permissions = {"list": VIEW}

@@ -26,9 +26,13 @@ def client_for(user) -> Client:
 
 
 def xlsx_text(content: bytes) -> str:
+    # Parsed, not searched as bytes: with lxml installed openpyxl may write characters as
+    # references (&#21335;).
+    from xml.etree import ElementTree
+
     with zipfile.ZipFile(io.BytesIO(content)) as book:
         return "".join(
-            book.read(name).decode()
+            "".join(ElementTree.fromstring(book.read(name)).itertext())
             for name in book.namelist()
             if name.endswith(".xml") and ("sheet" in name or "sharedStrings" in name)
         )
