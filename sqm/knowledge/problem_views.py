@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from sqm.core.decorators import permission_required
+from sqm.core.inputs import parse_id
 from sqm.core.views import paginate
 from sqm.knowledge import problems
 from sqm.knowledge.choices import ProblemAction, ProblemState
@@ -50,8 +51,9 @@ def _order_ids(values) -> list[int]:
     ids = []
     for value in values:
         for part in str(value).split(","):
-            if part.strip().isdigit():
-                ids.append(int(part))
+            pk = parse_id(part.strip())
+            if pk is not None:
+                ids.append(pk)
     return ids[:500]
 
 
