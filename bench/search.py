@@ -419,10 +419,12 @@ def misses(items: list[dict]) -> dict:
             continue
         sql, params = matching
         with connection.cursor() as cursor:
+            # An anti-join, not `NOT IN (…)`: PostgreSQL hashes a join that outgrows
+            # work_mem, but re-reads a subquery that does for every row.
             cursor.execute(
-                f"SELECT count(*), sum(CASE WHEN w.id IN ({sql}) THEN 0 ELSE 1 END) "
-                f"FROM ({like_sql}) w",
-                [*params, *like_params],
+                "SELECT count(*), sum(CASE WHEN m.object_id IS NULL THEN 1 ELSE 0 END) "
+                f"FROM ({like_sql}) w LEFT JOIN ({sql}) m ON m.object_id = w.id",
+                [*like_params, *params],
             )
             found, missed = cursor.fetchone()
         row["like"] += found
