@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/search.py [--orders 1000000] [--customers 50000] [--runs 3]
         [--seed 1] [--database sqlite|postgres|both] [--quick] [--keep] [--home DIR]
-        [--no-index]
+        [--no-index] [--setup-only]
 
 A child process with its own SQM_HOME (SQLite) or a fresh database on the server named by
 SQM_DATABASE_URL (PostgreSQL; `--database` defaults to both when that is set) imports the
@@ -31,8 +31,10 @@ the words are the ones the generated province really uses. Then, in the same run
    (`search.matching_sql`); the character grams should make that 0.
 
 `--quick` is a smoke run (5,000 orders); `--keep` keeps the database and `--home DIR`
-measures again on one kept (SQLite; `--no-index` skips the reindex there). Figures are
-wall-clock on this machine; the load average is printed with them.
+measures again on one kept (`--no-index` skips the reindex there; for PostgreSQL add
+`--database postgres` with SQM_DATABASE_URL naming the kept database). `--setup-only`
+writes the work orders, keeps the database and stops: `--home` then indexes and measures.
+Figures are wall-clock on this machine; the load average is printed with them.
 """
 
 from __future__ import annotations
@@ -247,6 +249,9 @@ def child(data: Path, opts: dict) -> None:
     log(f"{connection.vendor}: {filled['rows']:,} work orders in {out['fill_s']:.0f} s")
     connection.close()
     (Path(os.environ["SQM_HOME"]) / "bench-search.json").write_text(json.dumps(out, default=str))
+    if opts.get("setup_only"):
+        print(json.dumps(out, default=str))
+        return
     measured(out, opts)
 
 
@@ -544,6 +549,11 @@ def main() -> None:
     parser.add_argument(
         "--no-index", action="store_true", help="with --home: search the index as it is"
     )
+    parser.add_argument(
+        "--setup-only",
+        action="store_true",
+        help="only write the work orders and keep the database, for --home to index and time",
+    )
     args = parser.parse_args()
     quick = args.quick
     opts = {
@@ -552,15 +562,20 @@ def main() -> None:
         "runs": max(1, args.runs),
         "seed": args.seed,
         "index": not args.no_index,
+        "setup_only": args.setup_only,
     }
     customers = args.customers or (1_000 if quick else 50_000)
     server = os.environ.pop("SQM_DATABASE_URL", None)
     database = args.database or ("both" if server else "sqlite")
     if database != "sqlite" and not server:
         parser.error("PostgreSQL needs SQM_DATABASE_URL (see scripts/pg-test-cluster.sh)")
+    if args.home and database == "both":
+        parser.error("--home measures one database: add --database sqlite or postgres")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sqm.settings")
     if args.home:
         env = {**os.environ, "SQM_HOME": str(args.home.resolve())}
+        if database == "postgres":  # SQM_DATABASE_URL names the kept database itself
+            env["SQM_DATABASE_URL"] = server
         env["PYTHONPATH"] = str(Path(__file__).resolve().parent.parent)
         done = subprocess.run(
             [sys.executable, __file__, "_again", json.dumps(opts)],
@@ -584,12 +599,18 @@ def main() -> None:
         counts = generate_province(data, customers=customers, seed=args.seed, months=0)
         log(f"generate: {counts} in {time.perf_counter() - start:.1f} s")
         for db in ("sqlite", "postgres") if database == "both" else (database,):
-            r = run_child(__file__, "search", db, [str(data), json.dumps(opts)], server, args.keep)
+            keep = args.keep or args.setup_only
+            r = run_child(__file__, "search", db, [str(data), json.dumps(opts)], server, keep)
+            if args.setup_only:
+                print(f"{db}: {r['orders']:,} work orders written and kept (see the log)")
+                continue
             report(r)  # as soon as it is there: a later failure keeps it
             sys.stdout.flush()
     finally:
         shutil.rmtree(data, ignore_errors=True)
         shutil.rmtree(scratch, ignore_errors=True)
+    if args.setup_only:
+        return
     print(
         "\nBaseline: the same 50 queries as a LIKE scan of the work orders' description (every "
         "run of every normalised term ANDed: Django's description__icontains), the ten newest "
