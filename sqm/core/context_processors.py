@@ -16,6 +16,7 @@ def navigation(request) -> dict:
         ("complaints:overview", _("Team overview"), "complaints.oversee_workorders"),
         ("complaints:causes", _("Batch causes"), "complaints.view_complaintcause"),
         ("knowledge:problems", _("Problems"), "knowledge.view_problem"),
+        ("knowledge:articles", _("Knowledge"), "knowledge.view_article"),
         ("customers:customers", _("Customers"), "customers.view_customer"),
         ("customers:accounts", _("Accounts"), "customers.view_account"),
         ("network:olts", _("Topology"), "network.view_olt"),

@@ -41,9 +41,17 @@ VIEW_COMPLAINT_DATA = [
     "complaints.view_workorderattachment",
     # The problem library (sqm.knowledge): everyone who handles complaints reads it.
     "knowledge.view_problem",
+    "knowledge.view_article",
 ]
-# Second line, team leads and quality managers group work orders into problems.
-WORK_PROBLEMS = ["knowledge.add_problem", "knowledge.change_problem"]
+# Second line, team leads and quality managers group work orders into problems and write
+# knowledge articles; team leads and quality managers review and publish them.
+WORK_PROBLEMS = [
+    "knowledge.add_problem",
+    "knowledge.change_problem",
+    "knowledge.add_article",
+    "knowledge.change_article",
+]
+PUBLISH_ARTICLES = ["knowledge.publish_article"]
 FRONT_LINE_WORK = [
     # Finding the caller by mobile or ID number (counted, audited: customers.lookups).
     "customers.lookup_by_number",
@@ -134,6 +142,7 @@ ROLES: tuple[Role, ...] = (
             *FRONT_LINE_WORK,
             *MANAGE_CAUSES,
             *WORK_PROBLEMS,
+            *PUBLISH_ARTICLES,
             "complaints.handle_back_office",
             "complaints.do_callback",
             "complaints.oversee_workorders",
@@ -152,6 +161,7 @@ ROLES: tuple[Role, ...] = (
             *VIEW_COMPLAINT_DATA,
             *MANAGE_CAUSES,
             *WORK_PROBLEMS,
+            *PUBLISH_ARTICLES,
             "complaints.do_callback",
             "complaints.oversee_workorders",
             "complaints.import_history",

@@ -8,8 +8,9 @@ class KnowledgeConfig(AppConfig):
     verbose_name = _("Problem library and knowledge")
 
     def ready(self) -> None:
-        from sqm.knowledge import panels, province, sources
+        from sqm.knowledge import articles, panels, province, sources
 
         sources.register()  # what each kind indexes, and the signals that keep it current
         province.register()  # its part of the demo: the search index
         panels.register()  # the problems of a work order, on its page
+        articles.register()  # the expiry reminder's wording

@@ -28,3 +28,10 @@ class ProblemAction(models.TextChoices):
     REOPEN = "reopen", pgettext_lazy("problem action", "reopened")
     ARCHIVE = "archive", pgettext_lazy("problem action", "archived")
     NOTE = "note", pgettext_lazy("problem action", "note")
+
+
+class ArticleState(models.TextChoices):
+    DRAFT = "draft", pgettext_lazy("article state", "draft")
+    IN_REVIEW = "in_review", pgettext_lazy("article state", "in review")
+    PUBLISHED = "published", pgettext_lazy("article state", "published")
+    EXPIRED = "expired", pgettext_lazy("article state", "expired")

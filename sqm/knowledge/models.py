@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from sqm.core.models import ChangeLoggedModel
-from sqm.knowledge.choices import ProblemAction, ProblemState, SearchKind
+from sqm.knowledge.choices import ArticleState, ProblemAction, ProblemState, SearchKind
 
 
 class SearchDocument(models.Model):
@@ -170,3 +170,80 @@ class ProblemEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.problem_id} {self.action}"
+
+
+class Article(ChangeLoggedModel):
+    """A knowledge article (知识点 / 解释口径): what agents read and say to customers about a
+    kind of complaint. Its text is versioned (ArticleVersion); it goes draft → in review →
+    published → expired, and leaves the agents' suggestions once expired."""
+
+    code = models.CharField(_("article code"), max_length=24, unique=True)
+    title = models.CharField(_("title"), max_length=120)
+    body = models.TextField(_("text (Markdown)"), blank=True)
+    script = models.TextField(_("answer script"), blank=True)
+    steps = models.TextField(_("handling steps"), blank=True)
+    category = models.ForeignKey(
+        "complaints.Category", null=True, blank=True, on_delete=models.PROTECT,
+        verbose_name=_("category"), related_name="articles",
+    )  # fmt: skip
+    # Empty: every city; the article is found by the users of its cities (province-wide
+    # articles by everyone).
+    cities = models.ManyToManyField("core.City", blank=True, verbose_name=_("cities"))
+    products = models.JSONField(_("products"), default=list, blank=True)  # service codes
+    valid_from = models.DateField(_("valid from"), null=True, blank=True)
+    valid_until = models.DateField(_("valid until"), null=True, blank=True)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, verbose_name=_("owner"),
+        related_name="articles",
+    )  # fmt: skip
+    state = models.CharField(
+        pgettext_lazy("article", "state"), max_length=16, choices=ArticleState.choices,
+        default=ArticleState.DRAFT,
+    )  # fmt: skip
+    version = models.PositiveIntegerField(_("version"), default=1)
+    problem = models.ForeignKey(
+        Problem, null=True, blank=True, on_delete=models.SET_NULL, related_name="articles",
+        verbose_name=_("problem"),
+    )  # fmt: skip
+    reminded = models.DateField(_("expiry reminder sent"), null=True, blank=True)
+
+    city_path = None  # scoped by `cities` in the search and the pages (knowledge.articles)
+
+    class Meta:
+        ordering = ["-last_updated"]
+        indexes = [models.Index(fields=["state", "valid_until"], name="article_state_until")]
+        permissions = [("publish_article", _("Review and publish knowledge articles"))]
+        verbose_name = _("knowledge article")
+        verbose_name_plural = _("knowledge articles")
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.title}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("knowledge:article", args=[self.pk])
+
+
+class ArticleVersion(models.Model):
+    """The text of an article as one save left it."""
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField(_("version"))
+    title = models.CharField(_("title"), max_length=120)
+    body = models.TextField(_("text (Markdown)"), blank=True)
+    script = models.TextField(_("answer script"), blank=True)
+    steps = models.TextField(_("handling steps"), blank=True)
+    saved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, verbose_name=_("by")
+    )
+    saved_at = models.DateTimeField(_("saved at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["article", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["article", "number"], name="articleversion_unique")
+        ]
+        verbose_name = _("article version")
+        verbose_name_plural = _("article versions")
+
+    def __str__(self) -> str:
+        return f"{self.article_id} v{self.number}"

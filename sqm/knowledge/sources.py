@@ -79,6 +79,30 @@ def _problem_document(problem) -> dict:
     }
 
 
+def _articles():
+    from sqm.knowledge.models import Article
+
+    return Article.objects.select_related("category", "owner").prefetch_related("cities")
+
+
+def _article_document(article) -> dict:
+    cities = list(article.cities.all())
+    return {
+        "ref": article.code,
+        "title": mask_numbers(article.title),
+        "body": "\n".join(
+            mask_numbers(part) for part in (article.script, article.body, article.steps) if part
+        ),
+        # One city: that city's users find it; none or several: everyone (one row per
+        # record; the article pages scope by all its cities).
+        "city_id": cities[0].pk if len(cities) == 1 else None,
+        "category": article.category.name if article.category_id else "",
+        "handler": article.owner.get_username(),
+        "state": article.state,
+        "happened": article.created,
+    }
+
+
 def register() -> None:
     from sqm.core import changelog
 
@@ -100,6 +124,16 @@ def register() -> None:
             queryset=_problems,
             document=_problem_document,
             url=lambda pk: reverse("knowledge:problem", args=[pk]),
+        )
+    )
+    register_source(
+        Source(
+            kind=SearchKind.ARTICLE,
+            model="knowledge.Article",
+            permission="knowledge.view_article",
+            queryset=_articles,
+            document=_article_document,
+            url=lambda pk: reverse("knowledge:article", args=[pk]),
         )
     )
     changelog.changed.connect(_changed, dispatch_uid="search-index")
