@@ -37,9 +37,11 @@ from sqm.complaints.forms import (
     NoteForm,
     TriageForm,
 )
+from sqm.complaints.hints import render_intake_hints
 from sqm.complaints.list_views import Window
 from sqm.complaints.list_views import decorate as _decorate
 from sqm.complaints.models import (
+    Category,
     ComplaintCause,
     WorkOrder,
     WorkOrderAttachment,
@@ -197,10 +199,15 @@ def intake_suggest(request):
         customer = Customer.objects.restrict(request.user).filter(pk=customer_id).first()
         if customer is not None:
             similar = textmining.similar_complaints(customer, text, limit=3)
+    category = None
+    category_id = parse_id(data.get("category"))
+    if category_id is not None:
+        category = Category.objects.filter(pk=category_id).first()
+    hints = render_intake_hints(request, text, category) if text.strip() else []
     return render(
         request,
         "complaints/_intake_suggest.html",
-        {"suggestions": suggestions, "similar": similar},
+        {"suggestions": suggestions, "similar": similar, "hints": hints},
     )
 
 

@@ -196,6 +196,56 @@ def diff(article: Article, older: int, newer: int) -> list[tuple[str, list[tuple
     return out
 
 
+SUGGEST_WORDS = 12
+
+
+def keywords(text: str) -> list[str]:
+    """The words of TEXT worth looking up: dictionary words of two or more characters (or
+    Latin/digit words), without stop words, the longest first, at most SUGGEST_WORDS."""
+    from sqm.complaints.textmining import _get_segmenter
+    from sqm.knowledge import segment
+
+    stop = _get_segmenter().stop_words
+    seen = dict.fromkeys(
+        w for w in segment.words(segment.normalise(text)) if len(w) > 1 and w not in stop
+        and not w.isdigit()
+    )  # fmt: skip
+    return sorted(seen, key=len, reverse=True)[:SUGGEST_WORDS]
+
+
+def suggest(user, text: str, category=None, *, limit: int = 3) -> list[Article]:
+    """The published, valid articles USER may read that best fit a complaint's TEXT (any of
+    its keywords, ranked by the search), those of its CATEGORY (or its module) first."""
+    from sqm.knowledge import search
+
+    words = keywords(text)
+    if not words:
+        return []
+    found = search.search(
+        user, " ".join(words), search.Filters(kinds=("article",), state=S.PUBLISHED),
+        limit=20, any_term=True,
+    )  # fmt: skip
+    order = {hit.object_id: n for n, hit in enumerate(found.hits)}
+    today = timezone.localdate()
+    candidates = (
+        Article.objects.filter(pk__in=order, state=S.PUBLISHED)
+        .filter(Q(valid_from__isnull=True) | Q(valid_from__lte=today))
+        .filter(Q(valid_until__isnull=True) | Q(valid_until__gte=today))
+    )
+    if not (user.is_superuser or getattr(user, "all_cities", False)):
+        candidates = candidates.filter(
+            Q(cities__isnull=True) | Q(cities__in=user.city_ids())
+        ).distinct()
+    related = set()
+    if category is not None:
+        related = {category.pk, category.parent_id}
+
+    def rank(article: Article) -> tuple:
+        return (article.category_id not in related, order[article.pk])
+
+    return sorted(candidates.select_related("category"), key=rank)[:limit]
+
+
 def render_markdown(text: str) -> SafeString:
     """TEXT as HTML: Markdown without raw HTML, links only to safe schemes."""
     from markdown_it import MarkdownIt

@@ -16,5 +16,36 @@ def _problems(user, order) -> dict | None:
     }
 
 
+def _suggested(user, order) -> dict | None:
+    """The articles that fit an open order, with their scripts for the reply."""
+    from sqm.complaints.choices import WorkOrderState
+    from sqm.knowledge import articles
+
+    if not user.has_perm("knowledge.view_article") or order.state == WorkOrderState.CLOSED:
+        return None
+    suggested = articles.suggest(user, order.description, order.category)
+    return {"suggested": suggested, "reply_target": "reply-text"} if suggested else None
+
+
+def _intake_hint(request, text: str, category) -> str:
+    from django.template.loader import render_to_string
+
+    from sqm.knowledge import articles
+
+    if not request.user.has_perm("knowledge.view_article"):
+        return ""
+    suggested = articles.suggest(request.user, text, category)
+    if not suggested:
+        return ""
+    # At intake the agent reads the script to the caller: no reply field to put it in.
+    return render_to_string("knowledge/_suggested_articles.html", {"suggested": suggested}, request)
+
+
 def register() -> None:
+    from sqm.complaints.hints import register_intake_hint
+
+    register_intake_hint("articles", _intake_hint)
     register_order_panel(OrderPanel("problems", "knowledge/_order_problems.html", _problems, 50))
+    register_order_panel(
+        OrderPanel("articles", "knowledge/_suggested_articles.html", _suggested, 40)
+    )

@@ -75,9 +75,11 @@ class Results:
         return self.total > COUNT_CAP
 
 
-def search(user, query: str, filters: Filters | None = None, *, limit=20, offset=0) -> Results:
-    """The records USER may see that contain every term of QUERY, best first. USER None is
-    the system (the command line): every kind, every city."""
+def search(
+    user, query: str, filters: Filters | None = None, *, limit=20, offset=0, any_term=False
+) -> Results:
+    """The records USER may see that contain every term of QUERY (ANY_TERM: at least one),
+    best first. USER None is the system (the command line): every kind, every city."""
     filters = filters or Filters()
     results = Results(query=query)
     terms = segment.terms(query)
@@ -88,7 +90,8 @@ def search(user, query: str, filters: Filters | None = None, *, limit=20, offset
         return results
     scope_sql, scope_params = _scope(user, kinds, filters)
     backend = _SQLite() if connection.vendor == "sqlite" else _Postgres()
-    match_from, match_where, match_params, rank, rank_params = backend.match(terms)
+    join = "OR" if any_term else "AND"
+    match_from, match_where, match_params, rank, rank_params = backend.match(terms, join)
     exact = query.strip()
     sql = f"""
         SELECT d.id, d.kind, d.object_id, d.ref, d.title, d.body, {rank} AS score, d.city_id,
@@ -194,8 +197,8 @@ def _is_cjk(run: str) -> bool:
 class _SQLite:
     """Stock FTS5: the grams as phrases and prefixes, ranked by its bm25()."""
 
-    def match(self, terms: list[Term]):
-        expression = " AND ".join(self._term(t) for t in terms)
+    def match(self, terms: list[Term], join: str = "AND"):
+        expression = f" {join} ".join(self._term(t) for t in terms)
         match_from = "FROM knowledge_search_fts f JOIN knowledge_searchdocument d ON d.id = f.rowid"
         # bm25() is lower for better hits: negated, so that higher is better on both.
         rank = f"-bm25(knowledge_search_fts, {WORDS_WEIGHT}, {GRAMS_WEIGHT})"
@@ -217,7 +220,7 @@ class _SQLite:
 class _Postgres:
     """Stock tsvector (`simple`) + GIN over the same grams and words."""
 
-    def match(self, terms: list[Term]):
+    def match(self, terms: list[Term], join: str = "AND"):
         parts, params = [], []
         grams_all, words_all = [], []
         for term in terms:
@@ -235,7 +238,8 @@ class _Postgres:
         if words_all:
             rank = f"({rank} + {WORDS_WEIGHT} * ts_rank(d.words_tsv, %s::tsquery))"
             rank_params.append(" | ".join(words_all))
-        return "FROM knowledge_searchdocument d", " AND ".join(parts), params, rank, rank_params
+        where = "(" + f" {join} ".join(parts) + ")"
+        return "FROM knowledge_searchdocument d", where, params, rank, rank_params
 
     @staticmethod
     def _run(run: str) -> str:

@@ -133,3 +133,38 @@ def test_article_pages_show_the_text_and_the_difference_and_refuse_a_stale_form(
     assert client.get(url).status_code == 200
     assert client.post(url, {"do": "save", "title": "x"}).status_code == 403
     assert client.get("/knowledge/articles/new/").status_code == 403
+
+
+def published(staff, **fields) -> Article:
+    article = write(staff, **fields)
+    articles.do_transition(staff["writer"], article, "submit")
+    articles.do_transition(staff["lead"], article, "publish")
+    return article
+
+
+def test_agents_are_offered_the_published_articles_that_fit_the_complaint(staff):
+    fitting = published(staff, category=Category.objects.get(code="NQ.BB.01"))
+    published(staff, cities=[city("SZ")])  # another city's
+    draft = write(staff)
+    expired = published(staff, valid_until=dt.date(2020, 1, 1))
+    offered = articles.suggest(
+        staff["agent"],
+        "用户反映家里光猫红灯一直亮，无法上网",
+        Category.objects.get(code="NQ.BB.01"),
+    )
+    assert fitting in offered
+    assert draft not in offered and expired not in offered
+    assert all(not a.cities.exists() or a.cities.filter(code="NJ").exists() for a in offered)
+    assert offered[0] == fitting  # its own category first
+    assert articles.suggest(staff["agent"], "话费账单有疑问") == []
+
+
+def test_the_order_page_offers_the_script_for_the_reply_and_intake_shows_it(client, staff):
+    published(staff)
+    order = record(staff["agent"], description="光猫红灯闪烁，上不了网")
+    client.force_login(staff["agent"])
+    page = client.get(f"/complaints/orders/{order.pk}/").content.decode()
+    assert 'id="suggested-articles"' in page
+    assert 'data-insert-into="reply-text"' in page and "您好，请重启光猫。" in page
+    hint = client.post("/complaints/intake/suggest/", {"description": "光猫红灯"}).content.decode()
+    assert "光猫红灯处理口径" in hint and "data-insert-into" not in hint
