@@ -228,6 +228,13 @@ def samples(admin) -> dict[str, dict[str, int]]:
         recorder, kind="billing_run", title="重复扣费", started_at=timezone.now()
     )
     WorkOrder.objects.filter(pk=order.pk).update(cause=cause)
+    from sqm.knowledge import articles, problems
+
+    problem = problems.open_problem(
+        recorder, module=Category.objects.get(code="NQ.BB"), title="网速慢", symptom="晚上慢",
+        orders=[order],
+    )  # fmt: skip
+    article = articles.create_article(recorder, title="网速慢口径", script="请重启光猫")
     fault = build_fault(nj)
     audit.record("export", user=admin, target="list:customers")
     alert = Alert.objects.create(kind="reveal_rate", subject=admin, message="revealed 21")
@@ -287,6 +294,8 @@ def samples(admin) -> dict[str, dict[str, int]]:
         "quality:run": {"pk": kpi_run.pk},
         "quality:indicator": {"code": "BB-REPAIR-TIMELY"},
         "quality:drill": {"code": "BB-REPAIR-TIMELY"},
+        "knowledge:problem": {"pk": problem.pk},
+        "knowledge:article": {"pk": article.pk},
     }
 
 

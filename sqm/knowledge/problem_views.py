@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from sqm.core.decorators import permission_required
-from sqm.core.inputs import parse_id
+from sqm.core.inputs import parse_id, parse_whole
 from sqm.core.views import paginate
 from sqm.knowledge import problems
 from sqm.knowledge.choices import ProblemAction, ProblemState
@@ -110,8 +110,8 @@ def problem_detail(request, pk: int):
     if request.method == "POST":
         if not can_change:
             raise PermissionDenied
-        seen = request.POST.get("version", "")
-        if seen.isdigit() and int(seen) != problem.version:
+        seen = parse_whole(request.POST.get("version"))
+        if seen is not None and seen != problem.version:
             messages.error(request, _("Problem %(code)s was changed by someone else; reload it.")
                            % {"code": problem.code})  # fmt: skip
             return redirect(problem)

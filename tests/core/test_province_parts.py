@@ -79,7 +79,9 @@ def test_a_demo_set_up_before_parts_is_not_imported_twice(settings, tmp_path):
     assert {p.name for p in demo.pending_parts()} >= {"topology", "customers", "complaints"}
     for name in (".imported", ".history-imported", ".alarms-ingested", ".survey-imported"):
         (tmp_path / "demo" / name).write_text("customers=20000 seed=2026\n", encoding="utf-8")
-    # Only the parts added since parts existed (the quality facts) are still to load.
-    assert [p.name for p in demo.pending_parts()] == ["quality"]
-    (tmp_path / "demo" / ".loaded-quality").write_text("customers=20000\n", encoding="utf-8")
+    # Only the parts added since parts existed (the problem library, the quality facts) are
+    # still to load.
+    assert [p.name for p in demo.pending_parts()] == ["knowledge", "quality"]
+    for name in ("knowledge", "quality"):
+        (tmp_path / "demo" / f".loaded-{name}").write_text("customers=20000\n", encoding="utf-8")
     assert demo.pending_parts() == [] and demo.province_loaded()
