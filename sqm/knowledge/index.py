@@ -20,7 +20,10 @@ CHUNK = 2000
 
 def _document(source: Source, record) -> SearchDocument:
     fields = source.document(record)
-    text = segment.normalise(" ".join([fields["ref"], fields["title"], fields["body"]]))
+    # Keys: numbers the record is looked up by (an order's account number), indexed but
+    # not shown in the title or the snippet.
+    keys = fields.pop("keys", "")
+    text = segment.normalise(" ".join([fields["ref"], keys, fields["title"], fields["body"]]))
     return SearchDocument(
         kind=source.kind,
         object_id=record.pk,

@@ -93,15 +93,25 @@ def search(
     join = "OR" if any_term else "AND"
     match_from, match_where, match_params, rank, rank_params = backend.match(terms, join)
     exact = query.strip()
+    # An exact reference, or a key naming records (an account number: its work orders),
+    # comes first.
+    named, named_params = [], []
+    for kind in kinds:
+        ids = sources.SOURCES[kind].exact(exact) if sources.SOURCES[kind].exact else []
+        if ids:
+            named.append(f"(d.kind = %s AND d.object_id IN ({', '.join(['%s'] * len(ids))}))")
+            named_params += [kind, *ids]
+    first = " OR ".join(["d.ref = %s", *named])
     sql = f"""
         SELECT d.id, d.kind, d.object_id, d.ref, d.title, d.body, {rank} AS score, d.city_id,
-               d.category, d.state, d.happened, CASE WHEN d.ref = %s THEN 0 ELSE 1 END AS exact
+               d.category, d.state, d.happened, CASE WHEN {first} THEN 0 ELSE 1 END AS exact
         {match_from}
         WHERE {match_where} AND {scope_sql}
         ORDER BY exact, score DESC, d.happened DESC, d.id DESC
         LIMIT %s OFFSET %s
     """
-    params = [*rank_params, exact, *match_params, *scope_params, int(limit), int(offset)]
+    params = [*rank_params, exact, *named_params, *match_params, *scope_params]
+    params += [int(limit), int(offset)]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()

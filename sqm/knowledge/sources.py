@@ -27,6 +27,9 @@ class Source:
     queryset: Callable[[], models.QuerySet]
     document: Callable[[models.Model], dict]  # the document's fields but the terms
     url: Callable[[int], str]  # the record's page, from its id
+    # The ids of the records an exact key names besides their reference (an account
+    # number: its work orders), shown first.
+    exact: Callable[[str], list[int]] | None = None
 
 
 SOURCES: dict[str, Source] = {}
@@ -39,7 +42,17 @@ def register_source(source: Source) -> None:
 def _work_orders():
     from sqm.complaints.models import WorkOrder
 
-    return WorkOrder.objects.select_related("category", "assignee")
+    return WorkOrder.objects.select_related("category", "assignee", "account")
+
+
+def _orders_of_account(text: str) -> list[int]:
+    from sqm.complaints.models import WorkOrder
+
+    if not text or len(text) > 32:
+        return []
+    return list(
+        WorkOrder.objects.filter(account__account_id=text).values_list("pk", flat=True)[:50]
+    )
 
 
 def _work_order_document(order) -> dict:
@@ -48,6 +61,7 @@ def _work_order_document(order) -> dict:
     category = order.category.name if order.category_id else ""
     return {
         "ref": order.number,
+        "keys": order.account.account_id if order.account_id else "",
         "title": f"{category} · {description[:60]}".strip(" ·"),
         "body": "\n".join(part for part in (description, reply) if part),
         "city_id": order.city_id,
@@ -114,6 +128,7 @@ def register() -> None:
             queryset=_work_orders,
             document=_work_order_document,
             url=lambda pk: reverse("complaints:order", args=[pk]),
+            exact=_orders_of_account,
         )
     )
     register_source(

@@ -136,3 +136,17 @@ def test_catching_up_indexes_only_what_is_missing_or_cut_by_an_old_dictionary(pe
     assert index.outdated() == 1
     assert index.catch_up() == {"order": 1}
     assert index.outdated() == 0
+
+
+def test_an_account_number_finds_that_accounts_orders_first(people):
+    from tests.factories import AccountFactory
+
+    customer = CustomerFactory()
+    account = AccountFactory(customer=customer)
+    order = record_order(people["nj"], customer=customer, code="NQ.BB.04", description="宽带断网")
+    type(order).objects.filter(pk=order.pk).update(account=account)
+    index.index_records("order", [order.pk])
+    record(people["nj"], description=f"另一客户，提到{account.account_id}")
+    assert refs(people["nj"], account.account_id)[0] == order.number
+    hit = search.search(people["nj"], account.account_id).hits[0]
+    assert account.account_id not in hit.title
