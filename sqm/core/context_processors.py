@@ -3,6 +3,9 @@ from __future__ import annotations
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+# What the header search finds: work orders, problems, knowledge articles.
+SEARCHABLE = ("complaints.view_workorder", "knowledge.view_problem", "knowledge.view_article")
+
 
 def navigation(request) -> dict:
     """The parts of the platform the user may open, for the top bar and the home page."""
@@ -41,6 +44,9 @@ def navigation(request) -> dict:
     return {
         "nav": [(href, label, href == current) for href, label in links],
         "unread_notifications": unread,
-        # The one search (sqm.knowledge), in the header of every page for every role.
-        "header_search": reverse("knowledge:search"),
+        # The one search (sqm.knowledge), in the header of every page of those who may find
+        # something with it.
+        "header_search": reverse("knowledge:search")
+        if any(user.has_perm(p) for p in SEARCHABLE)
+        else "",
     }

@@ -25,7 +25,11 @@ class RestrictedQuerySet(models.QuerySet):
         city_path = getattr(self.model, "city_path", None)
         if city_path is None:
             return self
-        return self.filter(**{f"{city_path}__in": sorted(user.city_ids())})
+        mine = models.Q(**{f"{city_path}__in": sorted(user.city_ids())})
+        if getattr(self.model, "province_wide_when_no_city", False):
+            # Rows of no city (a problem spanning cities) are the whole province's.
+            mine |= models.Q(**{f"{city_path}__isnull": True})
+        return self.filter(mine)
 
 
 RestrictedManager = models.Manager.from_queryset(RestrictedQuerySet)

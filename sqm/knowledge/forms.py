@@ -16,8 +16,8 @@ class SearchForm(forms.Form):
     category = forms.CharField(label=_("category"), max_length=64, required=False)
     state = forms.CharField(label=_("state"), max_length=32, required=False)
     handler = forms.CharField(label=_("handler"), max_length=150, required=False)
-    date_from = forms.DateField(label=_("from"), required=False)
-    date_to = forms.DateField(label=_("to"), required=False)
+    date_from = forms.DateField(label=_("start date"), required=False)
+    date_to = forms.DateField(label=_("end date"), required=False)
     limit = forms.IntegerField(min_value=1, max_value=100, required=False)
     offset = forms.IntegerField(min_value=0, max_value=10_000, required=False)
 

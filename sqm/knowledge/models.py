@@ -115,6 +115,7 @@ class Problem(ChangeLoggedModel):
     )  # fmt: skip
 
     city_path = "city"
+    province_wide_when_no_city = True  # visible to every reader of problems (docs/problems.md)
 
     class Meta:
         ordering = ["-created"]

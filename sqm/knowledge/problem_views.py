@@ -84,7 +84,7 @@ def problem_new(request):
     initial = {}
     if orders:
         first = orders[0]
-        initial = {"module": first.category.parent_id, "title": first.description[:40]}
+        initial = {"module": first.category.parent_id, "title": first.category.name}
     form = ProblemForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
@@ -122,9 +122,10 @@ def problem_detail(request, pk: int):
                     problems.edit(request.user, problem, **edit_form.cleaned_data)
                     return redirect(problem)
             elif do == "link":
-                problems.link_orders(
-                    request.user, problem, _order_ids([request.POST.get("orders", "")])
+                added = problems.link_numbers(
+                    request.user, problem, request.POST.get("numbers", "")
                 )
+                messages.success(request, _("%(count)s work orders linked.") % {"count": added})
                 return redirect(problem)
             elif do == "unlink":
                 problems.unlink_order(

@@ -124,6 +124,23 @@ def link_orders(user, problem: Problem, orders: Iterable) -> int:
     return len(new)
 
 
+def link_numbers(user, problem: Problem, text: str) -> int:
+    """Link the work orders whose numbers TEXT lists (separated by spaces, commas or lines)."""
+    from sqm.complaints.models import WorkOrder
+
+    numbers = {n.strip().upper() for n in text.replace(",", " ").replace("，", " ").split()}
+    numbers.discard("")
+    if not numbers or len(numbers) > 200:
+        raise ValidationError(_("Give between 1 and 200 work-order numbers."))
+    found = list(WorkOrder.objects.restrict(user).filter(number__in=numbers))
+    missing = numbers - {o.number for o in found}
+    if missing:
+        raise ValidationError(
+            _("No such work order of yours: %(numbers)s") % {"numbers": "、".join(sorted(missing))}
+        )
+    return link_orders(user, problem, found)
+
+
 def unlink_order(user, problem: Problem, order) -> None:
     _require(user, "knowledge.change_problem")
     (order,) = _visible_orders(user, [order])
@@ -147,13 +164,19 @@ def edit(user, problem: Problem, **fields) -> Problem:
     unknown = set(fields) - allowed
     if unknown:
         raise ValidationError(_("These cannot be edited: %(names)s") % {"names": sorted(unknown)})
+    changed = []
+    for name, value in fields.items():
+        value = value.strip() if isinstance(value, str) else value
+        if value != getattr(problem, name):
+            setattr(problem, name, value)
+            changed.append(str(Problem._meta.get_field(name).verbose_name))
+    if not problem.title or not problem.symptom:
+        raise ValidationError(_("A problem needs a title and a symptom."))
+    if not changed:
+        return problem
     with transaction.atomic(), context.acting_as(user):
-        for name, value in fields.items():
-            setattr(problem, name, value.strip() if isinstance(value, str) else value)
-        if not problem.title or not problem.symptom:
-            raise ValidationError(_("A problem needs a title and a symptom."))
         problem.save()
-        _event(user, problem, A.EDIT, note=", ".join(sorted(fields)))
+        _event(user, problem, A.EDIT, note="、".join(changed))
     return problem
 
 

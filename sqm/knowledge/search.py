@@ -128,6 +128,7 @@ def search(
         "state": _facet(row[2] for row in counted if row[2]),
     }
     for _pk, kind, object_id, ref, title, body, score, city, category, state, happened, _x in rows:
+        happened = _aware(happened)
         results.hits.append(
             Hit(
                 kind=kind,
@@ -156,6 +157,19 @@ def matching_sql(query: str, kind: str) -> tuple[str, list] | None:
     match_from, match_where, match_params, _rank, _rank_params = backend.match(terms)
     sql = f"SELECT d.object_id {match_from} WHERE {match_where} AND d.kind = %s"
     return sql, [*match_params, kind]
+
+
+def _aware(value):
+    """A time from the raw cursor as an aware one: SQLite hands back its stored UTC text or
+    a naive UTC datetime, PostgreSQL an aware datetime."""
+    from django.utils import timezone
+    from django.utils.dateparse import parse_datetime
+
+    if isinstance(value, str):
+        value = parse_datetime(value)
+    if value is not None and timezone.is_naive(value):
+        value = timezone.make_aware(value, dt.UTC)
+    return value
 
 
 def _facet(values) -> list[tuple[str, int]]:

@@ -62,7 +62,8 @@ def _work_order_document(order) -> dict:
     return {
         "ref": order.number,
         "keys": order.account.account_id if order.account_id else "",
-        "title": f"{category} · {description[:60]}".strip(" ·"),
+        # The category names it; the description shows as the snippet under it.
+        "title": category or description[:60],
         "body": "\n".join(part for part in (description, reply) if part),
         "city_id": order.city_id,
         "category": category,

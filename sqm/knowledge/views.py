@@ -23,17 +23,50 @@ def search_page(request):
         )  # fmt: skip
         results.page = page
     kinds = dict(SearchKind.choices)
-    cities = {}
-    if results is not None and results.facets.get("city"):
+    facets = {}
+    if results is not None:
         from sqm.core.models import City
 
-        ids = [int(pk) for pk, _n in results.facets["city"]]
-        cities = {str(c.pk): c for c in City.objects.filter(pk__in=ids)}
+        ids = [int(pk) for pk, _n in results.facets.get("city", [])]
+        names = {str(c.pk): c for c in City.objects.filter(pk__in=ids)}
+        chosen_kinds = request.GET.getlist("kind")
+        facets = {
+            "kind": [(kinds.get(v, v), n, _link(request, "kind", v), v in chosen_kinds)
+                     for v, n in results.facets.get("kind", [])],
+            "city": [(names[v].name, n, _link(request, "city", names[v].code),
+                      request.GET.get("city") == names[v].code)
+                     for v, n in results.facets.get("city", []) if v in names],
+        }  # fmt: skip
+        facets["all_kinds"] = _link(request, "kind", None)
+        facets["all_cities"] = _link(request, "city", None)
     return render(
         request,
         "knowledge/search.html",
-        {"form": form, "results": results, "kinds": kinds, "cities": cities, "page_size": PAGE},
-    )
+        {"form": form, "results": results, "kinds": kinds, "facets": facets,
+         "states": _states(), "page_size": PAGE},
+    )  # fmt: skip
+
+
+def _link(request, name: str, value: str | None) -> str:
+    """This search's address with NAME set to VALUE (or dropped), back on its first page."""
+    query = request.GET.copy()
+    query.pop("page", None)
+    query.pop(name, None)
+    if value is not None:
+        query[name] = value
+    return "?" + query.urlencode()
+
+
+def _states() -> list[tuple[str, list[tuple[str, str]]]]:
+    """The states to filter by, per kind of record."""
+    from sqm.complaints.choices import WorkOrderState
+    from sqm.knowledge.choices import ArticleState, ProblemState
+
+    return [
+        (SearchKind.ORDER.label, list(WorkOrderState.choices)),
+        (SearchKind.PROBLEM.label, list(ProblemState.choices)),
+        (SearchKind.ARTICLE.label, list(ArticleState.choices)),
+    ]
 
 
 def _int(value, default: int) -> int:

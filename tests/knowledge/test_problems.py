@@ -130,3 +130,27 @@ def test_the_owners_day_lists_unlinked_orders_stalled_problems_and_overdue_order
         resolve_due=timezone.now() - dt.timedelta(hours=1)
     )
     assert loose.pk in [o.pk for o in problems.owner_day(staff["second"]).overdue]
+
+
+def test_a_problem_spanning_cities_is_the_provinces_and_every_reader_sees_it(staff, module):
+    both = UserFactory(username="k-both", roles=["second_line"], city_codes=["NJ", "SZ"])
+    sz_agent = staff["sz_agent"]
+    nj = record(staff["agent"])
+    sz = record(sz_agent, customer=CustomerFactory(city=city("SZ")))
+    problem = problems.open_problem(
+        both, module=module, title="跨地市", symptom="s", orders=[nj, sz]
+    )
+    assert problem.city is None
+    for user in (both, staff["second"], staff["sz"], staff["agent"]):
+        assert Problem.objects.restrict(user).filter(pk=problem.pk).exists()
+    assert list(nj.problems.all()) == [problem]
+
+
+def test_work_orders_are_linked_by_their_numbers_and_the_timeline_names_what_changed(staff, module):
+    first, second = record(staff["agent"]), record(staff["agent"])
+    problem = opened(staff, module, first)
+    assert problems.link_numbers(staff["second"], problem, f" {second.number.lower()}，") == 1
+    with pytest.raises(ValidationError, match="TS000"):
+        problems.link_numbers(staff["second"], problem, "TS000")
+    problems.edit(staff["second"], problem, title=problem.title, root_cause="板卡故障")
+    assert problem.events.last().note == str(Problem._meta.get_field("root_cause").verbose_name)

@@ -97,3 +97,21 @@ def test_the_work_order_lists_q_finds_two_words_anywhere_through_the_same_index(
 
     found = queries.search(staff["nj"], queries.Filters.from_query({"q": "網速慢 掉線"}))
     assert [o.number for o in found] == [both.number]
+
+
+def test_a_facet_link_keeps_the_other_filters_and_hits_show_local_times(client, staff):
+    order = record(staff["nj"], code="NQ.BB.04", description="宽带断网")
+    client.force_login(staff["nj"])
+    response = client.get("/knowledge/search/", {"q": "宽带断网", "state": order.state})
+    page = response.content.decode()
+    assert f"state={order.state}" in page.split('id="facets"')[1].split("</aside>")[0]
+    from django.utils import timezone
+
+    local = timezone.localtime(order.created).strftime("%Y-%m-%d %H:%M")
+    assert local in page
+
+
+def test_someone_who_may_search_nothing_gets_no_search_box(client, db):
+    auditor = UserFactory(username="p-auditor", roles=["auditor"], all_cities=True)
+    client.force_login(auditor)
+    assert 'id="header-search"' not in client.get("/").content.decode()
