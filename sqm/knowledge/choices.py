@@ -35,3 +35,10 @@ class ArticleState(models.TextChoices):
     IN_REVIEW = "in_review", pgettext_lazy("article state", "in review")
     PUBLISHED = "published", pgettext_lazy("article state", "published")
     EXPIRED = "expired", pgettext_lazy("article state", "expired")
+
+
+class TextState(models.TextChoices):
+    PENDING = "pending", pgettext_lazy("attachment text", "waiting")
+    DONE = "done", pgettext_lazy("attachment text", "read")
+    FAILED = "failed", pgettext_lazy("attachment text", "unreadable")
+    SKIPPED = "skipped", pgettext_lazy("attachment text", "no text (image)")

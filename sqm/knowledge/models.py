@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from sqm.core.models import ChangeLoggedModel
-from sqm.knowledge.choices import ArticleState, ProblemAction, ProblemState, SearchKind
+from sqm.knowledge.choices import ArticleState, ProblemAction, ProblemState, SearchKind, TextState
 
 
 class SearchDocument(models.Model):
@@ -248,3 +248,32 @@ class ArticleVersion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.article_id} v{self.number}"
+
+
+class AttachmentText(models.Model):
+    """The text read out of an attached document, in the background; searched under the
+    work order it is attached to. A row is written with the attachment (pending) and
+    filled by the worker, so no attachment is missed."""
+
+    attachment = models.OneToOneField(
+        "complaints.WorkOrderAttachment", on_delete=models.CASCADE, related_name="text",
+        verbose_name=_("attachment"),
+    )  # fmt: skip
+    state = models.CharField(
+        pgettext_lazy("attachment text", "state"), max_length=16, choices=TextState.choices,
+        default=TextState.PENDING, db_index=True,
+    )  # fmt: skip
+    text = models.TextField(_("text"), blank=True)
+    error = models.CharField(_("reason"), max_length=200, blank=True)
+    truncated = models.BooleanField(_("cut short"), default=False)
+    read_at = models.DateTimeField(_("read at"), null=True, blank=True)
+    # The search scopes it by its work order's city.
+    city_path = "attachment__work_order__city"
+
+    class Meta:
+        verbose_name = _("attachment text")
+        verbose_name_plural = _("attachment texts")
+        default_permissions = ("view",)
+
+    def __str__(self) -> str:
+        return f"{self.attachment_id} {self.state}"

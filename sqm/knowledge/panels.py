@@ -27,6 +27,17 @@ def _suggested(user, order) -> dict | None:
     return {"suggested": suggested, "reply_target": "reply-text"} if suggested else None
 
 
+def _attachment_texts(user, order) -> dict | None:
+    """How the text of each attachment was read: waiting, read, or why not."""
+    if not user.has_perm("complaints.view_workorderattachment"):
+        return None
+    from sqm.knowledge.models import AttachmentText
+
+    rows = AttachmentText.objects.filter(attachment__work_order=order).select_related("attachment")
+    rows = rows.order_by("attachment__uploaded_at", "pk")
+    return {"texts": rows} if rows.exists() else None
+
+
 def _intake_hint(request, text: str, category) -> str:
     from django.template.loader import render_to_string
 
@@ -48,4 +59,7 @@ def register() -> None:
     register_order_panel(OrderPanel("problems", "knowledge/_order_problems.html", _problems, 50))
     register_order_panel(
         OrderPanel("articles", "knowledge/_suggested_articles.html", _suggested, 40)
+    )
+    register_order_panel(
+        OrderPanel("attachment_texts", "knowledge/_attachment_texts.html", _attachment_texts, 90)
     )

@@ -118,7 +118,51 @@ def _article_document(article) -> dict:
     }
 
 
+def _attachment_texts():
+    from sqm.knowledge.choices import TextState
+    from sqm.knowledge.models import AttachmentText
+
+    return AttachmentText.objects.filter(state=TextState.DONE).select_related(
+        "attachment__work_order__category", "attachment__work_order__assignee"
+    )
+
+
+def _attachment_document(row) -> dict:
+    order = row.attachment.work_order
+    return {
+        "ref": order.number,
+        "title": row.attachment.original_name[:200],
+        # The index holds at most the first 100,000 characters of a document.
+        "body": mask_numbers(row.text[:100_000]),
+        "city_id": order.city_id,
+        "category": order.category.name if order.category_id else "",
+        "handler": order.assignee.get_username() if order.assignee_id else "",
+        "state": order.state,
+        "happened": row.attachment.uploaded_at,
+    }
+
+
+def _attachment_url(pk: int) -> str:
+    from sqm.knowledge.models import AttachmentText
+
+    order_id = (
+        AttachmentText.objects.filter(pk=pk)
+        .values_list("attachment__work_order_id", flat=True)
+        .first()
+    )
+    return reverse("complaints:order", args=[order_id]) if order_id else ""
+
+
+def _attachment_stored(sender, instance, created, raw=False, **kwargs) -> None:
+    if created and not raw:
+        from sqm.knowledge import attachments
+
+        attachments.queue(instance)
+
+
 def register() -> None:
+    from django.db.models.signals import post_save
+
     from sqm.core import changelog
 
     register_source(
@@ -152,7 +196,20 @@ def register() -> None:
             url=lambda pk: reverse("knowledge:article", args=[pk]),
         )
     )
+    register_source(
+        Source(
+            kind=SearchKind.ATTACHMENT,
+            model="knowledge.AttachmentText",
+            permission="complaints.view_workorderattachment",
+            queryset=_attachment_texts,
+            document=_attachment_document,
+            url=_attachment_url,
+        )
+    )
     changelog.changed.connect(_changed, dispatch_uid="search-index")
+    post_save.connect(
+        _attachment_stored, sender="complaints.WorkOrderAttachment", dispatch_uid="attachment-text"
+    )
     from sqm.core import textsearch
 
     for kind, source in SOURCES.items():

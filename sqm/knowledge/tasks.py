@@ -1,9 +1,9 @@
 """Periodic jobs of the knowledge domain (Huey)."""
 
 from huey import crontab
-from huey.contrib.djhuey import db_periodic_task
+from huey.contrib.djhuey import db_periodic_task, db_task
 
-from sqm.knowledge import articles
+from sqm.knowledge import articles, attachments
 
 
 @db_periodic_task(crontab(minute="5", hour="0"))
@@ -16,3 +16,15 @@ def expire_articles() -> int:
 def remind_article_owners() -> int:
     """Every morning: owners hear of their articles ending within a week (once)."""
     return articles.remind_expiring()
+
+
+@db_task()
+def read_attachment(pk: int) -> None:
+    """Right after an attachment is stored: read its text."""
+    attachments.read(pk)
+
+
+@db_periodic_task(crontab(minute="*"))
+def read_pending_attachments() -> int:
+    """Every minute: what the immediate job missed (a worker down, an import)."""
+    return attachments.sweep()
