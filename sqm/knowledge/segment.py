@@ -100,12 +100,17 @@ class Term:
         return self.text.isdigit()
 
 
+# A query is cut to this many terms of at most this many characters per run: longer input
+# is no search a person types (PostgreSQL refuses a tsquery word over 2 KB).
+MAX_TERMS, MAX_RUN = 16, 64
+
+
 def terms(query: str) -> list[Term]:
     """The terms of QUERY (normalised, split at whitespace and punctuation); a term without
     any letter, digit or Chinese character is dropped."""
     out = []
-    for part in normalise(query).split():
-        runs = tuple(_RUN.findall(part))
+    for part in normalise(query).split()[:MAX_TERMS]:
+        runs = tuple(run[:MAX_RUN] for run in _RUN.findall(part))
         if not runs:
             continue
         text = "".join(runs)
