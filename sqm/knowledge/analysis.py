@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from django.utils import timezone
 
 MAX_ORDERS = 5000  # read per period: enough for a city's month, bounded for a province's
+MAX_CLUSTERED = 1000  # the newest unlinked orders grouped: the pairwise similarity is n²
 MIN_COUNT = 3  # a topic is said by at least this many work orders
 CLUSTER_SIMILARITY = 0.45  # cosine of TF-IDF vectors to join a cluster
 MIN_CLUSTER = 3
@@ -107,7 +108,8 @@ def analyse(user, start: dt.date, end: dt.date, city=None, *, top: int = 20) -> 
             "order_id", flat=True
         )
     )
-    result.clusters = clusters([o for o in now if o.pk not in linked], tokens)
+    unlinked = [o for o in now if o.pk not in linked][:MAX_CLUSTERED]
+    result.clusters = clusters(unlinked, tokens)
     return result
 
 

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
@@ -111,13 +111,19 @@ def save_text(user, article: Article, **text) -> Article:
         return article
     if not changes.get("title", article.title):
         raise ValidationError(_("Give the article a title."))
+    state = S.IN_REVIEW if article.state == S.PUBLISHED else article.state
     with transaction.atomic(), context.acting_as(user):
-        for name, value in changes.items():
-            setattr(article, name, value)
-        article.version += 1
-        if article.state == S.PUBLISHED:
-            article.state = S.IN_REVIEW
-        article.save()
+        before = changelog.snapshot(article)
+        won = Article.objects.filter(
+            pk=article.pk, version=article.version, state=article.state
+        ).update(**changes, state=state, version=F("version") + 1, last_updated=timezone.now())
+        if not won:
+            raise TransitionConflict(
+                _("Article %(code)s was changed by someone else; reload it.")
+                % {"code": article.code}
+            )
+        article.refresh_from_db()
+        changelog.record_bulk([article], "update", {article.pk: before})
         _version(user, article)
     return article
 

@@ -15,7 +15,7 @@ from sqm.knowledge import segment
 from sqm.knowledge.models import SearchDocument
 from sqm.knowledge.sources import SOURCES, Source
 
-CHUNK = 2000
+CHUNK = 500
 
 
 def _document(source: Source, record) -> SearchDocument:
@@ -38,11 +38,12 @@ def index_records(kind: str, ids: Iterable[int]) -> int:
     """(Re)index the records IDS of KIND; records that no longer exist lose their row."""
     source = SOURCES[kind]
     ids = list(ids)
-    records = list(source.queryset().filter(pk__in=ids))
+    # Cut before writing: the write lock is held for the delete and the inserts only.
+    documents = [_document(source, r) for r in source.queryset().filter(pk__in=ids)]
     with transaction.atomic():
         SearchDocument.objects.filter(kind=kind, object_id__in=ids).delete()
-        SearchDocument.objects.bulk_create(_document(source, r) for r in records)
-    return len(records)
+        SearchDocument.objects.bulk_create(documents)
+    return len(documents)
 
 
 def remove_records(kind: str, ids: Iterable[int]) -> None:

@@ -142,6 +142,7 @@ def problem_detail(request, pk: int):
                 messages.error(request, message)
         except problems.TransitionConflict as exc:
             messages.error(request, str(exc))
+            return redirect(problem)
     actions = [
         (action, ProblemAction(action).label)
         for action, (sources, _target) in problems.TRANSITIONS.items()

@@ -151,31 +151,51 @@ def unlink_order(user, problem: Problem, order) -> None:
 
 
 def _touch(problem: Problem) -> None:
+    """After its links changed: the problem's city is its orders' one city, or none (the
+    province's) when they span cities; change-logged, so the index follows."""
     before = changelog.snapshot(problem)
-    Problem.objects.filter(pk=problem.pk).update(last_updated=timezone.now())
+    cities = set(problem.links.values_list("order__city_id", flat=True))
+    city = cities.pop() if len(cities) == 1 else (problem.city_id if not cities else None)
+    Problem.objects.filter(pk=problem.pk).update(last_updated=timezone.now(), city_id=city)
     problem.refresh_from_db()
     changelog.record_bulk([problem], "update", {problem.pk: before})
 
 
 def edit(user, problem: Problem, **fields) -> Problem:
-    """Change the title, symptom, root cause, owner or department of PROBLEM."""
+    """Change the title, symptom, root cause, owner or department of PROBLEM as USER saw it
+    (a guarded update: TransitionConflict when someone changed it first)."""
     _require(user, "knowledge.change_problem")
     allowed = {"title", "symptom", "root_cause", "owner", "department"}
     unknown = set(fields) - allowed
     if unknown:
         raise ValidationError(_("These cannot be edited: %(names)s") % {"names": sorted(unknown)})
-    changed = []
+    if problem.state == S.ARCHIVED:
+        raise ValidationError(_("An archived problem is not edited."))
+    changes, changed = {}, []
     for name, value in fields.items():
         value = value.strip() if isinstance(value, str) else value
         if value != getattr(problem, name):
-            setattr(problem, name, value)
+            changes[name] = value
             changed.append(str(Problem._meta.get_field(name).verbose_name))
-    if not problem.title or not problem.symptom:
+    merged = {**{n: getattr(problem, n) for n in ("title", "symptom", "root_cause")}, **changes}
+    if not merged["title"] or not merged["symptom"]:
         raise ValidationError(_("A problem needs a title and a symptom."))
-    if not changed:
+    if problem.state in (S.CAUSE_FOUND, S.SOLVED) and not merged["root_cause"]:
+        raise ValidationError(_("A problem whose cause was found keeps its root cause."))
+    if not changes:
         return problem
     with transaction.atomic(), context.acting_as(user):
-        problem.save()
+        before = changelog.snapshot(problem)
+        won = Problem.objects.filter(pk=problem.pk, version=problem.version).update(
+            **changes, version=F("version") + 1, last_updated=timezone.now()
+        )
+        if not won:
+            raise TransitionConflict(
+                _("Problem %(code)s was changed by someone else; reload it.")
+                % {"code": problem.code}
+            )
+        problem.refresh_from_db()
+        changelog.record_bulk([problem], "update", {problem.pk: before})
         _event(user, problem, A.EDIT, note="、".join(changed))
     return problem
 
@@ -228,6 +248,7 @@ class Day:
 
 
 STALL_DAYS = 3
+DAY_LIMIT = 200  # rows per list of the day page: the oldest first, the rest next time
 
 
 def owner_day(user, day: dt.date | None = None, *, stall_days: int = STALL_DAYS) -> Day:
@@ -239,7 +260,11 @@ def owner_day(user, day: dt.date | None = None, *, stall_days: int = STALL_DAYS)
     day = day or timezone.localdate()
     modules = [m.module for m in ModuleOwner.objects.filter(user=user).select_related("module")]
     start = timezone.make_aware(dt.datetime.combine(day, dt.time()))
-    orders = WorkOrder.objects.restrict(user).filter(category__parent__in=modules)
+    orders = (
+        WorkOrder.objects.restrict(user)
+        .filter(category__parent__in=modules)
+        .select_related("category")
+    )
     unlinked = list(
         orders.filter(created__gte=start, created__lt=start + dt.timedelta(days=1))
         .filter(problem_links__isnull=True)

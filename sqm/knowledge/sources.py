@@ -1,22 +1,30 @@
 """What each kind of record puts into the search index, and the signals that keep it current.
 
 A source turns records of one model into SearchDocument rows (masked title and text, the
-scoping and filter columns, the cut terms). Every write the change log records (a save, a
-guarded update, a bulk write of an import) re-indexes those records in the same
-transaction (`sqm.core.changelog.changed`); a segmentation change (a new dictionary) needs
-a full `sqm search reindex`.
+scoping and filter columns, the cut terms). Every save and guarded update the change log
+records re-indexes those records in the same transaction (`sqm.core.changelog.changed`).
+Imports write in bulk without cutting text in their transaction: the worker catches the
+index up every five minutes (`tasks.catch_up_search`), and a segmentation change (a new
+dictionary) needs a full `sqm search reindex`.
 """
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from django.db import models
 from django.urls import reverse
 
-from sqm.core.masking import mask_numbers
+from sqm.core.masking import mask_numbers as _mask_ascii
 from sqm.knowledge.choices import SearchKind
+
+
+def mask_numbers(text: str) -> str:
+    """TEXT with its mobile and ID numbers masked, full-width digits (１３８…) folded first:
+    the index folds them, so a number must not get past the mask as full-width."""
+    return _mask_ascii(unicodedata.normalize("NFKC", text or ""))
 
 
 @dataclass(frozen=True)
@@ -131,7 +139,7 @@ def _attachment_document(row) -> dict:
     order = row.attachment.work_order
     return {
         "ref": order.number,
-        "title": row.attachment.original_name[:200],
+        "title": mask_numbers(row.attachment.original_name)[:200],
         # The index holds at most the first 100,000 characters of a document.
         "body": mask_numbers(row.text[:100_000]),
         "city_id": order.city_id,
@@ -238,6 +246,16 @@ def _changed(sender, pks, action, **kwargs) -> None:
         index.remove_records(source.kind, pks)
     else:
         index.index_records(source.kind, pks)
+    if source.kind == SearchKind.ORDER and action != "delete":
+        # An attachment's row carries its order's state, city, handler and category.
+        from sqm.knowledge.choices import TextState
+        from sqm.knowledge.models import AttachmentText
+
+        texts = AttachmentText.objects.filter(
+            attachment__work_order_id__in=pks, state=TextState.DONE
+        ).values_list("pk", flat=True)
+        if texts:
+            index.index_records(SearchKind.ATTACHMENT, list(texts))
 
 
 def kinds_for(user) -> list[str]:

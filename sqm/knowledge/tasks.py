@@ -3,7 +3,7 @@
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task
 
-from sqm.knowledge import articles, attachments
+from sqm.knowledge import articles, attachments, index
 
 
 @db_periodic_task(crontab(minute="5", hour="0"))
@@ -28,3 +28,9 @@ def read_attachment(pk: int) -> None:
 def read_pending_attachments() -> int:
     """Every minute: what the immediate job missed (a worker down, an import)."""
     return attachments.sweep()
+
+
+@db_periodic_task(crontab(minute="*/5"))
+def catch_up_search() -> dict[str, int]:
+    """Every five minutes: index what imports wrote in bulk (and a new dictionary's cuts)."""
+    return index.catch_up()

@@ -168,3 +168,12 @@ def test_the_order_page_offers_the_script_for_the_reply_and_intake_shows_it(clie
     assert 'data-insert-into="reply-text"' in page and "您好，请重启光猫。" in page
     hint = client.post("/complaints/intake/suggest/", {"description": "光猫红灯"}).content.decode()
     assert "光猫红灯处理口径" in hint and "data-insert-into" not in hint
+
+
+def test_two_saves_from_the_same_version_the_second_is_refused(staff):
+    article = write(staff)
+    stale = Article.objects.get(pk=article.pk)
+    articles.save_text(staff["writer"], article, script="第一处修改")
+    with pytest.raises(articles.TransitionConflict):
+        articles.save_text(staff["writer"], stale, script="第二处修改")
+    assert list(article.versions.values_list("number", flat=True)) == [1, 2]

@@ -87,3 +87,19 @@ def test_an_unreadable_file_shows_why_on_the_order_page_and_an_image_is_skipped(
     client.force_login(lead)
     page = client.get(f"/complaints/orders/{order.pk}/").content.decode()
     assert 'id="attachment-texts"' in page and 'data-state="failed"' in page
+
+
+def test_a_file_name_with_a_number_is_masked_and_the_text_follows_its_orders_state(
+    lead, django_capture_on_commit_callbacks
+):
+    from sqm.complaints.workorders import do_transition
+    from sqm.knowledge.models import SearchDocument
+
+    order = record(lead, code="NQ.BB.04", description="客户来电")
+    with django_capture_on_commit_callbacks(execute=False):
+        attach(lead, order, "张三13912345678记录.docx", docx("分光器老化"), DOCX)
+    attachments.sweep()
+    doc = SearchDocument.objects.get(kind="attachment")
+    assert "13912345678" not in doc.title and "13912345678" not in doc.grams
+    do_transition(lead, order, "accept")
+    assert SearchDocument.objects.get(kind="attachment").state == "in_progress"

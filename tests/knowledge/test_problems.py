@@ -154,3 +154,27 @@ def test_work_orders_are_linked_by_their_numbers_and_the_timeline_names_what_cha
         problems.link_numbers(staff["second"], problem, "TS000")
     problems.edit(staff["second"], problem, title=problem.title, root_cause="板卡故障")
     assert problem.events.last().note == str(Problem._meta.get_field("root_cause").verbose_name)
+
+
+def test_linking_an_order_of_another_city_makes_the_problem_the_provinces(staff, module):
+    both = UserFactory(username="k-both2", roles=["second_line"], city_codes=["NJ", "SZ"])
+    nj = record(staff["agent"])
+    sz = record(staff["sz_agent"], customer=CustomerFactory(city=city("SZ")))
+    problem = problems.open_problem(both, module=module, title="t", symptom="s", orders=[nj])
+    assert problem.city.code == "NJ"
+    problems.link_orders(both, problem, [sz])
+    assert problem.city is None
+    problems.unlink_order(both, problem, nj)
+    assert problem.city.code == "SZ"
+
+
+def test_two_edits_from_the_same_page_the_second_is_refused_and_a_found_cause_stays(staff, module):
+    problem = opened(staff, module, record(staff["agent"]))
+    stale = Problem.objects.get(pk=problem.pk)
+    problems.edit(staff["second"], problem, title="新标题")
+    with pytest.raises(problems.TransitionConflict):
+        problems.edit(staff["second"], stale, title="旧页面的标题")
+    problems.edit(staff["second"], problem, root_cause="板卡老化")
+    problems.do_transition(staff["second"], problem, "find_cause")
+    with pytest.raises(ValidationError):
+        problems.edit(staff["second"], problem, root_cause="")

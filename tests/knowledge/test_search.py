@@ -156,3 +156,12 @@ def test_a_query_of_huge_words_is_cut_to_what_a_person_types(people):
     order = record(people["nj"], description="宽带断网")
     assert refs(people["nj"], "宽带断网" + "x" * 5000) == []  # no such text, and no error
     assert refs(people["nj"], " ".join(["宽带"] * 100)) == [order.number]
+
+
+def test_a_mobile_number_typed_in_full_width_digits_is_masked_and_not_searchable(people):
+    record(people["nj"], description="客户手机１３８１２３４５６７８，宽带断网")
+    doc = SearchDocument.objects.get()
+    assert "13812345678" not in doc.grams and "１３８１２３４５６７８" not in doc.body
+    assert refs(people["nj"], "13812345678") == []
+    hit = search.search(people["nj"], "宽带断网").hits[0]
+    assert "13812345678" not in hit.snippet and "１３８１２３４５６７８" not in hit.snippet
