@@ -93,10 +93,10 @@ def _entry(instance, action: str, before: dict | None, after: dict | None, ct=No
     )
 
 
-# Sent inside the writing transaction with every change-log row written: sender = the model,
-# pks = the changed objects' ids, action = create / update / delete. Whatever keeps a
-# derived copy (the search index) follows the change log, so it cannot miss a write that
-# the change log saw, bulk or guarded update alike.
+# Sent inside the writing transaction with the change-log rows of saves, deletes and
+# record_bulk (guarded updates): sender = the model, pks = the changed objects' ids, action =
+# create / update / delete. A derived copy (the search index) follows it; imports that log
+# in bulk (log_bulk_creates, staged imports) do not send it, and are caught up afterwards.
 changed = Signal()
 
 
