@@ -28,6 +28,10 @@ case "${1:-}" in
       useradd --system --home-dir /var/lib/postgresql --shell /bin/bash postgres
     fi
     INITDB=$(find_bin initdb); PG_CTL=$(find_bin pg_ctl)
+    # A cluster of ours still running here would lose its files under it: stop it first.
+    if [ -f "$DIR/data/postmaster.pid" ]; then
+      as_owner "'$PG_CTL' -D '$DIR/data' -m fast stop >/dev/null" || true
+    fi
     rm -rf "$DIR"; mkdir -p "$DIR"
     [ "$(id -u)" -eq 0 ] && chown postgres "$DIR"
     as_owner "'$INITDB' -D '$DIR/data' -A trust -U postgres -E UTF8 --locale=C.UTF-8 >/dev/null"
