@@ -219,22 +219,24 @@ def keywords(text: str) -> list[str]:
     return sorted(seen, key=len, reverse=True)[:SUGGEST_WORDS]
 
 
+SUGGEST_CANDIDATES = 2000  # published articles weighed per suggestion, the newest first
+
+
 def suggest(user, text: str, category=None, *, limit: int = 3) -> list[Article]:
-    """The published, valid articles USER may read that best fit a complaint's TEXT (any of
-    its keywords, ranked by the search), those of its CATEGORY (or its module) first."""
-    from sqm.knowledge import search
+    """The published, valid articles USER may read that share the most keywords with a
+    complaint's TEXT, those of its CATEGORY (or its module) first.
+
+    Weighed over the few published articles themselves, not through the full-text index:
+    there a common keyword (宽带) matches every work order too, and this runs on every order
+    page and as the agent types."""
+    from sqm.knowledge import segment
 
     words = keywords(text)
     if not words:
         return []
-    found = search.search(
-        user, " ".join(words), search.Filters(kinds=("article",), state=S.PUBLISHED),
-        limit=20, any_term=True,
-    )  # fmt: skip
-    order = {hit.object_id: n for n, hit in enumerate(found.hits)}
     today = timezone.localdate()
     candidates = (
-        Article.objects.filter(pk__in=order, state=S.PUBLISHED)
+        Article.objects.filter(state=S.PUBLISHED)
         .filter(Q(valid_from__isnull=True) | Q(valid_from__lte=today))
         .filter(Q(valid_until__isnull=True) | Q(valid_until__gte=today))
     )
@@ -242,14 +244,17 @@ def suggest(user, text: str, category=None, *, limit: int = 3) -> list[Article]:
         candidates = candidates.filter(
             Q(cities__isnull=True) | Q(cities__in=user.city_ids())
         ).distinct()
-    related = set()
-    if category is not None:
-        related = {category.pk, category.parent_id}
-
-    def rank(article: Article) -> tuple:
-        return (article.category_id not in related, order[article.pk])
-
-    return sorted(candidates.select_related("category"), key=rank)[:limit]
+    candidates = candidates.select_related("category").order_by("-last_updated", "-pk")
+    related = {category.pk, category.parent_id} if category is not None else set()
+    scored = []
+    for article in candidates[:SUGGEST_CANDIDATES]:
+        article_text = segment.normalise(
+            " ".join((article.title, article.script, article.body, article.steps))
+        )
+        score = sum(1 for word in words if word in article_text)
+        if score:
+            scored.append((article.category_id not in related, -score, len(scored), article))
+    return [article for *_key, article in sorted(scored)[:limit]]
 
 
 def render_markdown(text: str) -> SafeString:

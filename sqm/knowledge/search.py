@@ -75,11 +75,9 @@ class Results:
         return self.total > COUNT_CAP
 
 
-def search(
-    user, query: str, filters: Filters | None = None, *, limit=20, offset=0, any_term=False
-) -> Results:
-    """The records USER may see that contain every term of QUERY (ANY_TERM: at least one),
-    best first. USER None is the system (the command line): every kind, every city."""
+def search(user, query: str, filters: Filters | None = None, *, limit=20, offset=0) -> Results:
+    """The records USER may see that contain every term of QUERY, best first. USER None is
+    the system (the command line): every kind, every city."""
     filters = filters or Filters()
     results = Results(query=query)
     terms = segment.terms(query)
@@ -90,8 +88,7 @@ def search(
         return results
     scope_sql, scope_params = _scope(user, kinds, filters)
     backend = _SQLite() if connection.vendor == "sqlite" else _Postgres()
-    join = "OR" if any_term else "AND"
-    match_from, match_where, match_params, rank, rank_params = backend.match(terms, join)
+    match_from, match_where, match_params, rank, rank_params = backend.match(terms)
     exact = query.strip()
     # An exact reference, or a key naming records (an account number: its work orders),
     # comes first.
@@ -221,8 +218,8 @@ def _is_cjk(run: str) -> bool:
 class _SQLite:
     """Stock FTS5: the grams as phrases and prefixes, ranked by its bm25()."""
 
-    def match(self, terms: list[Term], join: str = "AND"):
-        expression = f" {join} ".join(self._term(t) for t in terms)
+    def match(self, terms: list[Term]):
+        expression = " AND ".join(self._term(t) for t in terms)
         match_from = "FROM knowledge_search_fts f JOIN knowledge_searchdocument d ON d.id = f.rowid"
         # bm25() is lower for better hits: negated, so that higher is better on both.
         rank = f"-bm25(knowledge_search_fts, {WORDS_WEIGHT}, {GRAMS_WEIGHT})"
@@ -244,7 +241,7 @@ class _SQLite:
 class _Postgres:
     """Stock tsvector (`simple`) + GIN over the same grams and words."""
 
-    def match(self, terms: list[Term], join: str = "AND"):
+    def match(self, terms: list[Term]):
         parts, params = [], []
         grams_all, words_all = [], []
         for term in terms:
@@ -262,7 +259,7 @@ class _Postgres:
         if words_all:
             rank = f"({rank} + {WORDS_WEIGHT} * ts_rank(d.words_tsv, %s::tsquery))"
             rank_params.append(" | ".join(words_all))
-        where = "(" + f" {join} ".join(parts) + ")"
+        where = "(" + " AND ".join(parts) + ")"
         return "FROM knowledge_searchdocument d", where, params, rank, rank_params
 
     @staticmethod
