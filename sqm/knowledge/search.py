@@ -47,10 +47,7 @@ class Hit:
     category: str
     state: str
     happened: dt.datetime
-
-    @property
-    def url(self) -> str:
-        return sources.SOURCES[self.kind].url(self.object_id)
+    url: str = ""  # the record's page
 
     def as_json(self) -> dict:
         return {
@@ -140,6 +137,12 @@ def search(user, query: str, filters: Filters | None = None, *, limit=20, offset
                 happened=happened,
             )
         )
+    # Each kind's pages in one go (an attachment's is its work order's: one query).
+    for kind in {hit.kind for hit in results.hits}:
+        hits = [hit for hit in results.hits if hit.kind == kind]
+        urls = sources.SOURCES[kind].urls([hit.object_id for hit in hits])
+        for hit in hits:
+            hit.url = urls.get(hit.object_id, "")
     return results
 
 

@@ -34,7 +34,7 @@ class Source:
     permission: str  # who may find these records (and the city scoping of SearchDocument)
     queryset: Callable[[], models.QuerySet]
     document: Callable[[models.Model], dict]  # the document's fields but the terms
-    url: Callable[[int], str]  # the record's page, from its id
+    urls: Callable[[list[int]], dict[int, str]]  # the records' pages, from their ids
     # The ids of the records an exact key names besides their reference (an account
     # number: its work orders), shown first.
     exact: Callable[[str], list[int]] | None = None
@@ -150,15 +150,18 @@ def _attachment_document(row) -> dict:
     }
 
 
-def _attachment_url(pk: int) -> str:
+def _pages(name: str) -> Callable[[list[int]], dict[int, str]]:
+    return lambda pks: {pk: reverse(name, args=[pk]) for pk in pks}
+
+
+def _attachment_urls(pks: list[int]) -> dict[int, str]:
+    """An attachment's text leads to its work order's page (one query for the hit list)."""
     from sqm.knowledge.models import AttachmentText
 
-    order_id = (
-        AttachmentText.objects.filter(pk=pk)
-        .values_list("attachment__work_order_id", flat=True)
-        .first()
+    orders = AttachmentText.objects.filter(pk__in=pks).values_list(
+        "pk", "attachment__work_order_id"
     )
-    return reverse("complaints:order", args=[order_id]) if order_id else ""
+    return {pk: reverse("complaints:order", args=[order]) for pk, order in orders}
 
 
 def _attachment_stored(sender, instance, created, raw=False, **kwargs) -> None:
@@ -180,7 +183,7 @@ def register() -> None:
             permission="complaints.view_workorder",
             queryset=_work_orders,
             document=_work_order_document,
-            url=lambda pk: reverse("complaints:order", args=[pk]),
+            urls=_pages("complaints:order"),
             exact=_orders_of_account,
         )
     )
@@ -191,7 +194,7 @@ def register() -> None:
             permission="knowledge.view_problem",
             queryset=_problems,
             document=_problem_document,
-            url=lambda pk: reverse("knowledge:problem", args=[pk]),
+            urls=_pages("knowledge:problem"),
         )
     )
     register_source(
@@ -201,7 +204,7 @@ def register() -> None:
             permission="knowledge.view_article",
             queryset=_articles,
             document=_article_document,
-            url=lambda pk: reverse("knowledge:article", args=[pk]),
+            urls=_pages("knowledge:article"),
         )
     )
     register_source(
@@ -211,7 +214,7 @@ def register() -> None:
             permission="complaints.view_workorderattachment",
             queryset=_attachment_texts,
             document=_attachment_document,
-            url=_attachment_url,
+            urls=_attachment_urls,
         )
     )
     changelog.changed.connect(_changed, dispatch_uid="search-index")
