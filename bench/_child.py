@@ -59,3 +59,36 @@ def run_child(
             shutil.rmtree(home, ignore_errors=True)
             if dbname:
                 pg_admin(server, f'DROP DATABASE IF EXISTS "{dbname}"')
+
+
+def start_province(data: Path, opts: dict) -> tuple:
+    """In the child: Django set up in English, the database migrated and the generated
+    province in DATA (customers, topology, accounts) imported. Returns the seeded random
+    source and the result dict with the database, its version and the load at the start."""
+    import random
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sqm.settings")
+    import django
+
+    django.setup()
+    import complaints as complaints_bench
+    from django.core.management import call_command
+    from django.db import connection
+    from django.utils import translation
+
+    import sqm.customers.importers  # noqa: F401
+    import sqm.network.importers  # noqa: F401
+    from sqm.core.importing import run_import
+
+    translation.activate("en")
+    rng = random.Random(opts["seed"])
+    out: dict = {"database": connection.vendor, "db_version": complaints_bench.db_version()}
+    out["load_start"] = os.getloadavg()[0]
+    call_command("migrate", verbosity=0)
+    start = time.perf_counter()
+    for kind in ("customers", "topology", "accounts"):
+        result = run_import(kind, data / f"{kind}.csv", log_changes=False)
+        assert result.ok, result.error_lines()[:5]
+        out[kind] = result.rows
+    log(f"{connection.vendor}: province imported in {time.perf_counter() - start:.0f} s")
+    return rng, out

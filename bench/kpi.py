@@ -46,7 +46,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import random
 import shutil
 import subprocess
 import sys
@@ -55,38 +54,17 @@ import time
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from _child import log, run_child
+from _child import log, run_child, start_province
 
 # --- the child: one database, fresh ---------------------------------------------------------
 
 
 def child(data: Path, opts: dict) -> None:
     """Runs inside a fresh process (own SQM_HOME / database); prints one JSON line."""
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sqm.settings")
-    import django
-
-    django.setup()
+    rng, out = start_province(data, opts)
     import complaints as complaints_bench
     import kpi_facts
-    from django.core.management import call_command
     from django.db import connection
-    from django.utils import translation
-
-    translation.activate("en")
-    rng = random.Random(opts["seed"])
-    out: dict = {"database": connection.vendor, "db_version": complaints_bench.db_version()}
-    out["load_start"] = os.getloadavg()[0]
-    call_command("migrate", verbosity=0)
-    import sqm.customers.importers  # noqa: F401
-    import sqm.network.importers  # noqa: F401
-    from sqm.core.importing import run_import
-
-    start = time.perf_counter()
-    for kind in ("customers", "topology", "accounts"):
-        result = run_import(kind, data / f"{kind}.csv", log_changes=False)
-        assert result.ok, result.error_lines()[:5]
-        out[kind] = result.rows
-    log(f"{connection.vendor}: province imported in {time.perf_counter() - start:.0f} s")
 
     start = time.perf_counter()
     world = complaints_bench.make_world(rng, opts["users"])

@@ -54,7 +54,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from types import SimpleNamespace
 
-from _child import log, run_child
+from _child import log, run_child, start_province
 
 # The fixed query set: (class, query). Every query is taken from words the generator uses.
 QUERIES: tuple[tuple[str, str], ...] = (
@@ -219,30 +219,11 @@ def labelled_queries(seed: int) -> list[dict]:
 
 def child(data: Path, opts: dict) -> None:
     """Runs inside a fresh process (own SQM_HOME / database); prints one JSON line."""
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sqm.settings")
-    import django
-
-    django.setup()
+    # Accounts too (start_province): the search looks a query up as an account number
+    # first, and on an empty account table PostgreSQL plans that as a walk of every order.
+    rng, out = start_province(data, opts)
     import complaints as complaints_bench
-    from django.core.management import call_command
     from django.db import connection
-    from django.utils import translation
-
-    translation.activate("en")
-    rng = random.Random(opts["seed"])
-    out: dict = {"database": connection.vendor, "db_version": complaints_bench.db_version()}
-    out["load_start"] = os.getloadavg()[0]
-    call_command("migrate", verbosity=0)
-    import sqm.customers.importers  # noqa: F401
-    import sqm.network.importers  # noqa: F401
-    from sqm.core.importing import run_import
-
-    # Accounts too: the search looks a query up as an account number first, and on an empty
-    # account table PostgreSQL plans that look-up as a walk of every work order.
-    for kind in ("customers", "topology", "accounts"):
-        result = run_import(kind, data / f"{kind}.csv", log_changes=False)
-        assert result.ok, result.error_lines()[:5]
-        out[kind] = result.rows
 
     start = time.perf_counter()
     world = complaints_bench.make_world(rng, opts["users"])
